@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is compiled by `make setup` into dist/.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+const main = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+if (!existsSync(main)) {
+  process.stderr.write('hcc: not built yet. Run `make setup` in the repository root first.\n');
+  process.exit(3);
+}
+const { runCli } = await import(main);
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,7 @@
+import type { Command } from '../command.js';
+
+/**
+ * Every `hcc` subcommand, in the order `hcc --help` lists them. Each domain adds its own file under
+ * src/cli/commands/ and one line here.
+ */
+export const commands: Command[] = [];
