@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runStage, stageDir } from '../../src/study/stage-runner.js';
+
+test('a finished stage is reused while its inputs are unchanged and rerun when they change', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'hcc-stage-'));
+  let runs = 0;
+  const stage = (inputs: unknown) => ({ name: 'demo', inputs, run: async () => ({ value: ++runs }) });
+  const quiet = () => {};
+  const a = await runStage(out, stage({ n: 1 }), quiet);
+  const b = await runStage(out, stage({ n: 1 }), quiet);
+  assert.equal(a.cached, false);
+  assert.equal(b.cached, true);
+  assert.deepEqual(b.result, { value: 1 });
+  const c = await runStage(out, stage({ n: 2 }), quiet);
+  assert.equal(c.cached, false);
+  assert.deepEqual(c.result, { value: 2 });
+});
+
+test('a tampered result is refused rather than silently reused', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'hcc-stage-'));
+  await runStage(out, { name: 's', inputs: 1, run: async () => ({ auc: 0.8 }) }, () => {});
+  const file = join(stageDir(out, 's'), 'result.json');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('0.8', '0.9'));
+  await assert.rejects(runStage(out, { name: 's', inputs: 1, run: async () => ({ auc: 0 }) }, () => {}), /does not match the hash/);
+});
