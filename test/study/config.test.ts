@@ -32,3 +32,19 @@ test('the shipped configs parse', () => {
     assert.ok(c.name.length > 0);
   }
 });
+
+import { stratifiedSplit } from '../../src/study/splits.js';
+import { Rng } from '../../src/util/rng.js';
+
+test('stratified split keeps each stratum share, disjoint, covering, and reproducible', () => {
+  const ids = Array.from({ length: 100 }, (_, i) => `p${i}`);
+  const strata = ids.map((_, i) => (i < 30 ? '1' : '0'));
+  const a = stratifiedSplit(ids, strata, 0.3, 5, Rng.stream(7));
+  const b = stratifiedSplit(ids, strata, 0.3, 5, Rng.stream(7));
+  assert.deepEqual(a, b);
+  assert.equal(a.test.length, 30);
+  assert.equal(a.test.filter((id) => Number(id.slice(1)) < 30).length, 9);
+  assert.equal(new Set([...a.train, ...a.test]).size, 100);
+  assert.equal(a.folds.flat().length, a.train.length);
+  assert.deepEqual([...a.folds.flat()].sort(), [...a.train].sort());
+});
