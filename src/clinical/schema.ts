@@ -98,7 +98,7 @@ export const CLINICAL_COLUMNS: readonly ColumnSpec[] = [
   { name: 'age_years', kind: 'number', unit: 'years', min: 0, max: 120, description: 'age at baseline' },
   { name: 'sex', kind: 'category', levels: SEX_LEVELS, description: 'sex' },
   binary('hbv', 'chronic hepatitis B infection'),
-  { name: 'afp_ng_ml', kind: 'number', unit: 'ng/mL', min: 0, max: 1e7, description: 'serum alpha-fetoprotein' },
+  { name: 'afp_ng_ml', kind: 'number', unit: 'ng/mL', min: 0, max: 1e8, description: 'serum alpha-fetoprotein' },
   {
     name: 'bilirubin_umol_l',
     kind: 'number',
@@ -176,15 +176,11 @@ export function parseField(name: string, raw: unknown, where: Where): string | n
     return s;
   }
   const x = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw.trim()) : NaN;
-  const expected = describeRange(spec);
-  if (!Number.isFinite(x)) {
-    throw new HccError(`${where}: ${name} = '${String(raw)}' is not a number; expected ${expected} (${spec.description})`);
-  }
-  if (spec.kind === 'integer' && !Number.isInteger(x)) {
-    throw new HccError(`${where}: ${name} = ${x} is not a whole number; expected ${expected} (${spec.description})`);
-  }
+  const expected = () => `expected ${describeRange(spec)} (${spec.description})`;
+  if (!Number.isFinite(x)) throw new HccError(`${where}: ${name} = '${String(raw)}' is not a number; ${expected()}`);
+  if (spec.kind === 'integer' && !Number.isInteger(x)) throw new HccError(`${where}: ${name} = ${x} is not a whole number; ${expected()}`);
   if (x < spec.min || (spec.minExclusive && x === spec.min) || x > spec.max) {
-    throw new HccError(`${where}: ${name} = ${x} is outside the valid range; expected ${expected} (${spec.description})`);
+    throw new HccError(`${where}: ${name} = ${x} is outside the valid range; ${expected()}`);
   }
   return x;
 }
