@@ -1,7 +1,8 @@
 import type { Command } from '../command.js';
+import { statsCommand } from './stats.js';
 
 /**
  * Every `hcc` subcommand, in the order `hcc --help` lists them. Each domain adds its own file under
  * src/cli/commands/ and one line here.
  */
-export const commands: Command[] = [];
+export const commands: Command[] = [statsCommand];
