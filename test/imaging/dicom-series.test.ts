@@ -1,0 +1,120 @@
+/**
+ * Series discovery and assembly against reference conversions: dcm2niix for the real CTs, the exact synthetic
+ * truth for the oblique series in five encodings. Geometry checks (order, spacing, tilt, gaps, orientation)
+ * against hand-made stacks and the real tilted GE series.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type SlicePlacement, stackGeometry } from '../../src/imaging/dicom/geometry.js';
+import { chooseSeries, discoverSeries, readSeries } from '../../src/imaging/dicom/series.js';
+import { HccError } from '../../src/util/errors.js';
+import type { Vec3 } from '../../src/imaging/volume.js';
+import { assertSameAsReference, dicomData, refData } from './dicom-fixtures.js';
+
+async function readFolder(folder: string) {
+  const found = discoverSeries(folder);
+  return readSeries(chooseSeries(found, folder));
+}
+
+test('totalseg_ct_j2k (JPEG 2000, real contrast CT) equals the dcm2niix conversion', async () => {
+  const vol = await readFolder(dicomData('totalseg_ct_j2k'));
+  assert.deepEqual(vol.shape, [512, 512, 20]);
+  // Spacing from positions (2 mm), not SliceThickness (3 mm).
+  assert.ok(Math.abs(vol.spacing[2] - 2) < 1e-6, `slice spacing ${vol.spacing[2]}`);
+  assert.equal(vol.data.constructor, Int16Array);
+  assertSameAsReference(vol, refData('totalseg_ct_j2k.dcm2niix.nii.gz'));
+});
+
+test('philips_ct_S2010 (uncompressed, 5 mm) equals the dcm2niix conversion', async () => {
+  const vol = await readFolder(dicomData('philips_ct_S2010'));
+  assert.deepEqual(vol.shape, [512, 512, 28]);
+  assertSameAsReference(vol, refData('philips_ct_S2010.dcm2niix.nii.gz'));
+});
+
+for (const encoding of ['unc', 'rle', 'jpegll', 'j2k', 'jls']) {
+  test(`oblique_from_totalseg/${encoding}: shuffled oblique series equals the synthetic truth`, async () => {
+    const vol = await readFolder(dicomData('oblique_from_totalseg', encoding));
+    assert.deepEqual(vol.shape, [192, 160, 36]);
+    assertSameAsReference(vol, dicomData('oblique_from_totalseg', 'synth_truth.nii.gz'));
+  });
+}
+
+test('slices sort by position along the normal, not InstanceNumber (CT5N: z falls as InstanceNumber rises)', async () => {
+  const found = discoverSeries(dicomData('pydicom', 'CT5N_5slices'));
+  const series = chooseSeries(found, 'CT5N');
+  const vol = await readSeries(series);
+  const numbers = (vol.meta.sopInstanceUids as string[]).map((uid) => series.slices.find((s) => s.sopInstanceUid === uid)!.instanceNumber!);
+  for (let k = 1; k < numbers.length; k++) assert.ok(numbers[k] < numbers[k - 1], `InstanceNumbers in volume order: ${numbers}`);
+  assert.ok(vol.affine[10] > 0, 'the third axis runs along +normal');
+});
+
+test('discovery: several series side by side, non-DICOM files skipped, choice required', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hcc-dicom-'));
+  try {
+    cpSync(dicomData('oblique_from_totalseg', 'unc'), join(dir, 'a'), { recursive: true });
+    cpSync(dicomData('dcmqi_ct3_liverseg', 'ct-3slice'), join(dir, 'b'), { recursive: true });
+    writeFileSync(join(dir, 'notes.txt'), 'not dicom');
+    writeFileSync(join(dir, 'DICOMDIR.bak'), new Uint8Array(200));
+    const found = discoverSeries(dir);
+    assert.equal(found.series.length, 2);
+    assert.deepEqual(found.series.map((s) => s.slices.length).sort(), [3, 36]);
+    assert.equal(found.skipped.length, 2);
+    assert.throws(() => chooseSeries(found, dir), (err: unknown) => err instanceof HccError && err.exitCode === 2 && /2 image series found; choose one with --series/.test(err.message));
+    assert.equal(chooseSeries(found, dir, found.series[1].seriesUid), found.series[1]);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('multi-frame Enhanced CT: per-frame positions and rescale build the volume', async () => {
+  const vol = await readFolder(dicomData('pydicom', 'eCT_Supplemental.dcm'));
+  assert.deepEqual(vol.shape, [512, 512, 2]);
+  assert.ok(Math.abs(vol.spacing[0] - 0.388672) < 1e-6);
+  // Stored values are unsigned with intercept -1024: the volume is in HU, so air is near -1024.
+  let min = Infinity;
+  for (const v of vol.data) min = Math.min(min, v);
+  assert.ok(min <= -1000 && min >= -1024, `minimum ${min}`);
+});
+
+test('a missing slice is an error naming the neighbouring files', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hcc-dicom-'));
+  try {
+    cpSync(dicomData('oblique_from_totalseg', 'unc'), dir, { recursive: true });
+    // IM files are shuffled; find one that is neither first nor last along the normal.
+    const found = discoverSeries(dir);
+    const geometry = stackGeometry(found.series[0].slices, 'x');
+    const middle = found.series[0].slices[geometry.order[10]].path;
+    rmSync(middle);
+    await assert.rejects(readFolder(dir), (err: unknown) => err instanceof HccError && /missing slice: 1 slice position is empty between .*IM\d+\.dcm and .*IM\d+\.dcm/.test(err.message));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('gantry tilt (ge_ct_tilt, 18.5 degrees) is refused with a clear message', async () => {
+  await assert.rejects(readFolder(dicomData('ge_ct_tilt')), (err: unknown) => err instanceof HccError && /gantry tilt: slice positions step 18\.5\d degrees off the slice normal \(GantryDetectorTilt 18\.5 degrees\)/.test(err.message));
+});
+
+const axial = (z: number, label = `s${z}`, extra: Partial<SlicePlacement> = {}): SlicePlacement => ({
+  label,
+  position: [10, 20, z],
+  orientation: [[1, 0, 0], [0, 1, 0]],
+  pixelSpacing: [0.5, 0.8],
+  ...extra,
+});
+
+test('stack geometry: LPS affine from positions; errors for uneven gaps, mixed orientation, duplicates', () => {
+  const g = stackGeometry([axial(6), axial(0), axial(3)], 'stack');
+  assert.deepEqual(g.order, [1, 2, 0]);
+  assert.deepEqual(g.affineLps, [0.8, 0, 0, 10, 0, 0.5, 0, 20, 0, 0, 3, 0, 0, 0, 0, 1]);
+  assert.throws(() => stackGeometry([axial(0), axial(3), axial(6), axial(10)], 'stack'), /uneven slice spacing: 4\.000 mm between s6 and s10, where the series steps 3\.000 mm/);
+  assert.throws(() => stackGeometry([axial(0), axial(3), axial(6, 's6', { orientation: [[1, 0, 0], [0, 0, -1]] })], 'stack'), /mixed orientations in one series: s0 has .* but s6 has/);
+  assert.throws(() => stackGeometry([axial(0), axial(3), axial(3, 'again')], 'stack'), /s3 and again lie at the same position/);
+  assert.throws(() => stackGeometry([axial(0), axial(3, 's3', { position: undefined })], 'stack'), /s3: ImagePositionPatient \(0020,0032\) is missing/);
+  // A sub-0.1 degree wobble (IPP rounding) is not tilt: the affine follows the positions.
+  const wobble: Vec3 = [10.001, 20, 3];
+  assert.doesNotThrow(() => stackGeometry([axial(0), axial(3, 's3', { position: wobble }), axial(6, 's6', { position: [10.002, 20, 6] })], 'stack'));
+});
