@@ -778,7 +778,9 @@ export function coxDataFromFrame(frame: SurvFrame, terms: Term[], strata?: strin
   if (strataCol !== undefined) {
     const g = groupOf(frame, strataCol);
     data.strata = g.codes;
-    data.strataLevels = g.levels.map((l) => `${strataCol}=${l}`);
+    // survival's strata(): a factor is labelled by its level, a numeric column as "name=value".
+    const isFactor = frame.variables.get(strataCol)?.kind === 'factor';
+    data.strataLevels = g.levels.map((l) => (isFactor ? l : `${strataCol}=${l}`));
   }
   if (weights !== undefined) {
     const v = frameVariable(frame, weights);

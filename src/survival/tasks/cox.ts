@@ -76,7 +76,7 @@ function predictions(fit: CoxFit, data: CoxData, design: Design, frame: SurvFram
       };
       let stratum = 0;
       if (strata && data.strataLevels) {
-        stratum = data.strataLevels.indexOf(`${strata}=${get(strata)}`);
+        stratum = data.strataLevels.findIndex((l) => l === get(strata) || l === `${strata}=${get(strata)}`);
         if (stratum < 0) throw new HccError(`${newdata}, row ${i + 1}: stratum '${get(strata)}' is not in the fitted data`);
       }
       items.push({ id: `newdata_${i + 1}`, x: designRow(design, get, newdata), stratum });
