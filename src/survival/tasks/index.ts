@@ -15,8 +15,9 @@ import { kmTask } from './km.js';
 import { logrankTask } from './logrank.js';
 import { concordanceTask } from './concordance.js';
 import { stageTask } from './stage.js';
+import { iptwTask } from './iptw.js';
 
-export const tasks: StatsTask[] = [coxTask, kmTask, logrankTask, concordanceTask, stageTask];
+export const tasks: StatsTask[] = [coxTask, kmTask, logrankTask, concordanceTask, iptwTask, stageTask];
 
 export function findTask(name: string): StatsTask {
   const t = tasks.find((x) => x.name === name || x.aliases?.includes(name));
