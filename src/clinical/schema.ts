@@ -213,26 +213,3 @@ export function validateClinical(raw: Readonly<Record<string, unknown>>, where: 
   }
   return v;
 }
-
-/** The fields a computation needs, present and valid; the message names the computation and every missing field. */
-export function requireFields<K extends ClinicalField>(
-  v: ClinicalValues,
-  fields: readonly K[],
-  purpose: string,
-  where: Where,
-): Pick<ClinicalRecord, K> {
-  const missing = fields.filter((f) => v[f] === null || v[f] === undefined);
-  if (missing.length > 0) {
-    throw new HccError(
-      `${where}: ${purpose} needs ${missing.map((f) => `${f} (${unitOf(f)})`).join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} missing`,
-    );
-  }
-  return v as Pick<ClinicalRecord, K>;
-}
-
-function unitOf(name: ClinicalField): string {
-  const spec = columnSpec(name);
-  if (spec.kind === 'category') return spec.levels.join('/');
-  if (spec.kind === 'text') return 'text';
-  return spec.unit || 'dimensionless';
-}

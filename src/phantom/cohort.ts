@@ -10,7 +10,7 @@ import { createProgress } from '../util/progress.js';
 import { blockRng, drawAfp, drawBurden, drawClinical, drawPhenotype, roundTo } from './clinical.js';
 import { COHORT_MODEL } from './model.js';
 import { assignTreatment, drawSurvival, highBurden, prognosticIndex, treatmentLogHazardRatio } from './outcomes.js';
-import { binaryReads, type CohortKind, type PatientRecord } from './patient.js';
+import type { CohortKind, PatientRecord } from './patient.js';
 
 /**
  * The synthetic cohort of clinical-model.md §6: one patient at a time (`generatePatient` is a pure function of
@@ -247,19 +247,17 @@ export async function writeCohort(options: CohortOptions): Promise<CohortSummary
     proliferativeTrue: pTrue / n,
     ...(cohort === 'resection' ? { proliferativeObserved: pObs / n } : { haicFraction: haic / n, eventFraction: events / n }),
   };
+  // Parameters and hashes only: cohort-level truth (the true prevalence) stays out of what a study reads.
   writeJsonAtomicSync(join(out, 'cohort.json'), {
     kind: 'hcc-iat synthetic cohort',
     version: 1,
     generator: 'clinical-model.md §6',
-    ...summary,
-    out: undefined,
+    cohort,
+    n,
+    seed,
+    files,
     ...options.provenance,
     model: COHORT_MODEL,
   });
   return summary;
-}
-
-/** The binary reads of a generated patient, for tests and summaries (feature_k = 1[x_k > τ_k]). */
-export function patientReads(g: GeneratedPatient): boolean[] {
-  return binaryReads(g.record.truth.x);
 }

@@ -1,8 +1,9 @@
 import type { Command } from '../command.js';
+import { cohortGenerateCommand } from './cohort.js';
 import { statsCommand } from './stats.js';
 
 /**
  * Every `hcc` subcommand, in the order `hcc --help` lists them. Each domain adds its own file under
  * src/cli/commands/ and one line here.
  */
-export const commands: Command[] = [statsCommand];
+export const commands: Command[] = [cohortGenerateCommand, statsCommand];

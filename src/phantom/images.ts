@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { writeNiftiSync } from '../imaging/nifti/write.js';
+import { HccError } from '../util/errors.js';
+import type { PatientRecord, PhantomRenderer, RenderOptions } from './patient.js';
+
+/**
+ * CT phantoms for a cohort: each patient's record goes to one of K worker threads, which renders the two phases
+ * and the label map (src/phantom/ct) and writes images/<id>_{art,pv,label}.nii.gz. Rendering is a pure function
+ * of the record, so the files are the same bit for bit whatever K is; at most K records are in flight, so
+ * memory does not grow with N.
+ */
+
+const RENDERER_URL = new URL('./ct/index.js', import.meta.url);
+
+/** The renderer of src/phantom/ct, or a clear error while it is not part of this build. */
+export async function loadRenderer(): Promise<PhantomRenderer> {
+  let mod: { renderPatient?: unknown };
+  try {
+    mod = (await import(RENDERER_URL.href)) as { renderPatient?: unknown };
+  } catch (err) {
+    throw new HccError(`the CT phantom renderer (src/phantom/ct/index.ts) is not available in this build: ${(err as Error).message}; generate with --no-images`);
+  }
+  if (typeof mod.renderPatient !== 'function') {
+    throw new HccError('the CT phantom renderer (src/phantom/ct/index.ts) exports no renderPatient function; generate with --no-images');
+  }
+  return mod.renderPatient as PhantomRenderer;
+}
+
+export function imagePaths(out: string, id: string): { art: string; pv: string; label: string } {
+  const dir = join(out, 'images');
+  return { art: join(dir, `${id}_art.nii.gz`), pv: join(dir, `${id}_pv.nii.gz`), label: join(dir, `${id}_label.nii.gz`) };
+}
+
+/** Renders one patient and writes its three NIfTI files (what each worker does). */
+export function renderAndWrite(render: PhantomRenderer, record: PatientRecord, options: RenderOptions, out: string): void {
+  const c = render(record, options);
+  const paths = imagePaths(out, record.id);
+  writeNiftiSync(paths.art, c.art);
+  writeNiftiSync(paths.pv, c.pv);
+  writeNiftiSync(paths.label, c.label);
+}
+
+export interface ImageJob {
+  record: PatientRecord;
+  options: RenderOptions;
+  out: string;
+}
+
+export interface ImagePool {
+  /** Queues a patient; resolves once a worker has taken it (backpressure for the generator loop). */
+  submit(record: PatientRecord): Promise<void>;
+  /** Waits for every queued patient, then stops the workers. Rejects with the first rendering error. */
+  close(): Promise<void>;
+}
+
+export async function createImagePool(workers: number, options: RenderOptions, out: string): Promise<ImagePool> {
+  if (!Number.isInteger(workers) || workers < 1) throw new HccError(`--workers must be a positive whole number, got ${workers}`);
+  await loadRenderer();
+  const script = new URL('./image-worker.js', import.meta.url);
+  if (!existsSync(script)) throw new HccError(`image worker script missing: ${script.pathname} (run the TypeScript build)`);
+  const pool = Array.from({ length: workers }, () => new Worker(script));
+  const idle: Worker[] = [...pool];
+  const waiting: Array<() => void> = [];
+  let inFlight = 0;
+  let failure: Error | null = null;
+  let drained: (() => void) | null = null;
+  const release = (w: Worker) => {
+    inFlight--;
+    idle.push(w);
+    waiting.shift()?.();
+    if (inFlight === 0) drained?.();
+  };
+  for (const w of pool) {
+    w.on('message', (msg: { ok: boolean; error?: string }) => {
+      if (!msg.ok && !failure) failure = new HccError(msg.error ?? 'CT phantom rendering failed');
+      release(w);
+    });
+    w.on('error', (err) => {
+      failure ??= err;
+      release(w);
+    });
+  }
+  return {
+    async submit(record) {
+      if (failure) throw failure;
+      while (idle.length === 0) await new Promise<void>((resolve) => waiting.push(resolve));
+      if (failure) throw failure;
+      const w = idle.pop()!;
+      inFlight++;
+      w.postMessage({ record, options, out } satisfies ImageJob);
+    },
+    async close() {
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      await Promise.all(pool.map((w) => w.terminate()));
+      if (failure) throw failure;
+    },
+  };
+}
