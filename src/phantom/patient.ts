@@ -89,7 +89,9 @@ export interface RenderedCase {
 }
 
 /**
- * The renderer's signature. src/phantom/ct/ exports `renderPatient: PhantomRenderer`; cohort.ts calls it inside
- * worker threads and writes the three volumes as NIfTI. It must be a pure function of (record, options).
+ * The renderer's signature. src/phantom/ct/index.ts exports `renderPatient: PhantomRenderer`; the image pool
+ * (src/phantom/images.ts) calls it inside worker threads and writes the three volumes as NIfTI
+ * (images/<id>_{art,pv,label}.nii.gz). It must be a pure function of (record, options): the pool checks that
+ * files are bit-identical whatever the worker count.
  */
 export type PhantomRenderer = (record: PatientRecord, options: RenderOptions) => RenderedCase;
