@@ -8,8 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { printJson } from '../command.js';
 import { usageError } from '../../util/errors.js';
-import { writeCohort } from '../../phantom/cohort.js';
-import { createImagePool } from '../../phantom/images.js';
+import { generateCohort } from '../../phantom/generate.js';
 import { COHORT_KINDS, IMAGE_GRIDS, type CohortKind, type ImageGrid } from '../../phantom/patient.js';
 
 const USAGE = `Usage: hcc cohort generate --cohort resection|iat --n N --seed S --out DIR
@@ -68,22 +67,18 @@ export const cohortGenerateCommand: Command = {
     const workers = values.workers === undefined ? availableParallelism() : integer(values.workers, 'workers', 1);
     const images = !values['no-images'];
     const site = values.site ?? null;
-    const pool = images ? await createImagePool(workers, { grid, site }, values.out) : null;
-    let summary;
-    try {
-      summary = await writeCohort({
-        cohort,
-        n,
-        seed,
-        out: values.out,
-        onPatient: pool ? (g) => pool.submit(g.record) : undefined,
-        progress: !values.json || process.stderr.isTTY,
-        provenance: { images, grid: images ? grid : null, site },
-      });
-    } finally {
-      await pool?.close();
-    }
-    if (values.json) printJson({ ...summary, images, grid: images ? grid : null, site });
+    const summary = await generateCohort({
+      cohort,
+      n,
+      seed,
+      out: values.out,
+      images,
+      grid,
+      site,
+      workers,
+      progress: !values.json || process.stderr.isTTY,
+    });
+    if (values.json) printJson(summary);
     else {
       const extra = summary.haicFraction !== undefined ? `, HAIC ${(summary.haicFraction * 100).toFixed(1)}%, events ${(summary.eventFraction! * 100).toFixed(1)}%` : '';
       process.stdout.write(`wrote ${n} ${cohort} patients to ${values.out} (proliferative ${(summary.proliferativeTrue * 100).toFixed(1)}%${extra})\n`);
