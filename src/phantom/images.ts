@@ -12,7 +12,7 @@ import type { PatientRecord, PhantomRenderer, RenderOptions } from './patient.js
  * memory does not grow with N.
  */
 
-const RENDERER_URL = new URL('./ct/index.js', import.meta.url);
+const RENDERER_URL = new URL('./ct/render.js', import.meta.url);
 
 /** The renderer of src/phantom/ct, or a clear error while it is not part of this build. */
 export async function loadRenderer(): Promise<PhantomRenderer> {
@@ -20,10 +20,10 @@ export async function loadRenderer(): Promise<PhantomRenderer> {
   try {
     mod = (await import(RENDERER_URL.href)) as { renderPatient?: unknown };
   } catch (err) {
-    throw new HccError(`the CT phantom renderer (src/phantom/ct/index.ts) is not available in this build: ${(err as Error).message}; generate with --no-images`);
+    throw new HccError(`the CT phantom renderer (src/phantom/ct/render.ts) is not available in this build: ${(err as Error).message}; generate with --no-images`);
   }
   if (typeof mod.renderPatient !== 'function') {
-    throw new HccError('the CT phantom renderer (src/phantom/ct/index.ts) exports no renderPatient function; generate with --no-images');
+    throw new HccError('the CT phantom renderer (src/phantom/ct/render.ts) exports no renderPatient function; generate with --no-images');
   }
   return mod.renderPatient as PhantomRenderer;
 }

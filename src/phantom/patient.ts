@@ -89,7 +89,7 @@ export interface RenderedCase {
 }
 
 /**
- * The renderer's signature. src/phantom/ct/index.ts exports `renderPatient: PhantomRenderer`; the image pool
+ * The renderer's signature. src/phantom/ct/render.ts exports `renderPatient: PhantomRenderer`; the image pool
  * (src/phantom/images.ts) calls it inside worker threads and writes the three volumes as NIfTI
  * (images/<id>_{art,pv,label}.nii.gz). It must be a pure function of (record, options): the pool checks that
  * files are bit-identical whatever the worker count.
