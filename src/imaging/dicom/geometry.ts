@@ -2,7 +2,7 @@
  * Slice stack geometry from DICOM headers: order by position along the slice normal (never InstanceNumber),
  * spacing from ImagePositionPatient (never SliceThickness), and the checks that decide whether one affine can
  * describe the stack at all: one orientation, no duplicate positions, even gaps (a gap of a whole multiple is a
- * missing slice), and no gantry tilt. Works in DICOM LPS; `lpsToRas` converts at the boundary.
+ * missing slice), and no gantry tilt. Works in DICOM LPS; the reader converts to RAS.
  */
 import { HccError } from '../../util/errors.js';
 import type { Affine, Vec3 } from '../volume.js';
@@ -128,9 +128,4 @@ function checkGaps(gaps: number[], order: number[], slices: SlicePlacement[], se
     }
     throw new HccError(`${series}: uneven slice spacing: ${g.toFixed(3)} mm between ${between}, where the series steps ${typical.toFixed(3)} mm; expected equal gaps (one affine cannot describe this stack)`);
   }
-}
-
-/** LPS (DICOM) to RAS (NIfTI) world: negate the first two rows of the voxel-to-world matrix. */
-export function lpsToRas(affine: Affine): Affine {
-  return affine.map((v, i) => (i < 8 ? -v : v));
 }

@@ -12,7 +12,8 @@ import { HccError } from '../../util/errors.js';
 import { sha256 } from '../../util/hash.js';
 import { createProgress } from '../../util/progress.js';
 import type { Vec3, Volume, VoxelArray } from '../volume.js';
-import { lpsToRas, type SlicePlacement, stackGeometry } from './geometry.js';
+import { lpsToRasAffine, spacingFromAffine } from '../affine.js';
+import { type SlicePlacement, stackGeometry } from './geometry.js';
 import { type DataSet, NotDicomError, type ParsedFile, parseDicom, TruncatedError } from './parse.js';
 import { phaseHints, type PhaseHints } from './phase.js';
 import { decodeFrame, pixelFormat, transferSyntaxName } from './pixels.js';
@@ -259,8 +260,8 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
   return {
     data: narrow(work),
     shape: [nx, ny, nz],
-    spacing: columnNorms(geometry.affineLps),
-    affine: lpsToRas(geometry.affineLps),
+    spacing: spacingFromAffine(geometry.affineLps),
+    affine: lpsToRasAffine(geometry.affineLps),
     meta: {
       modality: s.modality,
       seriesUid: s.seriesUid,
@@ -285,10 +286,6 @@ function narrow(work: Int32Array | Float32Array): VoxelArray {
     if (v > hi) hi = v;
   }
   return lo >= -32768 && hi <= 32767 ? Int16Array.from(work) : work;
-}
-
-function columnNorms(a: number[]): Vec3 {
-  return [0, 1, 2].map((c) => Math.hypot(a[c], a[4 + c], a[8 + c])) as Vec3;
 }
 
 /**

@@ -1,0 +1,135 @@
+/**
+ * DICOM Part 10 writer: explicit VR little endian, defined lengths everywhere. Data sets are plain lists of
+ * elements (tag, VR, value); items of a sequence are lists too, so outputs are built as literals and are easy
+ * to transform (de-identification) before encoding.
+ */
+import { TransferSyntax } from './parse.js';
+import { Tag } from './tags.js';
+
+export type WriteValue = string | number | Array<string | number> | Uint8Array | WriteElement[][];
+
+export interface WriteElement {
+  tag: number;
+  vr: string;
+  value: WriteValue;
+}
+
+export function el(tag: number, vr: string, value: WriteValue): WriteElement {
+  return { tag, vr, value };
+}
+
+/** Implementation identity written in every file's meta header (a UID under the 2.25 UUID arc). */
+export const IMPLEMENTATION_CLASS_UID = '2.25.91841727150358307347813327385283049472';
+const IMPLEMENTATION_VERSION = 'HCC-IAT 0.1';
+
+const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
+const BINARY_SIZES: Record<string, number> = { US: 2, SS: 2, UL: 4, SL: 4, FL: 4, FD: 8, AT: 4 };
+
+/** A decimal string of at most 16 characters (the DS limit), as precise as fits. */
+export function formatDS(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  for (let digits = 16; digits > 1; digits--) {
+    const s = String(Number(v.toPrecision(digits)));
+    if (s.length <= 16) return s;
+  }
+  return v.toExponential(8);
+}
+
+function encodeValue(e: WriteElement): Uint8Array {
+  const { vr, value } = e;
+  if (vr === 'SQ') {
+    const items = (value as WriteElement[][]).map((item) => {
+      const body = encodeElements(item);
+      const header = new Uint8Array(8);
+      const v = new DataView(header.buffer);
+      v.setUint16(0, 0xfffe, true);
+      v.setUint16(2, 0xe000, true);
+      v.setUint32(4, body.length, true);
+      return concat([header, body]);
+    });
+    return concat(items);
+  }
+  if (value instanceof Uint8Array) return value.length % 2 ? concat([value, new Uint8Array(1)]) : value;
+  const values = Array.isArray(value) ? (value as Array<string | number>) : [value as string | number];
+  const size = BINARY_SIZES[vr];
+  if (size !== undefined) {
+    const out = new Uint8Array(size * values.length);
+    const v = new DataView(out.buffer);
+    values.forEach((x, i) => {
+      const n = Number(x);
+      const p = i * size;
+      if (vr === 'US') v.setUint16(p, n, true);
+      else if (vr === 'SS') v.setInt16(p, n, true);
+      else if (vr === 'UL') v.setUint32(p, n, true);
+      else if (vr === 'SL') v.setInt32(p, n, true);
+      else if (vr === 'FL') v.setFloat32(p, n, true);
+      else if (vr === 'FD') v.setFloat64(p, n, true);
+      else {
+        // AT: a tag as group then element.
+        v.setUint16(p, n >>> 16, true);
+        v.setUint16(p + 2, n & 0xffff, true);
+      }
+    });
+    return out;
+  }
+  const text = values.map((x) => (typeof x === 'number' ? (vr === 'DS' ? formatDS(x) : String(Math.round(x))) : x)).join('\\');
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length % 2 === 0) return bytes;
+  const padded = new Uint8Array(bytes.length + 1);
+  padded.set(bytes);
+  padded[bytes.length] = vr === 'UI' ? 0 : 0x20;
+  return padded;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Elements in ascending tag order, explicit VR little endian. */
+export function encodeElements(elements: WriteElement[]): Uint8Array {
+  const sorted = [...elements].sort((a, b) => a.tag - b.tag);
+  const parts: Uint8Array[] = [];
+  for (const e of sorted) {
+    const value = encodeValue(e);
+    const long = LONG_VRS.has(e.vr);
+    const header = new Uint8Array(long ? 12 : 8);
+    const v = new DataView(header.buffer);
+    v.setUint16(0, e.tag >>> 16, true);
+    v.setUint16(2, e.tag & 0xffff, true);
+    header[4] = e.vr.charCodeAt(0);
+    header[5] = e.vr.charCodeAt(1);
+    if (long) v.setUint32(8, value.length, true);
+    else {
+      if (value.length > 0xffff) throw new Error(`DICOM writer: value of ${e.vr} element ${e.tag.toString(16)} is ${value.length} bytes, over the 64 KiB limit of its VR`);
+      v.setUint16(6, value.length, true);
+    }
+    parts.push(header, value);
+  }
+  return concat(parts);
+}
+
+/** A complete Part 10 file: preamble, 'DICM', file meta group, data set. */
+export function encodePart10(dataset: WriteElement[]): Uint8Array {
+  const find = (tag: number) => dataset.find((e) => e.tag === tag)?.value as string | undefined;
+  const sopClass = find(Tag.SOPClassUID);
+  const sopInstance = find(Tag.SOPInstanceUID);
+  if (!sopClass || !sopInstance) throw new Error('DICOM writer: SOPClassUID and SOPInstanceUID are required');
+  const metaBody = encodeElements([
+    el(Tag.FileMetaInformationVersion, 'OB', new Uint8Array([0, 1])),
+    el(Tag.MediaStorageSOPClassUID, 'UI', sopClass),
+    el(Tag.MediaStorageSOPInstanceUID, 'UI', sopInstance),
+    el(Tag.TransferSyntaxUID, 'UI', TransferSyntax.explicitLittle),
+    el(Tag.ImplementationClassUID, 'UI', IMPLEMENTATION_CLASS_UID),
+    el(0x00020013, 'SH', IMPLEMENTATION_VERSION),
+  ]);
+  const groupLength = encodeElements([el(Tag.FileMetaInformationGroupLength, 'UL', metaBody.length)]);
+  const preamble = new Uint8Array(132);
+  preamble.set([0x44, 0x49, 0x43, 0x4d], 128);
+  return concat([preamble, groupLength, metaBody, encodeElements(dataset)]);
+}
