@@ -8,8 +8,7 @@
  * removed. The optional Retain UIDs Option keeps UIDs, so that a de-identified SEG still points at the source
  * series it was drawn on; the method code sequence records which options were applied.
  */
-import { createHash } from 'node:crypto';
-import { el, type WriteElement } from './write.js';
+import { el, hashedUid, type WriteElement } from './write.js';
 
 export type ProfileAction = 'keep' | 'Z' | 'X' | 'D' | 'U';
 
@@ -67,10 +66,7 @@ export interface DeidentifyOptions {
 
 /** A stand-in UID under the 2.25 (UUID-derived) arc, keyed by a secret so it cannot be recomputed. */
 export function replacementUid(uid: string, salt: string): string {
-  const digest = createHash('sha256').update(salt).update('\0').update(uid).digest();
-  let n = 0n;
-  for (const byte of digest.subarray(0, 16)) n = (n << 8n) | BigInt(byte);
-  return `2.25.${n}`;
+  return hashedUid(salt, uid);
 }
 
 const DUMMY: Record<string, string> = { DA: '19000101', TM: '000000', DT: '19000101000000', PN: 'ANONYMOUS' };

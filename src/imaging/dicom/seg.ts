@@ -5,10 +5,10 @@
  * (dimension index: segment number, then position), so 3D Slicer (QuantitativeReporting), OHIF and PACS viewers
  * open it over the CT.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { HccError } from '../../util/errors.js';
+import { sha256 } from '../../util/hash.js';
 import { affinesClose, lpsToRasAffine, spacingFromAffine } from '../affine.js';
 import type { Volume } from '../volume.js';
 import { deidentify, type DeidentifyOptions } from './deidentify.js';
@@ -17,7 +17,7 @@ import { parseDicom } from './parse.js';
 import { decodeFrame, pixelFormat } from './pixels.js';
 import { readHeader, type SeriesInfo } from './series.js';
 import { Tag } from './tags.js';
-import { el, encodePart10, type WriteElement } from './write.js';
+import { el, encodePart10, hashedUid, type WriteElement } from './write.js';
 
 export const SEG_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.66.4';
 
@@ -73,14 +73,6 @@ export function rgbToDicomLab([r, g, b]: [number, number, number]): [number, num
   const bb = 200 * (f(y) - f(z));
   const clamp = (v: number) => Math.max(0, Math.min(65535, Math.round(v)));
   return [clamp((L * 65535) / 100), clamp(((a + 128) * 65535) / 255), clamp(((bb + 128) * 65535) / 255)];
-}
-
-/** A UID derived from content, so the same inputs give the same SEG. */
-function derivedUid(...parts: string[]): string {
-  const digest = createHash('sha256').update(parts.join('\0')).digest();
-  let n = 0n;
-  for (const byte of digest.subarray(0, 16)) n = (n << 8n) | BigInt(byte);
-  return `2.25.${n}`;
 }
 
 const codeItem = (c: Code): WriteElement[] => [el(Tag.CodeValue, 'SH', c.value), el(Tag.CodingSchemeDesignator, 'SH', c.scheme), el(Tag.CodeMeaning, 'LO', c.meaning)];
@@ -143,8 +135,8 @@ export function buildSeg(options: SegOptions): WriteElement[] {
   });
 
   const now = options.now ?? new Date();
-  const seriesUid = derivedUid('seg-series', source.seriesUid, createHash('sha256').update(new Uint8Array(labels.data.buffer, labels.data.byteOffset, labels.data.byteLength)).digest('hex'), JSON.stringify(segments));
-  const dimensionUid = derivedUid('seg-dimensions', seriesUid);
+  const seriesUid = hashedUid('seg-series', source.seriesUid, sha256(new Uint8Array(labels.data.buffer, labels.data.byteOffset, labels.data.byteLength)), JSON.stringify(segments));
+  const dimensionUid = hashedUid('seg-dimensions', seriesUid);
   const copied = COPIED.map(([tag, vr]) => el(tag, vr, head.string(tag) ?? ''));
   const perFrame = frames.map((f): WriteElement[] => {
     const s = ordered[f.k];
@@ -167,7 +159,7 @@ export function buildSeg(options: SegOptions): WriteElement[] {
     el(Tag.SpecificCharacterSet, 'CS', 'ISO_IR 192'),
     el(Tag.ImageType, 'CS', ['DERIVED', 'PRIMARY']),
     el(Tag.SOPClassUID, 'UI', SEG_SOP_CLASS),
-    el(Tag.SOPInstanceUID, 'UI', derivedUid('seg-instance', seriesUid)),
+    el(Tag.SOPInstanceUID, 'UI', hashedUid('seg-instance', seriesUid)),
     el(Tag.SeriesDate, 'DA', da(now)),
     el(Tag.ContentDate, 'DA', da(now)),
     el(Tag.SeriesTime, 'TM', tm(now)),
@@ -186,7 +178,7 @@ export function buildSeg(options: SegOptions): WriteElement[] {
     el(Tag.SeriesInstanceUID, 'UI', seriesUid),
     el(Tag.SeriesNumber, 'IS', options.seriesNumber ?? 300),
     el(Tag.InstanceNumber, 'IS', 1),
-    el(Tag.FrameOfReferenceUID, 'UI', source.frameOfReferenceUid ?? derivedUid('frame-of-reference', source.seriesUid)),
+    el(Tag.FrameOfReferenceUID, 'UI', source.frameOfReferenceUid ?? hashedUid('frame-of-reference', source.seriesUid)),
     el(Tag.PositionReferenceIndicator, 'LO', ''),
     el(Tag.DimensionOrganizationSequence, 'SQ', [[el(Tag.DimensionOrganizationUID, 'UI', dimensionUid)]]),
     el(Tag.DimensionIndexSequence, 'SQ', [

@@ -3,6 +3,7 @@
  * elements (tag, VR, value); items of a sequence are lists too, so outputs are built as literals and are easy
  * to transform (de-identification) before encoding.
  */
+import { createHash } from 'node:crypto';
 import { TransferSyntax } from './parse.js';
 import { Tag } from './tags.js';
 
@@ -16,6 +17,17 @@ export interface WriteElement {
 
 export function el(tag: number, vr: string, value: WriteValue): WriteElement {
   return { tag, vr, value };
+}
+
+/**
+ * A UID under the 2.25 arc (ISO/IEC 9834-8: a 128-bit number, no registered root needed), taken from a hash of
+ * the parts: the same inputs give the same UID, which keeps outputs reproducible.
+ */
+export function hashedUid(...parts: string[]): string {
+  const digest = createHash('sha256').update(parts.join('\0')).digest();
+  let n = 0n;
+  for (const byte of digest.subarray(0, 16)) n = (n << 8n) | BigInt(byte);
+  return `2.25.${n}`;
 }
 
 /** Implementation identity written in every file's meta header (a UID under the 2.25 UUID arc). */
