@@ -5,7 +5,7 @@
  *
  * Exports:
  * - `CoxData` {time, event, columns (column-major X), names, strata?, strataLevels?, weights?}.
- * - `CoxOptions` {ties: 'efron'|'breslow', maxIter (20), eps (1e-9), tolerChol, tolerInf, robust}.
+ * - `CoxOptions` {ties: 'efron'|'breslow', maxIter (20), eps (1e-9), tolerChol, tolerInf, robust, centerAll}.
  * - `fitCox(data, options) -> CoxFit`: plain JSON-serialisable result: coefficients (NaN for aliased columns),
  *   se, z, p, hr with 95% CI, vcov (robust when weighted, naive kept), means, loglik, tests (LR, Wald, score;
  *   robust score when robust), concordance (Harrell C of the fit), iterations, warnings as R words them.
@@ -47,6 +47,8 @@ export interface CoxOptions {
   tolerInf?: number;
   /** Sandwich variance; default as coxph: on when any case weight is not an integer. */
   robust?: boolean;
+  /** Centre and scale every column, 0/1 dummies included (coxph's nocenter = NULL, as rms::cph fits). */
+  centerAll?: boolean;
 }
 
 export interface CoxTest {
@@ -215,7 +217,7 @@ interface RawFit {
 }
 
 /** coxfit6: centre and scale, Newton-Raphson from beta = 0 with step-halving. */
-function coxfit6(data: CoxData, sd: Sorted, efron: boolean, maxIter: number, eps: number, toler: number): RawFit {
+function coxfit6(data: CoxData, sd: Sorted, efron: boolean, maxIter: number, eps: number, toler: number, centerAll: boolean): RawFit {
   const nvar = data.columns.length;
   const n = sd.time.length;
   const means = new Float64Array(nvar);
@@ -224,7 +226,7 @@ function coxfit6(data: CoxData, sd: Sorted, efron: boolean, maxIter: number, eps
   for (let i = 0; i < n; i++) wsum += sd.weights[i]!;
   const covar = data.columns.map((col, v) => {
     const c = Float64Array.from(sd.order, (i) => col[i]!);
-    if (isZeroOne(col)) return c;
+    if (!centerAll && isZeroOne(col)) return c;
     let m = 0;
     for (let i = 0; i < n; i++) m += sd.weights[i]! * c[i]!;
     m /= wsum;
@@ -405,7 +407,7 @@ export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
   const robust = options.robust ?? (data.weights !== undefined && data.weights.some((w) => w !== Math.floor(w)));
   const sd = sortForFit(data);
   const efron = ties === 'efron';
-  const raw = coxfit6(data, sd, efron, maxIter, eps, toler);
+  const raw = coxfit6(data, sd, efron, maxIter, eps, toler, options.centerAll ?? false);
   const warnings: string[] = [];
   const naiveV = rows(raw.variance);
   const singular = raw.flag < nvar && raw.flag !== -2 ? naiveV.map((r, i) => r[i] === 0) : new Array(nvar).fill(false);

@@ -12,7 +12,7 @@ import { runTask } from '../../src/survival/tasks/index.js';
 import { parseTaskArgs } from '../../src/survival/tasks/task.js';
 import { compareOracle, readFixtureTable, splitArgs } from './oracle-compare.js';
 
-const OUR_TASKS = new Set(['cox', 'km', 'logrank', 'concordance']);
+const OUR_TASKS = new Set(['cox', 'km', 'logrank', 'concordance', 'nomogram']);
 
 const sources = [
   { dir: shared('oracle', 'data'), tsv: shared('oracle', 'fixtures.tsv') },

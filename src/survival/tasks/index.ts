@@ -16,8 +16,9 @@ import { logrankTask } from './logrank.js';
 import { concordanceTask } from './concordance.js';
 import { stageTask } from './stage.js';
 import { iptwTask } from './iptw.js';
+import { nomogramTask } from './nomogram.js';
 
-export const tasks: StatsTask[] = [coxTask, kmTask, logrankTask, concordanceTask, iptwTask, stageTask];
+export const tasks: StatsTask[] = [coxTask, kmTask, logrankTask, concordanceTask, nomogramTask, iptwTask, stageTask];
 
 export function findTask(name: string): StatsTask {
   const t = tasks.find((x) => x.name === name || x.aliases?.includes(name));
