@@ -107,3 +107,18 @@ test('collinear columns are dropped with NA and a warning, as coxph does', () =>
   const ref = fitCox(data);
   closeAll(fit.coef.slice(0, 3), ref.coef, 1e-8, 'remaining coefficients');
 });
+
+test('separation gives R\'s warning and R\'s (large) coefficient; running out of iterations is reported', () => {
+  // R: coxph(Surv(time, status) ~ x + z): x = 1 exactly for the 4 earliest times.
+  const text = 'time,status,x,z\n1,1,1,0.3\n2,1,1,1.2\n3,0,1,0.5\n4,1,1,2.2\n5,1,0,0.1\n6,1,0,1.7\n7,0,0,0.9\n8,1,0,1.1\n9,1,0,0.4\n10,1,0,1.5\n';
+  const f = prepare(parseCsv(text, 'sep.csv'), {}, { columns: ['x', 'z'] });
+  const { data } = coxDataFromFrame(f, parseFormula('x + z'));
+  const fit = fitCox(data);
+  closeAll(fit.coef, [22.4882095, -0.8347231], 1e-6, 'coef');
+  assert.equal(fit.loglik.iter, 19);
+  assert.deepEqual(fit.warnings, ['Loglik converged before variable  1 ; coefficient may be infinite. ']);
+  const short = fitCox(data, { maxIter: 3 });
+  assert.equal(short.converged, false);
+  closeAll(short.coef, [6.4451343, -0.8318823], 1e-6, 'coef after 3 iterations');
+  assert.equal(short.warnings[0], 'Ran out of iterations and did not converge');
+});

@@ -1,11 +1,10 @@
-/** `hcc stats stage`: every staging system for each row of a clinical CSV (src/staging's stageTable). */
+/** `hcc stats stage`: every staging system for each row of a clinical CSV (src/staging's stageCsv). */
 import type { CsvTable } from '../../util/csv.js';
-import { stageTable } from '../../staging/index.js';
+import { stageCsv } from '../../staging/index.js';
 import { formatTable, type StatsTask, type TaskOutput } from './task.js';
 
 export function runStage(table: CsvTable): TaskOutput {
-  const rows = table.rows.map((r) => Object.fromEntries(table.columns.map((c, j) => [c, r[j]])));
-  const staged = stageTable(rows, table.source);
+  const staged = stageCsv(table);
   const result: Record<string, unknown> = {};
   for (const c of staged.columns) result[c] = staged.rows.map((r) => r[c]);
   const n = table.rows.length;
