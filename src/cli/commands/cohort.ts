@@ -22,7 +22,7 @@ SHA-256 of each file) and DIR/images/<id>_{art,pv,label}.nii.gz. Column dictiona
   --cohort      resection (pathology label, 5% label noise) or iat (TACE/HAIC with confounding, OS)
   --n           number of patients
   --seed        non-negative integer; the same seed and options give bit-identical files
-  --grid        image grid: clinical (512², 0.6-0.9 mm), small (1.5x1.5x2.5 mm, default), tiny (unit tests)
+  --grid        image grid: clinical (512², 0.6-0.9 mm, default), small (1.5x1.5x2.5 mm, for demos), tiny (tests)
   --no-images   clinical data only (fast: tens of thousands of patients per second)
   --workers     worker threads for the images (default: available cores); the output does not depend on it
   --site        scanner site name (noise, kernel, slice thickness, contrast timing) for external cohorts
@@ -49,7 +49,7 @@ export const cohortGenerateCommand: Command = {
         n: { type: 'string' },
         seed: { type: 'string' },
         out: { type: 'string' },
-        grid: { type: 'string', default: 'small' },
+        grid: { type: 'string', default: 'clinical' },
         'no-images': { type: 'boolean', default: false },
         workers: { type: 'string' },
         site: { type: 'string' },
