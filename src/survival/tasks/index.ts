@@ -17,8 +17,9 @@ import { concordanceTask } from './concordance.js';
 import { stageTask } from './stage.js';
 import { iptwTask } from './iptw.js';
 import { nomogramTask } from './nomogram.js';
+import { metricTasks } from './metrics.js';
 
-export const tasks: StatsTask[] = [coxTask, kmTask, logrankTask, concordanceTask, nomogramTask, iptwTask, stageTask];
+export const tasks: StatsTask[] = [coxTask, kmTask, logrankTask, concordanceTask, nomogramTask, ...metricTasks, iptwTask, stageTask];
 
 export function findTask(name: string): StatsTask {
   const t = tasks.find((x) => x.name === name || x.aliases?.includes(name));

@@ -1,0 +1,176 @@
+/**
+ * riskRegression::Score for right-censored survival data with the marginal Kaplan-Meier censoring model: td-AUC
+ * and Brier score at given times for several models, with influence-function standard errors, pairwise
+ * contrasts (difference, se, CI, p), IPA against the Kaplan-Meier null model, and the IBS; plus pec's
+ * prediction-error curve and IBS on the all-observed-times grid.
+ *
+ * A model gives, for any evaluation time t, one value per subject: a predicted risk P(T <= t | x) (Brier and
+ * AUC) or a marker (AUC only; higher = higher risk, never flipped).
+ *
+ * Exports:
+ * - `ScoreModel` {name, kind: 'risk' | 'marker', at(t) -> per-row values}.
+ * - `scoreAuc(time, event, models, opts)` -> {auc, contrasts}: Score(metrics = "auc") tables, column-wise as the
+ *   oracle's JSON (`model, times, AUC, se, lower, upper`; contrasts `times, model, reference, delta.AUC, se,
+ *   lower, upper, p`). `influence` holds the per-subject influence functions (sorted sample order).
+ * - `scoreBrier(time, event, models, opts)` -> {brier, contrasts}: Score(metrics = "brier", summary =
+ *   c("ibs", "ipa"), null.model = TRUE); the first model is "Null model" (marginal Kaplan-Meier).
+ * - `pecCurves(time, event, models, times)` -> {grid, curves, ibs}: pec(exact = TRUE, reference = TRUE).
+ * - `NULL_MODEL` = "Null model".
+ */
+import { qnorm, pTwoSidedNormal } from './distributions.js';
+import { brier, integrateStep, pecGrid } from './brier.js';
+import { ipcwSample, kmSurvivalAt, sortedValues, type IpcwSample } from './ipcw.js';
+import { tdAuc } from './tdauc.js';
+
+export interface ScoreModel {
+  name: string;
+  kind: 'risk' | 'marker';
+  /** Per row (caller's order): the predicted risk P(T <= t) or the marker. */
+  at(t: number): ArrayLike<number>;
+}
+
+export interface ScoreOptions {
+  times: number[];
+  /** Standard errors, CIs and contrast p-values (default true). */
+  se?: boolean;
+  /** Treat the censoring distribution as known (no censoring term in the influence function). */
+  conservative?: boolean;
+  confLevel?: number;
+}
+
+export const NULL_MODEL = 'Null model';
+
+function sd(x: Float64Array): number {
+  let m = 0;
+  for (const v of x) m += v;
+  m /= x.length;
+  let ss = 0;
+  for (const v of x) ss += (v - m) * (v - m);
+  return Math.sqrt(ss / (x.length - 1));
+}
+
+interface Cell {
+  model: string;
+  time: number;
+  value: number;
+  influence?: Float64Array;
+}
+
+function contrasts(cells: Cell[], models: string[], times: number[], n: number, z: number, se: boolean, valueKey: string): Record<string, unknown[]> {
+  const out: Record<string, unknown[]> = { times: [], model: [], reference: [], [valueKey]: [] };
+  if (se) Object.assign(out, { se: [], lower: [], upper: [], p: [] });
+  const get = (m: string, t: number) => cells.find((c) => c.model === m && c.time === t)!;
+  for (const t of times) {
+    for (let r = 0; r < models.length - 1; r++) {
+      for (let m = r + 1; m < models.length; m++) {
+        const a = get(models[m]!, t);
+        const b = get(models[r]!, t);
+        const delta = a.value - b.value;
+        out['times']!.push(t);
+        out['model']!.push(models[m]);
+        out['reference']!.push(models[r]);
+        out[valueKey]!.push(delta);
+        if (se) {
+          const d = Float64Array.from(b.influence!, (v, i) => v - a.influence![i]!);
+          const s = sd(d) / Math.sqrt(n);
+          out['se']!.push(s);
+          out['lower']!.push(delta - z * s);
+          out['upper']!.push(delta + z * s);
+          out['p']!.push(pTwoSidedNormal(Math.abs(delta) / s));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function checkTimes(times: number[]): void {
+  if (times.length === 0 || times.some((t) => !Number.isFinite(t) || t <= 0)) throw new RangeError(`score: evaluation times must be positive numbers, got ${times.join(', ')}`);
+}
+
+export function scoreAuc(time: ArrayLike<number>, event: ArrayLike<number>, models: ScoreModel[], opts: ScoreOptions, sample: IpcwSample = ipcwSample(time, event)) {
+  checkTimes(opts.times);
+  const se = opts.se ?? true;
+  const z = qnorm(1 - (1 - (opts.confLevel ?? 0.95)) / 2);
+  const n = sample.n;
+  const cells: Cell[] = [];
+  const auc: Record<string, unknown[]> = { model: [], times: [], AUC: [] };
+  if (se) Object.assign(auc, { se: [], lower: [], upper: [] });
+  for (const m of models) {
+    for (const t of opts.times) {
+      const r = tdAuc(sample, sortedValues(sample, m.at(t)), t, { influence: se, conservative: opts.conservative });
+      cells.push({ model: m.name, time: t, value: r.auc, influence: r.influence });
+      auc['model']!.push(m.name);
+      auc['times']!.push(t);
+      auc['AUC']!.push(r.auc);
+      if (se) {
+        const s = sd(r.influence!) / Math.sqrt(n);
+        auc['se']!.push(s);
+        auc['lower']!.push(Math.max(0, r.auc - z * s));
+        auc['upper']!.push(Math.min(1, r.auc + z * s));
+      }
+    }
+  }
+  const names = models.map((m) => m.name);
+  return { auc, contrasts: names.length > 1 ? contrasts(cells, names, opts.times, n, z, se, 'delta.AUC') : undefined, cells };
+}
+
+/** The Kaplan-Meier null model: P(T <= t) = 1 - KM(t) for everyone. */
+export function nullModel(sample: IpcwSample): ScoreModel {
+  return { name: NULL_MODEL, kind: 'risk', at: (t) => new Float64Array(sample.n).fill(1 - kmSurvivalAt(sample, t)) };
+}
+
+export function scoreBrier(time: ArrayLike<number>, event: ArrayLike<number>, models: ScoreModel[], opts: ScoreOptions, sample: IpcwSample = ipcwSample(time, event)) {
+  checkTimes(opts.times);
+  const se = opts.se ?? true;
+  const z = qnorm(1 - (1 - (opts.confLevel ?? 0.95)) / 2);
+  const n = sample.n;
+  const all = [nullModel(sample), ...models];
+  const times = [...opts.times].sort((a, b) => a - b);
+  const cells: Cell[] = [];
+  const out: Record<string, unknown[]> = { model: [], times: [], Brier: [] };
+  if (se) Object.assign(out, { se: [], lower: [], upper: [] });
+  Object.assign(out, { IBS: [], IPA: [] });
+  const nullBrier = new Map<number, number>();
+  for (const m of all) {
+    const values: number[] = [];
+    for (const t of times) {
+      const r = brier(sample, sortedValues(sample, m.at(t)), t, { influence: se, conservative: opts.conservative });
+      if (m.name === NULL_MODEL) nullBrier.set(t, r.brier);
+      values.push(r.brier);
+      cells.push({ model: m.name, time: t, value: r.brier, influence: r.influence });
+      out['model']!.push(m.name);
+      out['times']!.push(t);
+      out['Brier']!.push(r.brier);
+      if (se) {
+        const s = sd(r.influence!) / Math.sqrt(n);
+        out['se']!.push(s);
+        out['lower']!.push(Math.max(0, r.brier - z * s));
+        out['upper']!.push(Math.min(1, r.brier + z * s));
+      }
+    }
+    times.forEach((t) => {
+      out['IBS']!.push(integrateStep(times, values, t));
+      out['IPA']!.push(1 - values[times.indexOf(t)]! / nullBrier.get(t)!);
+    });
+  }
+  return { brier: out, contrasts: contrasts(cells, all.map((m) => m.name), times, n, z, se, 'delta.Brier'), cells };
+}
+
+/** pec::pec(exact = TRUE, cens.model = "marginal", reference = TRUE) up to max(times), and its ibs at `times`. */
+export function pecCurves(time: ArrayLike<number>, event: ArrayLike<number>, models: ScoreModel[], times: number[], sample: IpcwSample = ipcwSample(time, event)) {
+  const horizon = Math.max(...times);
+  const grid = pecGrid(time, times).filter((g) => g <= horizon);
+  const all = [{ ...nullModel(sample), name: 'Reference' }, ...models];
+  const curves: Record<string, number[]> = {};
+  const ibs: Record<string, number[]> = {};
+  const unique = [...new Set(grid)];
+  for (const m of all) {
+    const at = new Map<number, number>();
+    for (const g of unique) at.set(g, brier(sample, sortedValues(sample, m.at(g)), g).brier);
+    const curve = grid.map((g) => at.get(g)!);
+    curves[m.name] = curve;
+    ibs[m.name] = times.map((t) => integrateStep(unique, unique.map((g) => at.get(g)!), t));
+  }
+  return { grid, curves, ibs };
+}
