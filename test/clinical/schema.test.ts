@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLINICAL_COLUMNS, parseField, validateClinical } from '../../src/clinical/schema.js';
+import { repoRoot } from '../helpers.js';
 
 test('every CONTRACTS.md column is defined once, with a unit or levels', () => {
   const names = CLINICAL_COLUMNS.map((c) => c.name);
@@ -30,4 +33,14 @@ test('cross-field rules: PVTT and Vp grade agree, nodes are extrahepatic spread'
   assert.throws(() => validateClinical({ id: 'a', pvtt: 0, vp_grade: 2 }, 'r'), /pvtt = 0 but vp_grade = 2/);
   assert.throws(() => validateClinical({ id: 'a', ehs: 0, nodes: 1 }, 'r'), /nodes = 1 but ehs = 0/);
   assert.deepEqual(validateClinical({ id: 'a', pvtt: 1, vp_grade: 'NA' }, 'r'), { id: 'a', pvtt: 1, vp_grade: null });
+});
+
+test('docs/clinical.md lists every column with the type, unit and range in the code', () => {
+  const doc = readFileSync(join(repoRoot, 'docs', 'clinical.md'), 'utf8');
+  for (const c of CLINICAL_COLUMNS) {
+    const type = c.kind === 'category' ? c.levels.map((l) => '`' + l + '`').join(' / ') : c.kind === 'text' ? 'text' : c.kind;
+    const unit = c.kind === 'number' || c.kind === 'integer' ? c.unit || '—' : '—';
+    const range = c.kind === 'number' || c.kind === 'integer' ? `${c.minExclusive ? '> ' : ''}${c.min} to ${c.max}` : '—';
+    assert.ok(doc.includes(`| \`${c.name}\` | ${type} | ${unit} | ${range} | ${c.description} |`), `docs/clinical.md row for ${c.name}`);
+  }
 });
