@@ -187,8 +187,9 @@ export function parseField(name: string, raw: unknown, where: Where): string | n
 
 /**
  * Validates one patient: every known column present in `raw` is parsed and range-checked, unknown keys are
- * ignored (cohort.csv also carries derived stages), and the cross-field rules hold:
- * PVTT and its Vp grade agree, regional nodes count as extrahepatic spread, and an OS event needs an OS time.
+ * ignored (cohort.csv also carries derived stages), and the cross-field rules hold: PVTT and its Vp grade
+ * agree, and regional nodes count as extrahepatic spread. Missing values are allowed (a missing OS time drops the
+ * row from survival analyses there, as R does), contradictory ones are not.
  */
 export function validateClinical(raw: Readonly<Record<string, unknown>>, where: Where): ClinicalValues {
   const id = raw.id;
@@ -207,9 +208,6 @@ export function validateClinical(raw: Readonly<Record<string, unknown>>, where: 
   }
   if (v.nodes === 1 && v.ehs === 0) {
     throw new HccError(`${where}: nodes = 1 but ehs = 0; regional node metastasis is extrahepatic spread (set ehs = 1)`);
-  }
-  if (v.os_event != null && v.os_months == null && 'os_months' in raw) {
-    throw new HccError(`${where}: os_event is given but os_months is missing`);
   }
   return v;
 }
