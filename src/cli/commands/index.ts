@@ -1,9 +1,12 @@
 import type { Command } from '../command.js';
 import { cohortGenerateCommand } from './cohort.js';
+import { convertCommand } from './convert.js';
+import { infoCommand } from './info.js';
 import { statsCommand } from './stats.js';
+import { studyRunCommand } from './study.js';
 
 /**
  * Every `hcc` subcommand, in the order `hcc --help` lists them. Each domain adds its own file under
  * src/cli/commands/ and one line here.
  */
-export const commands: Command[] = [cohortGenerateCommand, statsCommand];
+export const commands: Command[] = [convertCommand, infoCommand, cohortGenerateCommand, statsCommand, studyRunCommand];

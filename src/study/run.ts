@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeJsonAtomicSync } from '../util/atomic.js';
+import { HccError } from '../util/errors.js';
+import type { StudyConfig } from './config.js';
+import { buildLock, type StudyLock } from './lock.js';
+import { runStage, type StageRecord } from './stage-runner.js';
+import type { Splits } from './splits.js';
+import { cohortsStage, type CohortsResult } from './stages/cohorts.js';
+import { prognosisStage, type PrognosisResult } from './stages/prognosis.js';
+import { splitsStage } from './stages/splits.js';
+import { treatmentStage, type TreatmentResult } from './stages/treatment.js';
+
+/**
+ * `hcc study run`: the study's stages in order, each cached by its inputs' hash (stage-runner.ts), then
+ * results.json, the models and study.lock. The report is rendered from results.json by src/report, so a
+ * finished study can be re-reported without recomputing anything.
+ */
+export interface StudyResults {
+  study: string;
+  synthetic: boolean;
+  cohorts: CohortsResult;
+  splits: { train: Record<string, number>; test: Record<string, number> };
+  nomogram: PrognosisResult;
+  treatment_effect: TreatmentResult;
+  provenance: { lock: StudyLock; stages: StageRecord[]; config: Omit<StudyConfig, 'source'> };
+}
+
+export interface RunOptions {
+  outDir: string;
+  /** Continue in a folder that already holds (part of) a study. */
+  resume: boolean;
+  log?: (line: string) => void;
+}
+
+export async function runStudy(config: StudyConfig, options: RunOptions): Promise<StudyResults> {
+  const { outDir } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  if (existsSync(outDir) && readdirSync(outDir).length > 0 && !options.resume) {
+    throw new HccError(`output folder ${outDir} is not empty; pass --resume to continue the study there, or choose another --out`);
+  }
+  mkdirSync(outDir, { recursive: true });
+  const records: StageRecord[] = [];
+  const run = async <T>(stage: Parameters<typeof runStage<T>>[1]) => {
+    const outcome = await runStage(outDir, stage, log);
+    records.push(outcome.record);
+    return outcome;
+  };
+  const cohorts = await run(cohortsStage(config));
+  const splits = await run(splitsStage(config, cohorts.result, cohorts.record.resultHash, outDir));
+  const prognosis = await run(prognosisStage(config, cohorts.result.iat.csv, splits.result, null, splits.record.resultHash));
+  const treatment = await run(
+    treatmentStage(config, cohorts.result.iat.csv, cohorts.result.iat.truth, prognosis.result.casesCsv, prognosis.record.resultHash),
+  );
+  const { source: _source, ...portableConfig } = config;
+  const lock = buildLock(config, records);
+  const results: StudyResults = {
+    study: config.name,
+    synthetic: cohorts.result.resection.synthetic && cohorts.result.iat.synthetic,
+    cohorts: cohorts.result,
+    splits: splitCounts(splits.result),
+    nomogram: prognosis.result,
+    treatment_effect: treatment.result,
+    provenance: { lock, stages: records, config: portableConfig },
+  };
+  writeJsonAtomicSync(join(outDir, 'study.lock'), lock);
+  writeJsonAtomicSync(join(outDir, 'results.json'), results);
+  return results;
+}
+
+function splitCounts(s: Splits): StudyResults['splits'] {
+  const train: Record<string, number> = {};
+  const test: Record<string, number> = {};
+  for (const [name, c] of Object.entries(s.cohorts)) {
+    train[name] = c.train.length;
+    test[name] = c.test.length;
+  }
+  return { train, test };
+}
