@@ -4,7 +4,7 @@
  * to transform (de-identification) before encoding.
  */
 import { createHash } from 'node:crypto';
-import { TransferSyntax } from './parse.js';
+import { type DataSet, TransferSyntax } from './parse.js';
 import { Tag } from './tags.js';
 
 export type WriteValue = string | number | Array<string | number> | Uint8Array | WriteElement[][];
@@ -144,4 +144,17 @@ export function encodePart10(dataset: WriteElement[]): Uint8Array {
   const preamble = new Uint8Array(132);
   preamble.set([0x44, 0x49, 0x43, 0x4d], 128);
   return concat([preamble, groupLength, metaBody, encodeElements(dataset)]);
+}
+
+/**
+ * A parsed data set back into writable elements, to modify and re-encode (test studies, de-identified copies).
+ * Needs explicit VRs and native (not encapsulated) pixel data; big-endian values are not byte-swapped.
+ */
+export function toWriteElements(ds: DataSet): WriteElement[] {
+  if (!ds.syntax.explicit || !ds.syntax.littleEndian) throw new Error(`${ds.name}: only explicit VR little endian data sets can be re-encoded`);
+  return [...ds.elements.values()].map((e) => {
+    if (e.fragments) throw new Error(`${ds.name}: encapsulated (compressed) pixel data cannot be re-encoded`);
+    if (e.vr === 'SQ' || e.items) return el(e.tag, 'SQ', ds.sequence(e.tag).map(toWriteElements));
+    return el(e.tag, e.vr, e.bytes);
+  });
 }
