@@ -74,7 +74,7 @@ test('§6.9.2 resection oracle AUC 0.85 ± 0.01, binary reads + size 0.82 ± 0.0
   assert.ok(Math.abs(noisy - 0.811) <= 0.01, `oracle AUC against the observed label ${noisy} (§6.6: 0.811)`);
 });
 
-test('§6.8/§6.9.3 IAT cohort: prevalences, median OS within ±1 month and HRs within ±0.03 of the reference', (t) => {
+test('§6.8/§6.9.3 IAT cohort: prevalences, median OS within ±1 month, HRs within ±0.03 and oracle td-AUC within ±0.01 of the reference', (t) => {
   const rows = cohort('iat', 100_000);
   const n = rows.length;
   const frac = (f: (g: GeneratedPatient) => boolean) => rows.reduce((s, g) => s + Number(f(g)), 0) / n;
@@ -136,6 +136,14 @@ test('§6.8/§6.9.3 IAT cohort: prevalences, median OS within ±1 month and HRs 
     ['low-risk', hr(subset((g) => g.record.truth.eta <= cut)), reference.hr_low_risk],
     ['high-risk', hr(subset((g) => g.record.truth.eta > cut)), reference.hr_high_risk],
   ];
-  for (const [name, ours, ref] of hrs) t.diagnostic(`${name}: ${ours.toFixed(4)} (reference ${ref.toFixed(4)})`);
+  // Oracle prognostic td-AUC as the reference computes it (cases: event by τ; controls: still at risk after τ;
+  // no censoring weights), on the true linear predictor including the received treatment's effect.
+  const lp = Float64Array.from(rows, (g) => g.record.truth.eta + (c(g).treatment === 'HAIC' ? g.logHrHaic! : 0));
+  const tdAuc = [12, 24, 36].map((tau): [string, number, number] => {
+    const ix = subset((g) => (c(g).os_months! <= tau && c(g).os_event === 1) || c(g).os_months! > tau);
+    return [`oracle td-AUC ${tau} months`, auc(ix.map((i) => lp[i]!), ix.map((i) => Number(time[i]! <= tau))), reference.oracle_tdauc[String(tau)]];
+  });
+  for (const [name, ours, ref] of [...hrs, ...tdAuc]) t.diagnostic(`${name}: ${ours.toFixed(4)} (reference ${ref.toFixed(4)})`);
   for (const [name, ours, ref] of hrs) assert.ok(Math.abs(ours - ref) <= 0.03, `HR ${name}: ${ours} vs reference ${ref}`);
+  for (const [name, ours, ref] of tdAuc) assert.ok(Math.abs(ours - ref) <= 0.01, `${name}: ${ours} vs reference ${ref}`);
 });
