@@ -1,7 +1,9 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStudyConfig } from '../../study/config.js';
 import { runStudy } from '../../study/run.js';
+import { renderStudyReport } from '../../report/study-report.js';
+import { writeFileAtomicSync } from '../../util/atomic.js';
 import { usageError } from '../../util/errors.js';
 import { printJson, type Command } from '../command.js';
 
@@ -33,16 +35,19 @@ export const studyRunCommand: Command = {
     const config = loadStudyConfig(positionals[0]!);
     const outDir = resolve(values.out ?? `study-${config.name}`);
     const results = await runStudy(config, { outDir, resume: values.resume });
+    const report = join(outDir, 'report.html');
+    writeFileAtomicSync(report, renderStudyReport(results));
     const nomo = results.nomogram.metrics.find((m) => m.score === 'nomogram')!;
     const summary = {
       out: outDir,
+      report,
       selected: results.nomogram.selection.selected,
       unoC: { train: nomo.train.unoC.c, test: nomo.test.unoC.c },
       haicHr: results.treatment_effect.groups.map((g) => ({ group: g.group, hr: g.cox.hr, p: g.cox.p })),
     };
     if (values.json) printJson(summary);
     else {
-      process.stdout.write(`study '${config.name}' finished: ${outDir}\n`);
+      process.stdout.write(`study '${config.name}' finished: ${outDir}\nreport: ${report}\n`);
       process.stdout.write(`nomogram terms: ${summary.selected.join(', ')}; Uno's C train ${summary.unoC.train.toFixed(3)}, test ${summary.unoC.test.toFixed(3)}\n`);
     }
     return 0;

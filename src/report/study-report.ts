@@ -1,0 +1,232 @@
+import type { StudyResults } from '../study/run.js';
+import type { ArmComparison } from '../study/analyses/arms.js';
+import { renderReport, type Block, type Section, type Table } from './html.js';
+import { forestPlot, formatP } from './svg/forest.js';
+import { xyChart, type Point } from './svg/xy-chart.js';
+
+/**
+ * report.html for a finished study, rendered from results.json alone: every number shown is in results.json,
+ * so the report can be regenerated, diffed and audited without rerunning anything.
+ */
+const SYSTEM_LABELS: Record<string, string> = {
+  nomogram: 'Nomogram',
+  pmn_score: 'PMN score alone',
+  bclc: 'BCLC 2022',
+  cnlc: 'CNLC',
+  tnm8: 'TNM 8',
+  albi_grade: 'ALBI grade',
+  child_pugh_class: 'Child-Pugh class',
+  clip: 'CLIP',
+  okuda: 'Okuda',
+  jis: 'JIS',
+  hap: 'HAP',
+  mhap2: 'mHAP-II',
+  six_twelve: 'Six-and-twelve',
+};
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'NA');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'NA');
+const ci = (est: number, lo: number, hi: number) => `${f2(est)} (${f2(lo)}-${f2(hi)})`;
+
+function stepPoints(time: number[], surv: number[]): Point[] {
+  return [[0, 1], ...time.map((t, i) => [t, surv[i]!] as Point)];
+}
+
+function kmPanel(g: ArmComparison, horizon: number): Block {
+  const [tace, haic] = g.curves;
+  const svg = xyChart({
+    title: `Risk group: ${g.group} (n = ${g.n})`,
+    xLabel: 'Months since treatment',
+    yLabel: 'Overall survival',
+    xDomain: [0, horizon],
+    yDomain: [0, 1],
+    series: g.curves.map((c) => ({
+      label: `${c.arm} (n=${c.n})`,
+      kind: 'step' as const,
+      points: stepPoints(c.time, c.surv),
+      band: { lower: stepPoints(c.time, c.lower.map((v) => (Number.isFinite(v) ? v : 0))), upper: stepPoints(c.time, c.upper.map((v) => (Number.isFinite(v) ? v : 1))) },
+    })),
+    atRisk: { at: tace!.atRisk.times, rows: [{ label: 'TACE', values: tace!.atRisk.n }, { label: 'HAIC', values: haic!.atRisk.n }] },
+  });
+  const iptw = 'cox' in g.iptw ? `; IPTW HR ${ci(g.iptw.cox.hr, g.iptw.cox.lower, g.iptw.cox.upper)}, ${formatP(g.iptw.cox.p)}` : '';
+  return {
+    kind: 'figure',
+    svg,
+    caption: `Kaplan-Meier overall survival, TACE vs HAIC, ${g.group} risk. Log-rank ${formatP(g.logrank.p)}; Cox HR (HAIC vs TACE) ${ci(g.cox.hr, g.cox.lower, g.cox.upper)}${iptw}. Shaded: 95% CI (log).`,
+  };
+}
+
+function metricsTable(r: StudyResults): Table {
+  return {
+    columns: ['Score', 'Harrell C train', 'Uno C train', 'Harrell C test', 'Uno C test'],
+    rows: r.nomogram.metrics.map((m) => [
+      SYSTEM_LABELS[m.score] ?? m.score,
+      f3(m.train.harrellC.c),
+      f3(m.train.unoC.c),
+      `${f3(m.test.harrellC.c)} ± ${f3(m.test.harrellC.se)}`,
+      `${f3(m.test.unoC.c)} ± ${f3(m.test.unoC.se)}`,
+    ]),
+  };
+}
+
+export function renderStudyReport(r: StudyResults): string {
+  const horizon = r.provenance.config.analyses.horizon;
+  const nomo = r.nomogram.metrics.find((m) => m.score === 'nomogram')!;
+  const high = r.treatment_effect.groups.find((g) => g.group === 'high');
+  const low = r.treatment_effect.groups.find((g) => g.group === 'low');
+  const sections: Section[] = [];
+  sections.push({
+    id: 'summary',
+    title: 'Summary',
+    blocks: [
+      {
+        kind: 'paragraph',
+        text: `Study '${r.study}': ${r.cohorts.resection.n} resection and ${r.cohorts.iat.n} TACE/HAIC patients (${r.synthetic ? 'synthetic cohorts from the hcc-iat generator' : 'real cohorts'}). The nomogram (${r.nomogram.selection.selected.join(', ')}) reached Uno's C ${f3(nomo.test.unoC.c)} on the test split (${nomo.test.n} patients, ${nomo.test.events} deaths).`,
+      },
+      ...(high && low
+        ? [{ kind: 'paragraph' as const, text: `HAIC vs TACE: high-risk HR ${ci(high.cox.hr, high.cox.lower, high.cox.upper)}, ${formatP(high.cox.p)}; low-risk HR ${ci(low.cox.hr, low.cox.lower, low.cox.upper)}, ${formatP(low.cox.p)} (unadjusted Cox; IPTW-adjusted results below).` }]
+        : []),
+    ],
+  });
+  sections.push({
+    id: 'cohorts',
+    title: 'Cohorts and splits',
+    blocks: [
+      {
+        kind: 'table',
+        caption: 'Patients per cohort and split. Splits are stratified (resection by pathology label; IAT by event and treatment) and written to splits.json; no test case is used to train or tune anything.',
+        table: {
+          columns: ['Cohort', 'Source', 'Patients', 'Train', 'Test'],
+          rows: (['resection', 'iat'] as const).map((k) => [k, r.cohorts[k].synthetic ? 'synthetic' : 'real', r.cohorts[k].n, r.splits.train[k] ?? null, r.splits.test[k] ?? null]),
+        },
+      },
+      { kind: 'paragraph', text: `Complete cases for the survival analyses: ${r.nomogram.completeCases.train} train, ${r.nomogram.completeCases.test} test, ${r.nomogram.completeCases.dropped} dropped for missing values.` },
+    ],
+  });
+  sections.push({
+    id: 'nomogram',
+    title: 'Nomogram',
+    blocks: [
+      {
+        kind: 'paragraph',
+        text: `Candidates: ${r.nomogram.candidates.join(', ')}. Univariable Cox screen at p < ${r.provenance.config.nomogram.screenP}, then backward elimination by AIC on the IAT training split (${r.nomogram.selection.steps.length - 1} terms dropped).`,
+      },
+      {
+        kind: 'table',
+        caption: 'Multivariable Cox model of the nomogram (training split).',
+        table: { columns: ['Predictor', 'Coefficient', 'HR (95% CI)', 'P'], rows: r.nomogram.nomogram.terms.map((t) => [t.label, f3(t.coef), ci(t.hr, t.lower, t.upper), formatP(t.p)]) },
+      },
+      {
+        kind: 'figure',
+        svg: forestPlot(r.nomogram.nomogram.terms.map((t) => ({ label: t.label, estimate: t.hr, lower: t.lower, upper: t.upper, p: t.p })), { title: 'Hazard ratios of the nomogram terms' }),
+        caption: 'Forest plot of the multivariable Cox model (per unit of each predictor).',
+      },
+    ],
+  });
+  sections.push({
+    id: 'staging-comparison',
+    title: 'Comparison with staging systems',
+    blocks: [
+      { kind: 'table', caption: 'Concordance of each score with overall survival (staging systems enter as Cox models with the stage as a factor, fitted on the training split). Uno\'s C is truncated at the horizon and IPCW-weighted.', table: metricsTable(r) },
+    ],
+  });
+  sections.push({
+    id: 'risk-groups',
+    title: 'Risk groups',
+    blocks: [
+      { kind: 'paragraph', text: `Cut-off on the nomogram linear predictor chosen on the training split only (${r.nomogram.riskCut.method}): ${f3(r.nomogram.riskCut.cutoff)}; applied unchanged to the test split.` },
+    ],
+  });
+  const te = r.treatment_effect;
+  sections.push({
+    id: 'treatment-effect',
+    title: 'Treatment benefit: TACE vs HAIC',
+    blocks: [
+      ...te.groups.map((g) => kmPanel(g, horizon)),
+      {
+        kind: 'figure',
+        svg: forestPlot(
+          te.groups.flatMap((g) => [
+            { label: `${g.group}: unadjusted`, estimate: g.cox.hr, lower: g.cox.lower, upper: g.cox.upper, p: g.cox.p },
+            ...('cox' in g.iptw ? [{ label: `${g.group}: IPTW`, estimate: g.iptw.cox.hr, lower: g.iptw.cox.lower, upper: g.iptw.cox.upper, p: g.iptw.cox.p }] : []),
+          ]),
+          { title: 'HAIC vs TACE by risk group', xLabel: 'Hazard ratio, HAIC vs TACE (below 1 favours HAIC)' },
+        ),
+        caption: 'Hazard ratios of HAIC against TACE, unadjusted and inverse-probability-of-treatment weighted (stabilised ATE weights, propensity trimmed at the 1st/99th percentiles, robust SE).',
+      },
+      ...te.groups.filter((g) => 'balance' in g.iptw).map((g) => ({
+        kind: 'table' as const,
+        caption: `Covariate balance in the ${g.group} group: standardised mean differences before and after weighting (|SMD| < 0.1 is the usual target).`,
+        table: { columns: ['Covariate', 'SMD before', 'SMD after'], rows: 'balance' in g.iptw ? g.iptw.balance.map((b) => [b.covariate, f3(b.smdBefore), f3(b.smdAfter)]) : [] },
+      })),
+      {
+        kind: 'table',
+        caption: `Treatment model: IPTW-weighted Cox with treatment, the nomogram linear predictor and their interaction (${te.model.replicatesUsed} bootstrap replicates for the patient-level CIs).`,
+        table: {
+          columns: ['Term', 'Coefficient', 'SE', 'P'],
+          rows: [
+            ['HAIC', f3(te.model.coef.haic), f3(te.model.se.haic), formatP(te.model.p.haic)],
+            ['Nomogram LP', f3(te.model.coef.lp), f3(te.model.se.lp), formatP(te.model.p.lp)],
+            ['HAIC x LP', f3(te.model.coef.haicByLp), f3(te.model.se.haicByLp), formatP(te.model.p.haicByLp)],
+          ],
+        },
+      },
+      {
+        kind: 'table',
+        caption: `Recommendations for test-split patients (rule: HAIC when the 95% CI of the ${horizon}-month RMST difference HAIC - TACE is above 0, TACE when below 0).`,
+        table: {
+          columns: ['Risk group', 'HAIC', 'TACE', 'No clear difference'],
+          rows: Object.entries(te.recommendationShare).map(([g, s]) => [g, `${((s['HAIC'] ?? 0) * 100).toFixed(0)}%`, `${((s['TACE'] ?? 0) * 100).toFixed(0)}%`, `${((s['no clear difference'] ?? 0) * 100).toFixed(0)}%`]),
+        },
+      },
+    ],
+  });
+  if (te.truth) {
+    sections.push({
+      id: 'truth-comparison',
+      title: 'Comparison with the known truth (synthetic cohorts)',
+      blocks: [
+        {
+          kind: 'table',
+          caption: `True effect of HAIC from the generator's counterfactual survival times (common random numbers), against the estimates. RMST to ${horizon} months.`,
+          table: {
+            columns: ['Group', 'n', 'True mean log HR', 'True RMST gain (months)', 'IPTW HR (estimate)', 'Model RMST gain, test (estimate)'],
+            rows: te.truth.groups.map((g) => [g.group, g.n, f3(g.meanTrueLogHr), f2(g.trueDeltaRmst), g.estimatedIptwHr === null ? null : f2(g.estimatedIptwHr), g.estimatedDeltaRmst === null ? null : f2(g.estimatedDeltaRmst)]),
+          },
+        },
+        { kind: 'paragraph', text: `Firm recommendations that agree with the sign of the true effect: ${te.truth.recommendationAgreement === null ? 'none given' : `${(te.truth.recommendationAgreement * 100).toFixed(0)}%`}.` },
+      ],
+    });
+  }
+  sections.push({
+    id: 'provenance',
+    title: 'Provenance',
+    blocks: [
+      {
+        kind: 'table',
+        caption: 'Software, configuration and stage hashes (study.lock). A rerun with the same lock reproduces every number.',
+        table: {
+          columns: ['Item', 'Value'],
+          rows: [
+            ['hcc-iat', r.provenance.lock.hccIat],
+            ['Node', r.provenance.lock.node],
+            ['libtorch', r.provenance.lock.libtorch ?? 'not used'],
+            ['Config hash', r.provenance.lock.configHash.slice(0, 16)],
+            ...Object.entries(r.provenance.lock.seeds).map(([k, v]) => [`seed ${k}`, String(v)] as [string, string]),
+          ],
+        },
+      },
+      {
+        kind: 'table',
+        caption: 'Stages: input hash and wall time of the run that produced them.',
+        table: { columns: ['Stage', 'Inputs', 'Seconds'], rows: r.provenance.stages.map((s) => [s.stage, s.inputHash.slice(0, 12), Number(s.seconds.toFixed(1))]) },
+      },
+    ],
+  });
+  return renderReport({
+    title: `hcc-iat study report: ${r.study}`,
+    subtitle: 'Proliferative-HCC imaging score, Cox nomogram and TACE/HAIC benefit (after Cao, An et al., npj Digit Med 2025)',
+    ...(r.synthetic ? { banner: 'Synthetic data: every model here was trained on simulated patients. Research use only; not for clinical decisions.' } : {}),
+    sections,
+  });
+}
