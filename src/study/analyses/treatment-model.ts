@@ -1,6 +1,5 @@
 import { iptwWeights } from '../../survival/iptw.js';
 import { fitLogistic, predictLogistic } from '../../survival/logistic.js';
-import { coxPredictLp } from '../../survival/cox.js';
 import { HccError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import { fitCoxModel, type CoxModel } from './cox-model.js';
@@ -19,6 +18,18 @@ export interface TreatmentModelFit {
   se: { haic: number; lp: number; haicByLp: number };
   p: { haic: number; lp: number; haicByLp: number };
   model: CoxModel;
+  rule: TreatmentRule;
+}
+
+/**
+ * What prediction needs from a fitted treatment model, as plain JSON: coefficients for (haic, lp, haic:lp), the
+ * centring means, and the baseline cumulative hazard at the centre. Stored in the study's models/ folder, one
+ * for the point fit and one per bootstrap replicate, so `hcc predict` reproduces the study's predictions and CIs.
+ */
+export interface TreatmentRule {
+  coef: [number, number, number];
+  means: [number, number, number];
+  baseline: { time: number[]; cumhaz: number[] };
 }
 
 export interface ArmPrediction {
@@ -49,19 +60,20 @@ export function fitTreatmentModel(d: TreatmentTrainingData): TreatmentModelFit {
   const inter = d.lp.map((v, i) => v * haic[i]!);
   const model = fitCoxModel(d.time, d.event, ['haic', 'lp', 'haic:lp'], [haic, d.lp, inter], weights);
   const f = model.fit;
+  const st = model.baseline[0]!;
+  let h = 0;
+  const rule: TreatmentRule = {
+    coef: [0, 1, 2].map((j) => (Number.isNaN(f.coef[j]!) ? 0 : f.coef[j]!)) as [number, number, number],
+    means: [f.means[0]!, f.means[1]!, f.means[2]!],
+    baseline: { time: st.time, cumhaz: st.hazard.map((dh) => (h += dh)) },
+  };
   return {
     coef: { haic: f.coef[0]!, lp: f.coef[1]!, haicByLp: f.coef[2]! },
     se: { haic: f.se[0]!, lp: f.se[1]!, haicByLp: f.se[2]! },
     p: { haic: f.p[0]!, lp: f.p[1]!, haicByLp: f.p[2]! },
     model,
+    rule,
   };
-}
-
-/** Cumulative baseline hazard for a centred linear predictor, as one step function. */
-function baselineSteps(model: CoxModel): { time: number[]; cumhaz: number[] } {
-  const st = model.baseline[0]!;
-  let h = 0;
-  return { time: st.time, cumhaz: st.hazard.map((dh) => (h += dh)) };
 }
 
 function survivalAt(steps: { time: number[]; cumhaz: number[] }, risk: number, t: number): number {
@@ -88,9 +100,12 @@ function rmst(steps: { time: number[]; cumhaz: number[] }, risk: number, tau: nu
   return area + prevS * (tau - prevT);
 }
 
-export function predictArms(fit: TreatmentModelFit, lp: number, times: number[], tau: number): ArmPrediction {
-  const steps = baselineSteps(fit.model);
-  const risk = (h: number) => Math.exp(coxPredictLp(fit.model.fit, fit.model.data, [h, lp, h * lp]));
+export function predictArms(rule: TreatmentRule, lp: number, times: number[], tau: number): ArmPrediction {
+  const steps = rule.baseline;
+  const risk = (h: number) => {
+    const x = [h, lp, h * lp];
+    return Math.exp(rule.coef.reduce((s, b, j) => s + b * (x[j]! - rule.means[j]!), 0));
+  };
   const [rT, rH] = [risk(0), risk(1)];
   const rmstTace = rmst(steps, rT, tau);
   const rmstHaic = rmst(steps, rH, tau);
@@ -117,21 +132,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[lo]! + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]!) - sorted[lo]!);
 }
 
-/**
- * Predictions for new patients (their nomogram linear predictors) with percentile bootstrap CIs: the training
- * data are resampled with replacement, the propensity model and the weighted Cox model refitted each time.
- */
-export function predictArmsWithBootstrap(
-  data: TreatmentTrainingData,
-  lps: number[],
-  options: { times: number[]; tau: number; replicates: number; seed: number },
-): { fit: TreatmentModelFit; predictions: ArmPredictionWithCi[]; replicatesUsed: number } {
+/** The point fit and its bootstrap refits: the training data resampled with replacement, propensity and Cox refitted. */
+export function bootstrapTreatmentRules(data: TreatmentTrainingData, replicates: number, seed: number): { fit: TreatmentModelFit; replicates: TreatmentRule[] } {
   const fit = fitTreatmentModel(data);
-  const point = lps.map((lp) => predictArms(fit, lp, options.times, options.tau));
-  const rng = Rng.stream(options.seed, 'treatment-bootstrap');
+  const rng = Rng.stream(seed, 'treatment-bootstrap');
   const n = data.time.length;
-  const draws: ArmPrediction[][] = [];
-  for (let b = 0; b < options.replicates; b++) {
+  const rules: TreatmentRule[] = [];
+  for (let b = 0; b < replicates; b++) {
     const idx = Array.from({ length: n }, () => rng.int(n));
     const take = <T extends Float64Array | Uint8Array>(a: T) => a.map((_, i) => a[idx[i]!]!) as T;
     const sample: TreatmentTrainingData = {
@@ -142,27 +149,32 @@ export function predictArmsWithBootstrap(
       confounders: data.confounders.map(take),
     };
     try {
-      const f = fitTreatmentModel(sample);
-      draws.push(lps.map((lp) => predictArms(f, lp, options.times, options.tau)));
+      rules.push(fitTreatmentModel(sample).rule);
     } catch (err) {
-      // A resample can lose one arm or all events; such replicates are skipped and counted.
+      // A resample can lose one arm or all events; such replicates are skipped (and counted by the caller).
       if (!(err instanceof HccError)) throw err;
     }
   }
+  return { fit, replicates: rules };
+}
+
+/** Predictions for patients with nomogram linear predictors `lps`, with percentile CIs over the replicate rules. */
+export function predictArmsWithCi(point: TreatmentRule, replicates: TreatmentRule[], lps: number[], times: number[], tau: number): ArmPredictionWithCi[] {
+  const draws = replicates.map((rule) => lps.map((lp) => predictArms(rule, lp, times, tau)));
   const ci = (values: number[]): [number, number] => {
     const s = [...values].sort((a, b) => a - b);
     return s.length === 0 ? [NaN, NaN] : [percentile(s, 0.025), percentile(s, 0.975)];
   };
-  const predictions = point.map((p, j) => {
+  return lps.map((lp, j) => {
+    const p = predictArms(point, lp, times, tau);
     const deltaRmstCi = ci(draws.map((d) => d[j]!.deltaRmst));
     const recommendation: ArmPredictionWithCi['recommendation'] = deltaRmstCi[0] > 0 ? 'HAIC' : deltaRmstCi[1] < 0 ? 'TACE' : 'no clear difference';
     return {
       ...p,
       deltaRmstCi,
-      taceCi: options.times.map((_, k) => ci(draws.map((d) => d[j]!.tace[k]!))),
-      haicCi: options.times.map((_, k) => ci(draws.map((d) => d[j]!.haic[k]!))),
+      taceCi: times.map((_, k) => ci(draws.map((d) => d[j]!.tace[k]!))),
+      haicCi: times.map((_, k) => ci(draws.map((d) => d[j]!.haic[k]!))),
       recommendation,
     };
   });
-  return { fit, predictions, replicatesUsed: draws.length };
 }

@@ -1,9 +1,11 @@
+import { join } from 'node:path';
+import { writeJsonAtomicSync } from '../../util/atomic.js';
 import type { StudyConfig } from '../config.js';
 import { CohortFrame } from '../frame.js';
 import { predictorValues } from '../predictors.js';
 import type { Stage } from '../stage-runner.js';
 import { compareArms, type ArmComparison } from '../analyses/arms.js';
-import { predictArmsWithBootstrap, type ArmPredictionWithCi, type TreatmentModelFit } from '../analyses/treatment-model.js';
+import { bootstrapTreatmentRules, predictArmsWithCi, type ArmPredictionWithCi, type TreatmentModelFit, type TreatmentRule } from '../analyses/treatment-model.js';
 
 /**
  * Stage 8: does HAIC help, and whom? TACE against HAIC within each risk group (unadjusted and IPTW), then the
@@ -23,6 +25,12 @@ export interface GroupTruth {
   estimatedDeltaRmst: number | null;
 }
 
+/** models/treatment-model.json: what `hcc predict` needs to reproduce the study's predictions and CIs. */
+export interface TreatmentRules {
+  point: TreatmentRule;
+  replicates: TreatmentRule[];
+}
+
 export interface TreatmentResult {
   groups: ArmComparison[];
   model: { coef: TreatmentModelFit['coef']; se: TreatmentModelFit['se']; p: TreatmentModelFit['p']; replicatesUsed: number };
@@ -36,7 +44,7 @@ export function treatmentStage(config: StudyConfig, iatCsv: string, truthCsv: st
   return {
     name: '8-treatment',
     inputs: { inputHash, analyses: config.analyses, seed: config.seed },
-    async run() {
+    async run(dir) {
       const cases = CohortFrame.read(casesCsv);
       const lpById = new Map(cases.ids.map((id, i) => [id, cases.num('nomogram_lp')[i]!]));
       const groupById = new Map(cases.ids.map((id, i) => [id, cases.str('risk_group')[i]!]));
@@ -51,7 +59,7 @@ export function treatmentStage(config: StudyConfig, iatCsv: string, truthCsv: st
       ];
       const train = frame.filter((i) => splitById.get(frame.ids[i]!) === 'train');
       const test = frame.filter((i) => splitById.get(frame.ids[i]!) === 'test');
-      const { fit, predictions, replicatesUsed } = predictArmsWithBootstrap(
+      const { fit, replicates } = bootstrapTreatmentRules(
         {
           time: train.num('os_months'),
           event: train.num('os_event'),
@@ -59,9 +67,11 @@ export function treatmentStage(config: StudyConfig, iatCsv: string, truthCsv: st
           lp: train.num('nomogram_lp'),
           confounders: CONFOUNDERS.map((c) => predictorValues(train, c)),
         },
-        Array.from(test.num('nomogram_lp')),
-        { times, tau: horizon, replicates: bootstrap, seed: config.seed },
+        bootstrap,
+        config.seed,
       );
+      const predictions = predictArmsWithCi(fit.rule, replicates, Array.from(test.num('nomogram_lp')), times, horizon);
+      writeJsonAtomicSync(join(dir, 'treatment-model.json'), { point: fit.rule, replicates } satisfies TreatmentRules);
       const testGroups = test.str('risk_group');
       const testLp = test.num('nomogram_lp');
       const rows = predictions.map(({ times: _t, ...p }, i) => ({ id: test.ids[i]!, riskGroup: testGroups[i]!, lp: testLp[i]!, ...p }));
@@ -74,7 +84,7 @@ export function treatmentStage(config: StudyConfig, iatCsv: string, truthCsv: st
       }
       return {
         groups,
-        model: { coef: fit.coef, se: fit.se, p: fit.p, replicatesUsed },
+        model: { coef: fit.coef, se: fit.se, p: fit.p, replicatesUsed: replicates.length },
         predictions: rows,
         recommendationShare,
         truth: truthCsv ? compareWithTruth(frame, CohortFrame.read(truthCsv), groups, rows, horizon) : null,
