@@ -4,6 +4,7 @@ import { writeJsonAtomicSync } from '../util/atomic.js';
 import { HccError } from '../util/errors.js';
 import type { StudyConfig } from './config.js';
 import { buildLock, type StudyLock } from './lock.js';
+import { writeStudyOutputs } from './outputs.js';
 import { runStage, type StageRecord } from './stage-runner.js';
 import type { Splits } from './splits.js';
 import { cohortsStage, type CohortsResult } from './stages/cohorts.js';
@@ -63,6 +64,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     treatment_effect: treatment.result,
     provenance: { lock, stages: records, config: portableConfig },
   };
+  writeStudyOutputs(outDir, results);
   writeJsonAtomicSync(join(outDir, 'study.lock'), lock);
   writeJsonAtomicSync(join(outDir, 'results.json'), results);
   return results;

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStage, stageDir } from '../../src/study/stage-runner.js';
 
-test('a finished stage is reused while its inputs are unchanged and rerun when they change', async () => {
+test('a finished stage is reused while its inputs are unchanged and rerun when they change', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'hcc-stage-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
   let runs = 0;
   const stage = (inputs: unknown) => ({ name: 'demo', inputs, run: async () => ({ value: ++runs }) });
   const quiet = () => {};
@@ -20,8 +21,9 @@ test('a finished stage is reused while its inputs are unchanged and rerun when t
   assert.deepEqual(c.result, { value: 2 });
 });
 
-test('a tampered result is refused rather than silently reused', async () => {
+test('a tampered result is refused rather than silently reused', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'hcc-stage-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
   await runStage(out, { name: 's', inputs: 1, run: async () => ({ auc: 0.8 }) }, () => {});
   const file = join(stageDir(out, 's'), 'result.json');
   writeFileSync(file, readFileSync(file, 'utf8').replace('0.8', '0.9'));
