@@ -10,6 +10,7 @@ import { parseDicom, TransferSyntax } from '../../src/imaging/dicom/parse.js';
 import { decodeJpegDct } from '../../src/imaging/dicom/codecs/jpeg-dct.js';
 import { decodeFrame, pixelFormat, type StoredFrame } from '../../src/imaging/dicom/pixels.js';
 import { Tag } from '../../src/imaging/dicom/tags.js';
+import { encodePart10, toWriteElements } from '../../src/imaging/dicom/write.js';
 import { fixture } from '../helpers.js';
 import { dicomData } from './dicom-fixtures.js';
 
@@ -144,4 +145,14 @@ test('baseline DCT JPEG equals libjpeg-turbo (float IDCT): greyscale with restar
     for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(ours[c] - rgb[3 * p + c]));
   }
   assert.ok(worst <= 1, `largest RGB difference ${worst}`);
+});
+
+test('deflated explicit VR little endian reads the same as the plain file', async () => {
+  const plain = load('oblique_from_totalseg/unc/IM0003.dcm');
+  const elements = toWriteElements(plain.dataset).filter((e) => e.tag >>> 16 !== 2);
+  const deflated = parseDicom(encodePart10(elements, TransferSyntax.deflatedExplicitLittle), 'deflated.dcm');
+  assert.equal(deflated.transferSyntax, TransferSyntax.deflatedExplicitLittle);
+  assert.equal(deflated.dataset.string(Tag.SeriesInstanceUID), plain.dataset.string(Tag.SeriesInstanceUID));
+  assert.deepEqual(deflated.dataset.numbers(Tag.ImagePositionPatient), plain.dataset.numbers(Tag.ImagePositionPatient));
+  assert.equal(diff(await decodeFrame(deflated), await decodeFrame(plain)).max, 0);
 });

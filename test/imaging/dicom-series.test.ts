@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SlicePlacement, stackGeometry } from '../../src/imaging/dicom/geometry.js';
 import { chooseSeries, discoverSeries, readSeries } from '../../src/imaging/dicom/series.js';
+import { Tag } from '../../src/imaging/dicom/tags.js';
+import { el, encodePart10 } from '../../src/imaging/dicom/write.js';
 import { HccError } from '../../src/util/errors.js';
 import type { Vec3 } from '../../src/imaging/volume.js';
 import { assertSameAsReference, dicomData, refData } from './dicom-fixtures.js';
@@ -58,10 +60,13 @@ test('discovery: several series side by side, non-DICOM files skipped, choice re
     cpSync(dicomData('dcmqi_ct3_liverseg', 'ct-3slice'), join(dir, 'b'), { recursive: true });
     writeFileSync(join(dir, 'notes.txt'), 'not dicom');
     writeFileSync(join(dir, 'DICOMDIR.bak'), new Uint8Array(200));
+    // A DICOMDIR index (Media Storage Directory) beside the files is tolerated, not read as a series.
+    writeFileSync(join(dir, 'DICOMDIR'), encodePart10([el(Tag.SOPClassUID, 'UI', '1.2.840.10008.1.3.10'), el(Tag.SOPInstanceUID, 'UI', '2.25.1'), el(Tag.DirectoryRecordSequence, 'SQ', [[el(0x00041430, 'CS', 'PATIENT')]])]));
     const found = discoverSeries(dir);
     assert.equal(found.series.length, 2);
     assert.deepEqual(found.series.map((s) => s.slices.length).sort(), [3, 36]);
-    assert.equal(found.skipped.length, 2);
+    assert.equal(found.skipped.length, 3);
+    assert.match(found.skipped.find((s) => s.path.endsWith('DICOMDIR'))!.reason, /DICOMDIR index/);
     assert.throws(() => chooseSeries(found, dir), (err: unknown) => err instanceof HccError && err.exitCode === 2 && /2 image series found; choose one with --series/.test(err.message));
     assert.equal(chooseSeries(found, dir, found.series[1].seriesUid), found.series[1]);
   } finally {

@@ -4,10 +4,16 @@
  * to transform (de-identification) before encoding.
  */
 import { createHash } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
 import { type DataSet, TransferSyntax } from './parse.js';
 import { Tag } from './tags.js';
 
-export type WriteValue = string | number | Array<string | number> | Uint8Array | WriteElement[][];
+/** Encapsulated (compressed) pixel data: one fragment per frame, an empty Basic Offset Table. */
+export interface Encapsulated {
+  frames: Uint8Array[];
+}
+
+export type WriteValue = string | number | Array<string | number> | Uint8Array | WriteElement[][] | Encapsulated;
 
 export interface WriteElement {
   tag: number;
@@ -62,6 +68,18 @@ function encodeValue(e: WriteElement): Uint8Array {
     return concat(items);
   }
   if (value instanceof Uint8Array) return value.length % 2 ? concat([value, new Uint8Array(1)]) : value;
+  if (isEncapsulated(value)) {
+    const item = (tag: number, body: Uint8Array) => {
+      const header = new Uint8Array(8);
+      const v = new DataView(header.buffer);
+      v.setUint16(0, 0xfffe, true);
+      v.setUint16(2, tag, true);
+      v.setUint32(4, body.length, true);
+      return concat([header, body]);
+    };
+    const even = (f: Uint8Array) => (f.length % 2 ? concat([f, new Uint8Array(1)]) : f);
+    return concat([item(0xe000, new Uint8Array(0)), ...value.frames.map((f) => item(0xe000, even(f))), item(0xe0dd, new Uint8Array(0))]);
+  }
   const values = Array.isArray(value) ? (value as Array<string | number>) : [value as string | number];
   const size = BINARY_SIZES[vr];
   if (size !== undefined) {
@@ -93,6 +111,10 @@ function encodeValue(e: WriteElement): Uint8Array {
   return padded;
 }
 
+function isEncapsulated(value: WriteValue): value is Encapsulated {
+  return typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
@@ -116,7 +138,7 @@ export function encodeElements(elements: WriteElement[]): Uint8Array {
     v.setUint16(2, e.tag & 0xffff, true);
     header[4] = e.vr.charCodeAt(0);
     header[5] = e.vr.charCodeAt(1);
-    if (long) v.setUint32(8, value.length, true);
+    if (long) v.setUint32(8, isEncapsulated(e.value) ? 0xffffffff : value.length, true);
     else {
       if (value.length > 0xffff) throw new Error(`DICOM writer: value of ${e.vr} element ${e.tag.toString(16)} is ${value.length} bytes, over the 64 KiB limit of its VR`);
       v.setUint16(6, value.length, true);
@@ -126,8 +148,11 @@ export function encodeElements(elements: WriteElement[]): Uint8Array {
   return concat(parts);
 }
 
-/** A complete Part 10 file: preamble, 'DICM', file meta group, data set. */
-export function encodePart10(dataset: WriteElement[]): Uint8Array {
+/**
+ * A complete Part 10 file: preamble, 'DICM', file meta group, data set. The data set is explicit VR little
+ * endian, deflated when that syntax is asked for; a compressed syntax must come with Encapsulated pixel data.
+ */
+export function encodePart10(dataset: WriteElement[], transferSyntax: string = TransferSyntax.explicitLittle): Uint8Array {
   const find = (tag: number) => dataset.find((e) => e.tag === tag)?.value as string | undefined;
   const sopClass = find(Tag.SOPClassUID);
   const sopInstance = find(Tag.SOPInstanceUID);
@@ -136,14 +161,15 @@ export function encodePart10(dataset: WriteElement[]): Uint8Array {
     el(Tag.FileMetaInformationVersion, 'OB', new Uint8Array([0, 1])),
     el(Tag.MediaStorageSOPClassUID, 'UI', sopClass),
     el(Tag.MediaStorageSOPInstanceUID, 'UI', sopInstance),
-    el(Tag.TransferSyntaxUID, 'UI', TransferSyntax.explicitLittle),
+    el(Tag.TransferSyntaxUID, 'UI', transferSyntax),
     el(Tag.ImplementationClassUID, 'UI', IMPLEMENTATION_CLASS_UID),
     el(0x00020013, 'SH', IMPLEMENTATION_VERSION),
   ]);
   const groupLength = encodeElements([el(Tag.FileMetaInformationGroupLength, 'UL', metaBody.length)]);
   const preamble = new Uint8Array(132);
   preamble.set([0x44, 0x49, 0x43, 0x4d], 128);
-  return concat([preamble, groupLength, metaBody, encodeElements(dataset)]);
+  const body = encodeElements(dataset);
+  return concat([preamble, groupLength, metaBody, transferSyntax === TransferSyntax.deflatedExplicitLittle ? deflateRawSync(body) : body]);
 }
 
 /**
