@@ -1,0 +1,47 @@
+import type { Tensor } from '../tensor.js';
+import { dropout, gelu, leakyRelu, relu, silu } from '../functional.js';
+import { Module } from './module.js';
+
+export class ReLU extends Module {
+  forward(input: Tensor): Tensor {
+    return relu(input);
+  }
+}
+
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) {
+    super();
+  }
+
+  forward(input: Tensor): Tensor {
+    return leakyRelu(input, this.negativeSlope);
+  }
+}
+
+export class GELU extends Module {
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') {
+    super();
+  }
+
+  forward(input: Tensor): Tensor {
+    return gelu(input, this.approximate);
+  }
+}
+
+export class SiLU extends Module {
+  forward(input: Tensor): Tensor {
+    return silu(input);
+  }
+}
+
+/** Zeroes elements with probability p in train mode (scaling the rest by 1/(1-p)); identity in eval mode. */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability must be between 0 and 1, got ${p}`);
+  }
+
+  forward(input: Tensor): Tensor {
+    return dropout(input, this.p, this.training);
+  }
+}
