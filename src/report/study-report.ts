@@ -56,17 +56,37 @@ function kmPanel(g: ArmComparison, horizon: number): Block {
   };
 }
 
-function metricsTable(r: StudyResults): Table {
+function metricsTable(r: StudyResults, split: 'train' | 'test'): Table {
+  const times = r.provenance.config.analyses.times;
+  const contrasts = r.nomogram.aucContrasts[split];
   return {
-    columns: ['Score', 'Harrell C train', 'Uno C train', 'Harrell C test', 'Uno C test'],
+    columns: ['Score', "Harrell's C", "Uno's C", ...times.map((t) => `td-AUC ${t} mo (P vs nomogram)`), `IBS to ${r.provenance.config.analyses.horizon} mo`],
     rows: r.nomogram.metrics.map((m) => [
       SYSTEM_LABELS[m.score] ?? m.score,
-      f3(m.train.harrellC.c),
-      f3(m.train.unoC.c),
-      `${f3(m.test.harrellC.c)} ± ${f3(m.test.harrellC.se)}`,
-      `${f3(m.test.unoC.c)} ± ${f3(m.test.unoC.se)}`,
+      f3(m[split].harrellC.c),
+      `${f3(m[split].unoC.c)} ± ${f3(m[split].unoC.se)}`,
+      ...m[split].tdAuc.map((a) => {
+        const c = contrasts.find((x) => x.score === m.score && x.time === a.time);
+        return `${f3(a.auc)} (${f3(a.lower)}-${f3(a.upper)})${c ? `; ${formatP(c.p)}` : ''}`;
+      }),
+      f3(m[split].ibs),
     ]),
   };
+}
+
+function tdAucFigure(r: StudyResults): string {
+  return xyChart({
+    title: 'Time-dependent AUC, test split',
+    xLabel: 'Months',
+    yLabel: 'td-AUC (cumulative/dynamic, IPCW)',
+    yDomain: [0.5, 1],
+    series: r.nomogram.metrics.slice(0, 6).map((m, i) => ({
+      label: SYSTEM_LABELS[m.score] ?? m.score,
+      kind: 'line' as const,
+      points: m.test.tdAuc.map((a) => [a.time, a.auc] as Point),
+      dashed: i > 0,
+    })),
+  });
 }
 
 export function renderStudyReport(r: StudyResults): string {
@@ -127,14 +147,19 @@ export function renderStudyReport(r: StudyResults): string {
     id: 'staging-comparison',
     title: 'Comparison with staging systems',
     blocks: [
-      { kind: 'table', caption: 'Concordance of each score with overall survival (staging systems enter as Cox models with the stage as a factor, fitted on the training split). Uno\'s C is truncated at the horizon and IPCW-weighted.', table: metricsTable(r) },
+      { kind: 'table', caption: `Test split. Staging systems enter as Cox models with the stage as a factor, fitted on the training split. Uno's C is truncated at the horizon; td-AUC is riskRegression's cumulative/dynamic IPCW estimator with the influence-function test against the nomogram; the IBS is pec's, against ${f3(r.nomogram.nullIbs.test)} for the Kaplan-Meier null model.`, table: metricsTable(r, 'test') },
+      { kind: 'figure', svg: tdAucFigure(r), caption: 'td-AUC of the nomogram (solid) and the first staging systems (dashed) at the study times, test split.' },
+      { kind: 'table', caption: 'The same metrics on the training split (optimistic for the nomogram, which was selected and fitted there).', table: metricsTable(r, 'train') },
     ],
   });
   sections.push({
     id: 'risk-groups',
     title: 'Risk groups',
     blocks: [
-      { kind: 'paragraph', text: `Cut-off on the nomogram linear predictor chosen on the training split only (${r.nomogram.riskCut.method}): ${f3(r.nomogram.riskCut.cutoff)}; applied unchanged to the test split.` },
+      {
+        kind: 'paragraph',
+        text: `Cut-off on the nomogram linear predictor chosen on the training split only (${r.nomogram.riskCut.method === 'maxstat' ? `maximally selected log-rank statistic ${f2(r.nomogram.riskCut.statistic ?? NaN)}, Lausen-94 adjusted ${formatP(r.nomogram.riskCut.p ?? NaN)}` : 'training median'}): ${f3(r.nomogram.riskCut.cutoff)}, putting ${(r.nomogram.riskCut.lowShare * 100).toFixed(0)}% of training patients in the low-risk group; applied unchanged to the test split.`,
+      },
     ],
   });
   const te = r.treatment_effect;

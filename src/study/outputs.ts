@@ -59,7 +59,7 @@ export function writeTables(outDir: string, r: StudyResults): void {
   const put = (name: string, columns: string[], rows: Array<Record<string, unknown>>) => writeFileAtomicSync(join(tables, name), formatCsv(columns, rows));
   put(
     'prognostic_metrics.csv',
-    ['score', 'split', 'n', 'events', 'harrell_c', 'harrell_c_se', 'uno_c', 'uno_c_se'],
+    ['score', 'split', 'n', 'events', 'harrell_c', 'harrell_c_se', 'uno_c', 'uno_c_se', ...r.provenance.config.analyses.times.map((t) => `td_auc_${t}`), 'ibs'],
     r.nomogram.metrics.flatMap((m) =>
       (['train', 'test'] as const).map((split) => ({
         score: m.score,
@@ -70,6 +70,8 @@ export function writeTables(outDir: string, r: StudyResults): void {
         harrell_c_se: m[split].harrellC.se,
         uno_c: m[split].unoC.c,
         uno_c_se: m[split].unoC.se,
+        ...Object.fromEntries(m[split].tdAuc.map((a) => [`td_auc_${a.time}`, a.auc])),
+        ibs: m[split].ibs,
       })),
     ),
   );

@@ -39,3 +39,26 @@ export function predictSurvival(model: CoxModel, columns: Float64Array[], times:
   const n = columns[0]?.length ?? 0;
   return Array.from({ length: n }, (_, i) => curveAt(coxSurvfit(model.fit, model.baseline, rowOf(columns, i)), times).surv);
 }
+
+/**
+ * The model's predicted risk P(T <= t | row) for `columns`, as a function of t: the form riskRegression's Score
+ * and pec take. Uses S(t | x) = exp(-H0(t) exp(lp)) with the centred Breslow/Efron baseline, so evaluating many
+ * times is one lookup per row and time.
+ */
+export function riskFunction(model: CoxModel, columns: Float64Array[]): (t: number) => Float64Array {
+  const st = model.baseline[0]!;
+  let h = 0;
+  const cumhaz = st.hazard.map((dh) => (h += dh));
+  const risk = predictLp(model, columns).map(Math.exp);
+  return (t: number) => {
+    let lo = 0;
+    let hi = st.time.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (st.time[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    const H = lo === 0 ? 0 : cumhaz[lo - 1]!;
+    return risk.map((r) => 1 - Math.exp(-H * r));
+  };
+}

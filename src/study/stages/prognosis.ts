@@ -8,8 +8,9 @@ import { CohortFrame } from '../frame.js';
 import { predictorLabel, predictorValues } from '../predictors.js';
 import type { Stage } from '../stage-runner.js';
 import type { Splits } from '../splits.js';
-import { fitCoxModel, predictLp } from '../analyses/cox-model.js';
-import { prognosticMetrics, type PrognosticMetrics } from '../analyses/prognostic-metrics.js';
+import { fitCoxModel, predictLp, riskFunction, type CoxModel } from '../analyses/cox-model.js';
+import { evaluateScores, type PrognosticMetrics, type SampleEvaluation } from '../analyses/prognostic-metrics.js';
+import { chooseRiskCut, type RiskCut } from '../analyses/risk-cut.js';
 import { fitStageModel, stageDesign } from '../analyses/stage-model.js';
 
 /**
@@ -42,7 +43,11 @@ export interface PrognosisResult {
   selection: Pick<SelectionResult, 'screen' | 'steps' | 'selected'>;
   nomogram: { terms: NomogramTerm[]; means: number[]; concordance: number };
   metrics: ScoreMetrics[];
-  riskCut: { method: 'maxstat' | 'median'; cutoff: number; statistic?: number; p?: number };
+  /** IBS of the Kaplan-Meier null model (pec's "Reference"). */
+  nullIbs: { train: number; test: number };
+  /** td-AUC of every other score minus the nomogram's (Score's influence-function test). */
+  aucContrasts: { train: SampleEvaluation['aucContrasts']; test: SampleEvaluation['aucContrasts'] };
+  riskCut: RiskCut;
   /** cases.csv: id, split, nomogram linear predictor, risk group. */
   casesCsv: string;
 }
@@ -104,21 +109,33 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
       });
       const lpTrain = predictLp(model, columnsOf(train));
       const lpTest = predictLp(model, columnsOf(test));
-      const horizon = config.analyses.horizon;
-      const metricsFor = (score: string, train: Float64Array, testScore: Float64Array): ScoreMetrics => ({
-        score,
-        train: prognosticMetrics(tTime, tEvent, train, horizon),
-        test: prognosticMetrics(test.num('os_months'), test.num('os_event'), testScore, horizon),
-      });
-      const metrics: ScoreMetrics[] = [metricsFor('nomogram', lpTrain, lpTest)];
-      if (scoresCsv) metrics.push(metricsFor('pmn_score', train.num('pmn_score'), test.num('pmn_score')));
+      const { horizon, times } = config.analyses;
+      type Scored = { name: string; model: CoxModel; design: (f: CohortFrame) => Float64Array[] };
+      const scored: Scored[] = [{ name: 'nomogram', model, design: columnsOf }];
+      if (scoresCsv) {
+        const pmnDesign = (f: CohortFrame) => [f.num('pmn_score')];
+        scored.push({ name: 'pmn_score', model: fitCoxModel(tTime, tEvent, ['pmn_score'], pmnDesign(train)), design: pmnDesign });
+      }
       for (const system of systems) {
         const sm = fitStageModel(train, system, tTime, tEvent);
-        metrics.push(metricsFor(system, predictLp(sm.model, stageDesign(sm, train)), predictLp(sm.model, stageDesign(sm, test))));
+        scored.push({ name: system, model: sm.model, design: (f) => stageDesign(sm, f) });
       }
-      const sortedLp = [...lpTrain].sort((a, b) => a - b);
-      const cutoff = sortedLp[Math.floor((sortedLp.length - 1) / 2)]!;
-      const riskCut: PrognosisResult['riskCut'] = { method: 'median', cutoff };
+      const evaluate = (f: CohortFrame) =>
+        evaluateScores(
+          f.num('os_months'),
+          f.num('os_event'),
+          scored.map((sc) => {
+            const cols = sc.design(f);
+            return { name: sc.name, marker: predictLp(sc.model, cols), risk: riskFunction(sc.model, cols) };
+          }),
+          times,
+          horizon,
+        );
+      const evalTrain = evaluate(train);
+      const evalTest = evaluate(test);
+      const metrics: ScoreMetrics[] = scored.map((sc) => ({ score: sc.name, train: evalTrain.metrics[sc.name]!, test: evalTest.metrics[sc.name]! }));
+      const riskCut = chooseRiskCut(config.analyses.riskCut, tTime, tEvent, lpTrain);
+      const cutoff = riskCut.cutoff;
       const rows = [
         ...train.ids.map((id, i) => ({ id, split: 'train', nomogram_lp: lpTrain[i]!, risk_group: lpTrain[i]! > cutoff ? 'high' : 'low' })),
         ...test.ids.map((id, i) => ({ id, split: 'test', nomogram_lp: lpTest[i]!, risk_group: lpTest[i]! > cutoff ? 'high' : 'low' })),
@@ -131,6 +148,8 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
         selection: { screen: selection.screen, steps: selection.steps, selected },
         nomogram: { terms, means: model.fit.means, concordance: model.fit.concordance.harrell_c },
         metrics,
+        nullIbs: { train: evalTrain.nullIbs, test: evalTest.nullIbs },
+        aucContrasts: { train: evalTrain.aucContrasts, test: evalTest.aucContrasts },
         riskCut,
         casesCsv,
       };
