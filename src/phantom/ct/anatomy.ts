@@ -1,0 +1,350 @@
+import type { Rng } from '../../util/rng.js';
+import type { Canvas } from './canvas.js';
+import { ellipsoidSdf, PlaneWaves } from './field.js';
+import { Ellipsoid, type P3, spline } from './shapes.js';
+import { Tissue } from './tissue.js';
+
+/**
+ * Everything of the upper abdomen except the liver and its vessels: body wall (subcutaneous fat, muscle),
+ * spine, ribs and costal cartilage, lung bases and heart above the diaphragm, kidneys, spleen, stomach,
+ * pancreas, bowel, aorta with its branches, IVC, and the splenic-mesenteric venous inflow of the portal vein.
+ * Positions are in the patient frame (x right, y anterior, z superior; mm) with z = 0 near the liver hilum.
+ * Sizes vary between patients; their ranges follow adult abdominal CT anatomy.
+ */
+export interface Anatomy {
+  /** Body half-width and anterior/posterior half-depths (skin). */
+  a: number;
+  bAnt: number;
+  bPost: number;
+  fatLat: number;
+  fatAnt: number;
+  fatPost: number;
+  muscle: number;
+  /** y of the vertebral-body centre. */
+  yv: number;
+  /** z phase of the vertebral levels. */
+  spineZ0: number;
+  aorta: { x: number; y: number; r: number };
+  ivc: { x: number; y: number; rx: number; ry: number };
+  kidneys: Ellipsoid[];
+  spleen: Ellipsoid;
+  stomach: Ellipsoid;
+  /** Portal-venous confluence behind the pancreatic neck. */
+  confluence: P3;
+  pancreas: P3[];
+  bowel: Array<{ path: P3[]; r: number; content: 'gas' | 'fluid' | 'stool' | 'collapsed' }>;
+  plaques: P3[];
+}
+
+export function drawAnatomy(rng: Rng, cirrhosis: number): Anatomy {
+  const a = rng.uniformIn(140, 180);
+  const bAnt = rng.uniformIn(100, 130);
+  const bPost = rng.uniformIn(95, 115);
+  const fatLat = rng.uniformIn(8, 32);
+  const fatAnt = fatLat * rng.uniformIn(0.8, 1.4);
+  const fatPost = fatLat * rng.uniformIn(0.5, 0.9);
+  const muscle = rng.uniformIn(6, 12);
+  const yv = -bPost + fatPost + 52;
+  const aorta = { x: -12 + rng.uniformIn(-4, 4), y: yv + 30, r: rng.uniformIn(10, 13.5) };
+  const ivc = { x: 24 + rng.uniformIn(-3, 3), y: yv + 30, rx: rng.uniformIn(11, 14), ry: rng.uniformIn(7, 10) };
+  const zKid = rng.uniformIn(-85, -65);
+  const kidneys = [
+    new Ellipsoid([62 + rng.uniformIn(-4, 4), yv + 6, zKid], [27, 24, 52], 25, 0, 15),
+    new Ellipsoid([-60 + rng.uniformIn(-4, 4), yv + 8, zKid + rng.uniformIn(10, 25)], [27, 24, 52], -25, 0, 15),
+  ];
+  const spleenScale = 1 + 0.35 * cirrhosis + rng.uniformIn(-0.1, 0.1);
+  const wallX = a - fatLat - muscle;
+  const spleen = new Ellipsoid(
+    [-(wallX - 24 * spleenScale), yv + 12, rng.uniformIn(15, 35)],
+    [18 * spleenScale, 45 * spleenScale, 45 * spleenScale],
+    -40 + rng.uniformIn(-10, 10),
+  );
+  const stomach = new Ellipsoid([-45 + rng.uniformIn(-8, 8), yv + 85, rng.uniformIn(15, 35)], [rng.uniformIn(25, 40), rng.uniformIn(20, 32), 50], -30 + rng.uniformIn(-10, 10), 0, -20);
+    const confluence: P3 = [6, yv + 52, -30];
+  const pancreas: P3[] = [
+    [spleen.centre[0] + 22, yv + 35, spleen.centre[2] - 28],
+    [-30, yv + 62, -22],
+    [4, yv + 64, -30],
+    [30, yv + 54, -44],
+  ];
+  const bowel: Anatomy['bowel'] = [];
+  // The transverse colon hangs below the liver and stomach from the hepatic to the splenic flexure.
+  const zHf = rng.uniformIn(-95, -70);
+  bowel.push({
+    path: spline([[80, yv + 50, zHf], [30, bAnt - fatAnt - 45, zHf - 15], [-40, bAnt - fatAnt - 45, zHf - 5], [-75, yv + 55, zHf + 45]], 6),
+    r: rng.uniformIn(14, 22),
+    content: rng.bernoulli(0.5) ? 'gas' : 'stool',
+  });
+  // Small-bowel and colon loops fill the fat of the mid and lower abdomen (organs painted later take precedence).
+  const loops = 7 + rng.int(5);
+  for (let l = 0; l < loops; l++) {
+    const control: P3[] = [[rng.uniformIn(-a + 50, a - 50), rng.uniformIn(yv + 30, bAnt - 35), rng.uniformIn(-190, -40)]];
+    for (let s = 0; s < 4; s++) {
+      const p = control[control.length - 1]!;
+      control.push([p[0] + rng.uniformIn(-45, 45), p[1] + rng.uniformIn(-25, 25), p[2] + rng.uniformIn(-30, 30)]);
+    }
+    const u = rng.uniform();
+    bowel.push({ path: spline(control, 5), r: rng.uniformIn(9, 15), content: u < 0.5 ? 'fluid' : u < 0.75 ? 'collapsed' : 'gas' });
+  }
+  const plaques: P3[] = [];
+  const nPlaques = Math.floor(rng.uniformIn(0, 6));
+  for (let p = 0; p < nPlaques; p++) {
+    const t = rng.uniformIn(0, 2 * Math.PI);
+    plaques.push([aorta.x + aorta.r * Math.cos(t), aorta.y + aorta.r * Math.sin(t), rng.uniformIn(-150, 60)]);
+  }
+  return { a, bAnt, bPost, fatLat, fatAnt, fatPost, muscle, yv, spineZ0: rng.uniformIn(0, 32), aorta, ivc, kidneys, spleen, stomach, confluence, pancreas, bowel, plaques };
+}
+
+/** Approximate signed distance (mm) to the body outline inset by (lat, ant, post) mm, in the axial plane. */
+export function bodySdf(an: Anatomy, x: number, y: number, insetLat: number, insetAnt: number, insetPost: number): number {
+  const b = y > 0 ? an.bAnt - insetAnt : an.bPost - insetPost;
+  // The back is flatter than the belly: posteriorly the mean of the 2-norm and the 4-norm, a squarer outline.
+  if (y > 0) return ellipsoidSdf(x, y, 0, an.a - insetLat, b, 1e6);
+  const u = (x / (an.a - insetLat)) ** 2, w = (y / b) ** 2;
+  const q = 0.5 * (Math.sqrt(u + w) + Math.sqrt(Math.sqrt(u * u + w * w)));
+  return (q - 1) * Math.min(an.a - insetLat, b);
+}
+
+/** Signed distance to the abdominal cavity (inside the muscle wall). */
+export function cavitySdf(an: Anatomy, x: number, y: number): number {
+  return bodySdf(an, x, y, an.fatLat + an.muscle, an.fatAnt + an.muscle, an.fatPost + an.muscle + 10);
+}
+
+/** Body wall, paraspinal muscles and the scanner table: one axial template repeated on every slice. */
+export function paintBody(c: Canvas, an: Anatomy): void {
+  const plane = new Uint8Array(c.nx * c.ny);
+  for (let j = 0; j < c.ny; j++) {
+    const y = c.y(j);
+    for (let i = 0; i < c.nx; i++) {
+      const x = c.x(i);
+      let t: number = Tissue.air;
+      if (bodySdf(an, x, y, 0, 0, 0) < 0) {
+        t = Tissue.fat;
+        if (bodySdf(an, x, y, an.fatLat, an.fatAnt, an.fatPost) < 0) t = Tissue.muscle;
+        if (cavitySdf(an, x, y) < 0) {
+          t = Tissue.fat;
+          c.cavity[i + c.nx * j] = 1;
+        }
+        // Erector spinae and the rectus muscles.
+        for (const side of [-1, 1]) {
+          if (((x - side * 30) / 28) ** 2 + ((y - (an.yv - 42)) / 22) ** 2 < 1) t = Tissue.muscle;
+          if (((x - side * 45) / 40) ** 2 + ((y - (an.bAnt - an.fatAnt - 6)) / 10) ** 2 < 1 && t === Tissue.fat && y > 0) t = Tissue.muscle;
+        }
+      } else {
+        const yt = -an.bPost - 14 + 0.0004 * x * x;
+        if (Math.abs(y - yt) < 2.5 && Math.abs(x) < an.a + 30) t = Tissue.table;
+      }
+      plane[i + c.nx * j] = t;
+    }
+  }
+  for (let k = 0; k < c.nz; k++) c.tissue.set(plane, k * c.nx * c.ny);
+}
+
+/** Vertebrae (body, pedicles, arch, spinous and transverse processes), discs and the spinal canal. */
+export function paintSpine(c: Canvas, an: Anatomy): void {
+  const yv = an.yv;
+  const bone = (v: number, q: number, thin: number) => {
+    c.tissue[v] = q > 1 - thin ? Tissue.boneCortical : Tissue.boneTrabecular;
+  };
+  c.forBox([-60, yv - 75, -1e4], [60, yv + 22, 1e4], (v, x, y, z) => {
+    const level = (((z - an.spineZ0) % 32) + 32) % 32;
+    const disc = level < 6;
+    const qb = Math.hypot(x / 21, (y - yv) / 17);
+    if (qb < 1) {
+      if (disc) c.tissue[v] = Tissue.disc;
+      else bone(v, qb, 0.1);
+      return;
+    }
+    const rc = Math.hypot(x, y - (yv - 28));
+    if (rc < 9) {
+      c.tissue[v] = Tissue.csf;
+      return;
+    }
+    if (disc) return;
+    if (rc < 15 && y < yv - 17) return bone(v, rc / 15, 0.15);
+    const qp = Math.hypot((Math.abs(x) - 12) / 5, (y - (yv - 18)) / 7);
+    if (qp < 1) return bone(v, qp, 0.2);
+    const qs = Math.hypot(x / 5, (y - (yv - 50)) / 15);
+    if (qs < 1) return bone(v, qs, 0.25);
+    if (level > 14) {
+      const qt = Math.hypot((Math.abs(x) - 28) / 16, (y - (yv - 27)) / 5);
+      if (qt < 1) bone(v, qt, 0.25);
+    }
+  });
+}
+
+/**
+ * Ribs: each leaves the spine at a transverse process, follows the body wall laterally and descends as it runs
+ * forward; the upper ones continue as costal cartilage to the anterior midline, the lowest two float.
+ */
+export function paintRibs(c: Canvas, an: Anatomy, zTop: number): void {
+  const A = an.a - an.fatLat - an.muscle * 0.5;
+  const Bp = an.bPost - an.fatPost - an.muscle * 0.5 - 8;
+  const Ba = an.bAnt - an.fatAnt - an.muscle * 0.5;
+  const ribs = 11;
+  for (let r = 0; r < ribs; r++) {
+    const z0 = zTop + 90 - r * 26;
+    const floating = r >= ribs - 2;
+    const thetaEnd = floating ? 1.9 : 2.95;
+    for (const side of [-1, 1]) {
+      const pts: P3[] = [];
+      const steps = 22;
+      for (let s = 0; s <= steps; s++) {
+        const th = 0.3 + ((thetaEnd - 0.3) * s) / steps;
+        const ell = th < Math.PI / 2 ? Bp : Ba;
+        pts.push([side * A * Math.sin(th), -ell * Math.cos(th), z0 - 150 * (th / Math.PI)]);
+      }
+      for (let s = 0; s < steps; s++) {
+        const th = 0.3 + ((thetaEnd - 0.3) * s) / steps;
+        const cartilage = !floating && th > 2.2;
+        if (cartilage) {
+          c.paintTube(pts[s]!, pts[s + 1]!, 4.5, Tissue.cartilage);
+        } else {
+          c.paintTube(pts[s]!, pts[s + 1]!, 4.5, Tissue.boneCortical);
+          c.paintTube(pts[s]!, pts[s + 1]!, 3, Tissue.boneTrabecular);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Lung bases and the diaphragm above the abdominal organs. `domeZ(x, y)` is the height of the diaphragm (the top
+ * of liver, spleen and stomach plus its thickness), computed by the caller from the organ shapes.
+ */
+export function paintThorax(c: Canvas, an: Anatomy, domeZ: (x: number, y: number) => number, zTop: number): void {
+  const zLow = zTop - 140;
+  c.forBox([-an.a, -an.bPost, zLow], [an.a, an.bAnt, 1e4], (v, x, y, z) => {
+    if (c.tissue[v] !== Tissue.fat || !c.inCavity(v)) return;
+    const d = domeZ(x, y);
+    if (z > d + 5) c.tissue[v] = Tissue.lung;
+    else if (z > d) c.tissue[v] = Tissue.muscle;
+  });
+  // The heart sits on the central tendon, wrapped in pericardial fat.
+  const h = new Ellipsoid([-20, 20, zTop + 40], [62, 50, 55], -30);
+  const box = h.box(8);
+  c.forBox(box.lo, box.hi, (v, x, y, z) => {
+    if (z < domeZ(x, y) + 5) return;
+    const s = h.sdf(x, y, z);
+    if (s < -12) c.tissue[v] = Tissue.heartBlood;
+    else if (s < 0) c.tissue[v] = Tissue.myocardium;
+    else if (s < 7) c.tissue[v] = Tissue.fat;
+  });
+}
+
+/** Bowel loops: an enhancing wall around gas, fluid, stool (gas bubbles in faeces) or nothing (collapsed). */
+export function paintBowel(c: Canvas, an: Anatomy, rng: Rng): void {
+  const stool = new PlaneWaves(rng, 8, 1 / 14, 1 / 6);
+  for (const loop of an.bowel) {
+    for (let s = 0; s < loop.path.length - 1; s++) c.paintTube(loop.path[s]!, loop.path[s + 1]!, loop.r, Tissue.bowelWall, Tissue.fat);
+    if (loop.content === 'collapsed') continue;
+    for (let s = 0; s < loop.path.length - 1; s++) {
+      const a = loop.path[s]!, b = loop.path[s + 1]!;
+      const r = loop.r - 2.5;
+      const lo = [0, 1, 2].map((d) => Math.min(a[d]!, b[d]!) - r);
+      const hi = [0, 1, 2].map((d) => Math.max(a[d]!, b[d]!) + r);
+      c.forBox(lo, hi, (v, x, y, z) => {
+        if (c.tissue[v] !== Tissue.bowelWall) return;
+        const mx = 0.5 * (a[0]! + b[0]!), my = 0.5 * (a[1]! + b[1]!), mz = 0.5 * (a[2]! + b[2]!);
+        if (Math.hypot(x - mx, y - my, z - mz) > r + 0.5 * Math.hypot(b[0]! - a[0]!, b[1]! - a[1]!, b[2]! - a[2]!)) return;
+        if (!insideTube(x, y, z, a, b, r)) return;
+        if (loop.content === 'gas') c.tissue[v] = y > my - 0.3 * r ? Tissue.gas : Tissue.bowelFluid;
+        else if (loop.content === 'fluid') c.tissue[v] = Tissue.bowelFluid;
+        else c.tissue[v] = stool.at(x, y, z) > 0.7 ? Tissue.gas : Tissue.stool;
+      });
+    }
+  }
+}
+
+function insideTube(x: number, y: number, z: number, a: readonly number[], b: readonly number[], r: number): boolean {
+  const ux = b[0]! - a[0]!, uy = b[1]! - a[1]!, uz = b[2]! - a[2]!;
+  const len2 = ux * ux + uy * uy + uz * uz;
+  let t = ((x - a[0]!) * ux + (y - a[1]!) * uy + (z - a[2]!) * uz) / len2;
+  t = t < 0 ? 0 : t > 1 ? 1 : t;
+  return Math.hypot(x - a[0]! - t * ux, y - a[1]! - t * uy, z - a[2]! - t * uz) < r;
+}
+
+/** Stomach (wall, gas anteriorly above a fluid level), pancreas, kidneys and spleen. */
+export function paintOrgans(c: Canvas, an: Anatomy): void {
+  const st = an.stomach;
+  let box = st.box(2);
+  const gasLevel = st.centre[1] + 0.35 * st.radii[1];
+  c.forBox(box.lo, box.hi, (v, x, y, z) => {
+    const s = st.sdf(x, y, z);
+    if (s >= 0) return;
+    c.tissue[v] = s > -4 ? Tissue.bowelWall : y > gasLevel ? Tissue.gas : Tissue.bowelFluid;
+  });
+  const pan = spline(an.pancreas, 4);
+  for (let s = 0; s < pan.length - 1; s++) {
+    const r = 8 + (7 * s) / (pan.length - 1);
+    c.paintTube(pan[s]!, pan[s + 1]!, r, Tissue.pancreas);
+  }
+  for (const k of an.kidneys) {
+    box = k.box(1);
+    const medialSign = -Math.sign(k.centre[0]);
+    c.forBox(box.lo, box.hi, (v, x, y, z) => {
+      const s = k.sdf(x, y, z);
+      if (s >= 0) return;
+      // Renal sinus: the fat-filled hilum on the medial side.
+      if (s < -3 && medialSign * k.coord(0, x, y, z) > 8 && Math.abs(k.coord(2, x, y, z)) < 22) {
+        c.tissue[v] = Tissue.fat;
+        return;
+      }
+      c.tissue[v] = s > -7 ? Tissue.kidneyCortex : Tissue.kidneyMedulla;
+    });
+  }
+  const sp = an.spleen;
+  box = sp.box(1);
+  c.forBox(box.lo, box.hi, (v, x, y, z) => {
+    // The visceral (medial) surface is concave against the stomach and kidney.
+    if (sp.sdf(x, y, z) < 0 && an.stomach.sdf(x, y, z, 6) > 0 && an.kidneys[1]!.sdf(x, y, z, 4) > 0) c.tissue[v] = Tissue.spleen;
+  });
+}
+
+/** Aorta (with calcified plaques), coeliac trunk, hepatic, splenic, superior mesenteric and renal arteries. */
+export function paintArteries(c: Canvas, an: Anatomy, hilum: P3): void {
+  const ao = an.aorta;
+  c.forBox([ao.x - ao.r, ao.y - ao.r, -1e4], [ao.x + ao.r, ao.y + ao.r, 1e4], (v, x, y) => {
+    if (Math.hypot(x - ao.x, y - ao.y) < ao.r) c.tissue[v] = Tissue.artery;
+  });
+  for (const p of an.plaques) c.paintTube(p, [p[0], p[1], p[2] + 6], 1.6, Tissue.boneCortical);
+  const zc = -5;
+  const coeliac: P3 = [ao.x + 2, ao.y + ao.r + 18, zc + 3];
+  c.paintTube([ao.x, ao.y, zc], coeliac, 3.2, Tissue.artery);
+  const hepatic = spline([coeliac, [ao.x + 25, ao.y + 40, zc], [hilum[0] - 8, hilum[1] + 6, hilum[2] - 4], hilum], 4);
+  for (let s = 0; s < hepatic.length - 1; s++) c.paintTube(hepatic[s]!, hepatic[s + 1]!, 2.4, Tissue.artery);
+  const sp = an.spleen.centre;
+  const splenic = spline([coeliac, [ao.x - 25, ao.y + 25, zc + 8], [(ao.x + sp[0]) / 2, ao.y + 12, zc + 2], [sp[0] + 20, sp[1] + 5, sp[2] - 10]], 5);
+  for (let s = 0; s < splenic.length - 1; s++) c.paintTube(splenic[s]!, splenic[s + 1]!, 2.6, Tissue.artery);
+  const sma = spline([[ao.x, ao.y + ao.r - 2, zc - 15], [ao.x + 2, ao.y + 30, zc - 35], [ao.x + 6, ao.y + 42, zc - 140]], 4);
+  for (let s = 0; s < sma.length - 1; s++) c.paintTube(sma[s]!, sma[s + 1]!, 3.4, Tissue.artery);
+  for (const k of an.kidneys) {
+    const zk = k.centre[2] + 10;
+    c.paintTube([ao.x, ao.y, zk], [k.centre[0] * 0.7, k.centre[1] + 5, zk], 2.8, Tissue.artery);
+  }
+}
+
+/** Renal veins to the IVC, the splenic vein behind the pancreas and the superior mesenteric vein. */
+export function paintVenousInflow(c: Canvas, an: Anatomy): void {
+  const sp = an.spleen.centre;
+  const cf = an.confluence;
+  const splenic = spline([[sp[0] + 22, sp[1] + 2, sp[2] - 18], [an.aorta.x - 25, an.yv + 50, -20], [cf[0] - 15, cf[1] - 2, cf[2] + 2], cf], 5);
+  for (let s = 0; s < splenic.length - 1; s++) c.paintTube(splenic[s]!, splenic[s + 1]!, 4.5, Tissue.portalVein);
+  const smv = spline([cf, [cf[0] + 4, cf[1] + 6, cf[2] - 40], [cf[0] + 6, cf[1] + 10, cf[2] - 150]], 4);
+  for (let s = 0; s < smv.length - 1; s++) c.paintTube(smv[s]!, smv[s + 1]!, 5.5, Tissue.portalVein);
+  for (const k of an.kidneys) {
+    const zk = k.centre[2] + 2;
+    c.paintTube([an.ivc.x, an.ivc.y, zk], [k.centre[0] * 0.75, k.centre[1] + 8, zk], 4.5, Tissue.ivc);
+  }
+}
+
+/** The IVC: an elliptical tube painted after the liver, which wraps around its intrahepatic part. */
+export function paintIvc(c: Canvas, an: Anatomy, zTop: number): void {
+  const iv = an.ivc;
+  c.forBox([iv.x - iv.rx, iv.y - iv.ry, -1e4], [iv.x + iv.rx, iv.y + iv.ry, zTop], (v, x, y) => {
+    if (((x - iv.x) / iv.rx) ** 2 + ((y - iv.y) / iv.ry) ** 2 < 1) {
+      c.tissue[v] = Tissue.ivc;
+      c.label[v] = 0;
+    }
+  });
+}

@@ -1,0 +1,85 @@
+import type { ScanGrid } from './site.js';
+import { segmentDistance } from './field.js';
+
+/**
+ * The anatomy map being painted: one tissue class and one label per voxel, on a scan grid. Structures are
+ * painted in anatomical order (later ones win), each only inside its own world-space bounding box, so the cost
+ * of a structure is proportional to its size, not to the volume's.
+ */
+export class Canvas {
+  readonly tissue: Uint8Array;
+  readonly label: Uint8Array;
+  /** One axial plane: 1 inside the abdominal/thoracic cavity (inside the muscle wall), set by paintBody. */
+  readonly cavity: Uint8Array;
+  readonly nx: number;
+  readonly ny: number;
+  readonly nz: number;
+
+  constructor(readonly grid: ScanGrid) {
+    [this.nx, this.ny, this.nz] = grid.shape;
+    const n = this.nx * this.ny * this.nz;
+    this.tissue = new Uint8Array(n);
+    this.label = new Uint8Array(n);
+    this.cavity = new Uint8Array(this.nx * this.ny);
+  }
+
+  /** Whether voxel index v lies inside the cavity (the body is the same on every slice). */
+  inCavity(v: number): boolean {
+    return this.cavity[v % (this.nx * this.ny)] === 1;
+  }
+
+  x(i: number): number {
+    return this.grid.origin[0] + i * this.grid.spacing[0];
+  }
+  y(j: number): number {
+    return this.grid.origin[1] + j * this.grid.spacing[1];
+  }
+  z(k: number): number {
+    return this.grid.origin[2] + k * this.grid.spacing[2];
+  }
+
+  /** Voxel index ranges [lo, hi] covering the world box; empty (lo > hi) when it misses the grid. */
+  range(axis: 0 | 1 | 2, loMm: number, hiMm: number): [number, number] {
+    const o = this.grid.origin[axis];
+    const s = this.grid.spacing[axis];
+    const n = this.grid.shape[axis];
+    return [Math.max(0, Math.ceil((loMm - o) / s)), Math.min(n - 1, Math.floor((hiMm - o) / s))];
+  }
+
+  /**
+   * Calls `fn(index, x, y, z)` for every voxel whose centre lies in the world box [lo, hi].
+   */
+  forBox(lo: readonly number[], hi: readonly number[], fn: (v: number, x: number, y: number, z: number) => void): void {
+    const [i0, i1] = this.range(0, lo[0]!, hi[0]!);
+    const [j0, j1] = this.range(1, lo[1]!, hi[1]!);
+    const [k0, k1] = this.range(2, lo[2]!, hi[2]!);
+    for (let k = k0; k <= k1; k++) {
+      const z = this.z(k);
+      for (let j = j0; j <= j1; j++) {
+        const y = this.y(j);
+        let v = i0 + this.nx * (j + this.ny * k);
+        for (let i = i0; i <= i1; i++, v++) fn(v, this.x(i), y, z);
+      }
+    }
+  }
+
+  /** Paints class `cls` where the implicit function `f` (negative inside, mm) is < 0, within the box. */
+  paintImplicit(lo: readonly number[], hi: readonly number[], f: (x: number, y: number, z: number) => number, cls: number): void {
+    this.forBox(lo, hi, (v, x, y, z) => {
+      if (f(x, y, z) < 0) this.tissue[v] = cls;
+    });
+  }
+
+  /**
+   * Paints a tube (capsule) of radius r around segment a-b. `only`, when given, restricts painting to voxels
+   * currently of that class (intrahepatic vessels stay inside the liver).
+   */
+  paintTube(a: readonly number[], b: readonly number[], r: number, cls: number, only?: number): void {
+    const lo = [0, 1, 2].map((d) => Math.min(a[d]!, b[d]!) - r);
+    const hi = [0, 1, 2].map((d) => Math.max(a[d]!, b[d]!) + r);
+    this.forBox(lo, hi, (v, x, y, z) => {
+      if (only !== undefined && this.tissue[v] !== only) return;
+      if (segmentDistance(x, y, z, a[0]!, a[1]!, a[2]!, b[0]!, b[1]!, b[2]!) < r) this.tissue[v] = cls;
+    });
+  }
+}

@@ -1,0 +1,113 @@
+import type { Rng } from '../../util/rng.js';
+import { type Anatomy, cavitySdf } from './anatomy.js';
+import { PlaneWaves, smoothMin } from './field.js';
+import { Ellipsoid, type P3 } from './shapes.js';
+
+/**
+ * The liver: a smooth union of lobes (right lobe, tapering left lateral lobe, caudate lobe, inferior right
+ * tip), each varied in size and position, deformed by a random low-frequency displacement and carved where it
+ * meets the spine, aorta, right kidney and stomach, then clipped to the abdominal cavity. Cirrhosis (0-1)
+ * shrinks the right lobe, enlarges the caudate and left lobes and makes the surface nodular, as on CT.
+ * The implicit function is negative inside, in roughly millimetres; it is sampled once on a coarse lattice and
+ * interpolated per voxel, which keeps the surface smooth and the cost independent of the image grid.
+ */
+export interface LiverShape {
+  /** Signed distance-like function of the bare liver (without tumours), mm. */
+  f: (x: number, y: number, z: number) => number;
+  lo: P3;
+  hi: P3;
+  rightLobe: Ellipsoid;
+  leftLobe: Ellipsoid;
+}
+
+export function drawLiver(rng: Rng, an: Anatomy, cirrhosis: number): LiverShape {
+  const xWall = an.a - an.fatLat - an.muscle;
+  const yAnt = an.bAnt - an.fatAnt - an.muscle;
+  const yPost = -(an.bPost - an.fatPost - an.muscle - 10);
+  const shrink = 1 - 0.12 * cirrhosis;
+  const grow = 1 + 0.2 * cirrhosis;
+  const rr: P3 = [rng.uniformIn(62, 82) * shrink, Math.min(rng.uniformIn(75, 95), (yAnt - yPost) / 2) * shrink, rng.uniformIn(72, 88) * shrink];
+  const right = new Ellipsoid([xWall - rr[0] + rng.uniformIn(4, 14), (yAnt + yPost) / 2 + rng.uniformIn(-8, 8), rng.uniformIn(-8, 8)], rr, rng.uniformIn(-12, 12), rng.uniformIn(-8, 8));
+  const rl: P3 = [rng.uniformIn(55, 80) * grow, rng.uniformIn(26, 38) * grow, rng.uniformIn(34, 48) * grow];
+  const left = new Ellipsoid([-25 - rng.uniformIn(0, 25), yAnt - rl[1] + rng.uniformIn(0, 8), right.centre[2] + rng.uniformIn(12, 35)], rl, rng.uniformIn(-10, 15), 0, rng.uniformIn(-10, 10));
+  const caudate = new Ellipsoid([an.ivc.x - 14, an.ivc.y + 16, right.centre[2] + 10], [20 * grow, 17 * grow, 34 * grow]);
+  const tipScale = rng.uniformIn(0.5, 1.1);
+  const tip = new Ellipsoid([right.centre[0] + 10, right.centre[1] + 10, right.centre[2] - rr[2] * 0.65], [32 * tipScale, 48 * tipScale, 42 * tipScale]);
+  const medial = new Ellipsoid([(right.centre[0] + left.centre[0]) / 2 + 10, (right.centre[1] + left.centre[1]) / 2 + 8, right.centre[2] + 15], [45, 45, 50]);
+  const warp = new PlaneWaves(rng, 6, 1 / 170, 1 / 70);
+  const warpAmp = rng.uniformIn(5, 10);
+  const nodules = new PlaneWaves(rng, 10, 1 / 22, 1 / 10);
+  const nodAmp = 1.6 * cirrhosis;
+  const kidney = an.kidneys[0]!;
+  const leftMinX = left.centre[0] - rl[0];
+
+  const f = (x: number, y: number, z: number): number => {
+    // The left lateral segment tapers towards its tip: thinner and shorter the further left.
+    const taper = 0.35 + 0.65 * Math.min(1, Math.max(0, (x - leftMinX) / (1.4 * rl[0])));
+    const dLeft = left.sdf(x, y, z, 0, 1, taper, taper);
+    let d = smoothMin(right.sdf(x, y, z), dLeft, 30);
+    d = smoothMin(d, medial.sdf(x, y, z), 25);
+    d = smoothMin(d, caudate.sdf(x, y, z), 15);
+    d = smoothMin(d, tip.sdf(x, y, z), 25);
+    d += warpAmp * warp.at(x, y, z) + nodAmp * nodules.at(x, y, z);
+    return carveHard(an, carveSoft(an, kidney, d, x, y, z), x, y, z);
+  };
+  const lo: P3 = [Math.min(left.centre[0] - rl[0], right.centre[0] - rr[0]) - 25, yPost - 5, tip.centre[2] - tip.radii[2] - 25];
+  const hi: P3 = [xWall + 5, yAnt + 5, Math.max(right.centre[2] + rr[2], left.centre[2] + rl[2]) + 20];
+  return { f, lo, hi, rightLobe: right, leftLobe: left };
+}
+
+/** Keeps the liver off the right kidney and stomach; a tumour bulge may push into them (see carveHard). */
+export function carveSoft(an: Anatomy, kidney: Ellipsoid, d: number, x: number, y: number, z: number): number {
+  d = -smoothMin(-d, kidney.sdf(x, y, z, 4), 10);
+  return -smoothMin(-d, an.stomach.sdf(x, y, z, 4), 10);
+}
+
+/** Keeps the liver, tumours included, off the spine and aorta and inside the abdominal cavity. */
+export function carveHard(an: Anatomy, d: number, x: number, y: number, z: number): number {
+  d = -smoothMin(-d, Math.hypot(x, y - an.yv) - 34, 8);
+  d = -smoothMin(-d, Math.hypot(x - an.aorta.x, y - an.aorta.y) - an.aorta.r - 5, 6);
+  return Math.max(d, cavitySdf(an, x, y) + 2);
+}
+
+/**
+ * The implicit function sampled on a lattice over a box (cell `cellMm`) and read back by trilinear
+ * interpolation: one evaluation of the expensive function per lattice node instead of per voxel.
+ */
+export class SampledField {
+  private readonly values: Float32Array;
+  private readonly dims: [number, number, number];
+
+  constructor(f: (x: number, y: number, z: number) => number, readonly lo: P3, readonly hi: P3, private readonly cell: number) {
+    this.dims = [0, 1, 2].map((a) => Math.max(2, Math.ceil((hi[a]! - lo[a]!) / cell) + 1)) as [number, number, number];
+    const [nx, ny, nz] = this.dims;
+    this.values = new Float32Array(nx * ny * nz);
+    let v = 0;
+    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+      this.values[v++] = f(lo[0] + i * cell, lo[1] + j * cell, lo[2] + k * cell);
+    }
+  }
+
+  /** Interpolated value; outside the box it is positive (outside the shape). */
+  at(x: number, y: number, z: number): number {
+    const fx = (x - this.lo[0]) / this.cell, fy = (y - this.lo[1]) / this.cell, fz = (z - this.lo[2]) / this.cell;
+    const [nx, ny, nz] = this.dims;
+    if (fx < 0 || fy < 0 || fz < 0 || fx > nx - 1 || fy > ny - 1 || fz > nz - 1) return 100;
+    const i = Math.min(nx - 2, Math.floor(fx)), j = Math.min(ny - 2, Math.floor(fy)), k = Math.min(nz - 2, Math.floor(fz));
+    const u = fx - i, v = fy - j, w = fz - k;
+    const b = i + nx * (j + ny * k), sy = nx, sz = nx * ny;
+    const a = this.values;
+    const c00 = a[b]! + u * (a[b + 1]! - a[b]!);
+    const c10 = a[b + sy]! + u * (a[b + sy + 1]! - a[b + sy]!);
+    const c01 = a[b + sz]! + u * (a[b + sz + 1]! - a[b + sz]!);
+    const c11 = a[b + sz + sy]! + u * (a[b + sz + sy + 1]! - a[b + sz + sy]!);
+    const c0 = c00 + v * (c10 - c00), c1 = c01 + v * (c11 - c01);
+    return c0 + w * (c1 - c0);
+  }
+
+  /** Highest z (mm) at which the shape is present above (x, y), or −Infinity; found by a downward scan. */
+  topAt(x: number, y: number): number {
+    for (let z = this.hi[2]; z > this.lo[2]; z -= this.cell * 0.5) if (this.at(x, y, z) < 0) return z;
+    return -Infinity;
+  }
+}

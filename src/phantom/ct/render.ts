@@ -1,0 +1,267 @@
+import { Rng } from '../../util/rng.js';
+import type { Volume } from '../../imaging/volume.js';
+import type { PatientRecord, RenderedCase, RenderOptions } from '../patient.js';
+import {
+  type Anatomy, drawAnatomy, paintArteries, paintBody, paintBowel, paintIvc, paintOrgans, paintRibs,
+  paintSpine, paintThorax, paintVenousInflow,
+} from './anatomy.js';
+import { Canvas } from './canvas.js';
+import { addLatticeTexture, gaussianBlur3d, gaussianKernel, normalCdf, smoothMin, whiteNoise } from './field.js';
+import { carveHard, carveSoft, drawLiver, SampledField } from './liver.js';
+import { tumourPhenotype, type TumourPhenotype } from './phenotype.js';
+import { Ellipsoid, type P3 } from './shapes.js';
+import { type ScanGrid, scanGrid, siteProfile, type SiteProfile } from './site.js';
+import { drawPatientHu, type PatientHu, Tissue } from './tissue.js';
+import { placeTumours, renderTumours, type Tumour, tumourHu } from './tumour.js';
+import { growTree, paintTree, type Segment, thrombosedSegments } from './vessels.js';
+
+/**
+ * The CT phantom renderer: a patient record in, an arterial and a portal-venous CT and a label map out.
+ * Pure function of (record, options): all nuisance randomness comes from streams keyed by the record's seed,
+ * cohort and index (one stream per component, so changing one phenotype value moves nothing else).
+ */
+export function renderPatient(record: PatientRecord, options: RenderOptions): RenderedCase {
+  const stream = (name: string) => Rng.stream(record.seed, record.cohort, record.index, 'ct', name);
+  const site = siteProfile(options.site);
+  // The liver's implicit function is tabulated a little finer than the voxels it will be sampled at.
+  const scene = buildScene(record, stream, { tiny: 6, small: 3, clinical: 2.5 }[options.grid] ?? 3);
+  const grid = scanGrid(options.grid, site, scene.anatomy.a, scene.zCentre, scene.zExtent, stream('grid'));
+  const canvas = new Canvas(grid);
+  paintScene(canvas, scene, stream('paint'));
+
+  const hu = drawPatientHu(stream('hu'), site, scene.cirrhosis);
+  const scanner = scannerModel(grid, site, stream('scanner'));
+  const texture = new Float32Array(canvas.tissue.length);
+  const texRng = stream('texture');
+  addLatticeTexture(texture, grid.shape, grid.spacing, grid.origin, 3, 0.6, texRng);
+  addLatticeTexture(texture, grid.shape, grid.spacing, grid.origin, 10, 0.8, texRng);
+  const apheOffset = stream('aphe').normal(0, 15);
+  const h = Math.cbrt(grid.spacing[0] * grid.spacing[1] * grid.spacing[2]);
+
+  const phases = (['arterial', 'portal'] as const).map((phase, p) => {
+    const table = phase === 'arterial' ? hu.arterial : hu.portal;
+    const img = new Float32Array(canvas.tissue.length);
+    for (let v = 0; v < img.length; v++) {
+      const t = canvas.tissue[v]!;
+      img[v] = table.mean[t]! + table.texture[t]! * texture[v]!;
+    }
+    renderTumours(canvas, img, scene.liver, scene.tumours, scene.phenotype, tumourHu(scene.phenotype, hu, phase, apheOffset), h, p === 0);
+    return scanner(img, stream(`noise-${phase}`));
+  });
+  const meta = { modality: 'CT', source: `hcc-iat CT phantom, ${record.cohort} ${record.id}`, site: site.name, grid: options.grid };
+  return {
+    art: volume(grid, phases[0]!, { ...meta, phase: 'arterial' }),
+    pv: volume(grid, phases[1]!, { ...meta, phase: 'portal_venous' }),
+    label: volume(grid, Uint8Array.from(canvas.label), { ...meta, phase: 'unknown', kind: 'label' }),
+  };
+}
+
+interface Scene {
+  anatomy: Anatomy;
+  cirrhosis: number;
+  liver: SampledField;
+  rightLobe: Ellipsoid;
+  tumours: Tumour[];
+  phenotype: TumourPhenotype;
+  hilum: P3;
+  portal: Segment[];
+  hepatic: Segment[];
+  thrombus: Set<number>;
+  gallbladder: Ellipsoid | null;
+  ascitesMm: number;
+  zCentre: number;
+  zExtent: number;
+  zTop: number;
+}
+
+/** Everything geometric, in world millimetres: independent of the grid the scene is rendered on. */
+function buildScene(record: PatientRecord, stream: (name: string) => Rng, cellMm: number): Scene {
+  // Cirrhosis from the latent liver dysfunction of §6.2 (P-independent): most HBV-related HCC is cirrhotic.
+  const cirrhosis = normalCdf(0.3 + 0.9 * record.truth.liverDysfunction);
+  const anatomy = drawAnatomy(stream('anatomy'), cirrhosis);
+  const shape = drawLiver(stream('liver'), anatomy, cirrhosis);
+  const phenotype = tumourPhenotype(record.truth.x, stream('phenotype'));
+  const ivc = anatomy.ivc;
+  const tumours = placeTumours(stream('tumours'), record.tumourDiametersCm, shape.f, shape.lo, shape.hi, phenotype, (p) => Math.hypot(p[0] - ivc.x, p[1] - ivc.y) - ivc.rx - 4);
+  const kidney = anatomy.kidneys[0]!;
+  // The liver grows around its tumours (large HCCs bulge its contour), then is carved again off its neighbours.
+  const withTumours = (x: number, y: number, z: number): number => {
+    let d = carveSoft(anatomy, kidney, shape.f(x, y, z), x, y, z);
+    for (const t of tumours) {
+      const r = t.radius * 1.2 + 5;
+      d = smoothMin(d, Math.hypot(x - t.centre[0], y - t.centre[1], z - t.centre[2]) - r, 15);
+    }
+    return carveHard(anatomy, d, x, y, z);
+  };
+  const lo: P3 = [...shape.lo];
+  const hi: P3 = [...shape.hi];
+  for (const t of tumours) {
+    for (let a = 0; a < 3; a++) {
+      lo[a] = Math.min(lo[a]!, t.centre[a]! - t.radius * 1.3 - 10);
+      hi[a] = Math.max(hi[a]!, t.centre[a]! + t.radius * 1.3 + 10);
+    }
+  }
+  const liver = new SampledField(withTumours, lo, hi, cellMm);
+  const vesselRng = stream('vessels');
+  // Vessels grow in the exact implicit function, so that every grid shows the same trees.
+  const hilum = findInside(withTumours, [anatomy.ivc.x + 12, anatomy.ivc.y + 40, shape.rightLobe.centre[2] - 20], 10);
+  const portal: Segment[] = [{ a: anatomy.confluence, b: hilum, r: 7, order: 0, parent: -1 }];
+  const inside = withTumours;
+  growTree(vesselRng, inside, hilum, sub(shape.rightLobe.centre, hilum), 5.8, 30, 1, 0, portal, 6);
+  growTree(vesselRng, inside, hilum, sub(shape.leftLobe.centre, hilum), 5, 35, 1, 0, portal, 6);
+  const top = liver.topAt(anatomy.ivc.x, anatomy.ivc.y + 12);
+  const hvRoot: P3 = [anatomy.ivc.x, anatomy.ivc.y + 4, (Number.isFinite(top) ? top : shape.hi[2]) - 22];
+  const hepatic: Segment[] = [];
+  for (const dir of [[1, -0.2, -0.5], [0.3, 1, -0.5], [-1, 0.7, -0.3]] as P3[]) growTree(vesselRng, inside, hvRoot, dir, 5.5, 30, 1, -1, hepatic, 5);
+  const pvtt = record.clinical.pvtt === 1;
+  const thrombus = pvtt && tumours.length > 0 ? thrombosedSegments({ segments: portal, cls: Tissue.portalVein }, Math.max(1, record.clinical.vp_grade), tumours[0]!.centre) : new Set<number>();
+  const organRng = stream('organs');
+  const r = shape.rightLobe;
+  const gbCentre: P3 = [r.centre[0] - 0.45 * r.radii[0], r.centre[1] + 0.45 * r.radii[1], r.centre[2] - 0.5 * r.radii[2]];
+  // No gallbladder after cholecystectomy, or where a tumour has taken its place.
+  const gbFree = tumours.every((t) => Math.hypot(...sub(t.centre, gbCentre)) > t.radius * 1.3 + 35);
+  const gallbladder = organRng.bernoulli(0.85) && gbFree ? new Ellipsoid(gbCentre, [13, 15, 30], 10, 25) : null;
+  const ascitesMm = { none: 0, mild: 6, moderate_severe: 16 }[record.clinical.ascites] ?? 0;
+  const zTop = hi[2];
+  const zBottom = lo[2];
+  return {
+    anatomy, cirrhosis, liver, rightLobe: shape.rightLobe, tumours, phenotype, hilum, portal, hepatic, thrombus, gallbladder, ascitesMm,
+    zCentre: (zTop + zBottom) / 2, zExtent: zTop - zBottom + 50, zTop,
+  };
+}
+
+function sub(a: readonly number[], b: readonly number[]): P3 {
+  return [a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!];
+}
+
+/** The point nearest `p` (on a 4 mm search lattice) at least `depth` mm inside the shape `f`. */
+function findInside(f: (x: number, y: number, z: number) => number, p: P3, depth: number): P3 {
+  let best: P3 = p;
+  let bestDist = Infinity;
+  for (let dz = -40; dz <= 40; dz += 4) for (let dy = -40; dy <= 40; dy += 4) for (let dx = -40; dx <= 40; dx += 4) {
+    const q: P3 = [p[0] + dx, p[1] + dy, p[2] + dz];
+    const dist = dx * dx + dy * dy + dz * dz;
+    if (dist < bestDist && f(q[0], q[1], q[2]) < -depth) [best, bestDist] = [q, dist];
+  }
+  return best;
+}
+
+/** Paints the tissue and label maps in anatomical order: later structures overwrite earlier ones. */
+function paintScene(c: Canvas, s: Scene, rng: Rng): void {
+  const an = s.anatomy;
+  paintBody(c, an);
+  paintSpine(c, an);
+  paintRibs(c, an, s.zTop);
+  paintThorax(c, an, domeHeight(c, s), s.zTop);
+  paintBowel(c, an, rng);
+  paintOrgans(c, an);
+  paintArteries(c, an, s.hilum);
+  paintVenousInflow(c, an);
+  const L = s.liver;
+  c.forBox(L.lo, L.hi, (v, x, y, z) => {
+    if (L.at(x, y, z) < 0) {
+      c.tissue[v] = Tissue.liver;
+      c.label[v] = 1;
+    }
+  });
+  if (s.gallbladder) {
+    const g = s.gallbladder;
+    const box = g.box(2);
+    c.forBox(box.lo, box.hi, (v, x, y, z) => {
+      const d = g.sdf(x, y, z);
+      if (d < 0 && c.inCavity(v) && c.tissue[v] !== Tissue.boneCortical && c.tissue[v] !== Tissue.boneTrabecular) {
+        c.tissue[v] = d > -2 ? Tissue.bowelWall : Tissue.bile;
+        c.label[v] = 0;
+      }
+    });
+  }
+  if (s.ascitesMm > 0) {
+    const t = s.ascitesMm;
+    c.forBox([L.lo[0] - t, L.lo[1] - t, L.lo[2] - t], [L.hi[0] + t, L.hi[1] + t, L.hi[2]], (v, x, y, z) => {
+      if (c.tissue[v] !== Tissue.fat || !c.inCavity(v)) return;
+      const d = L.at(x, y, z);
+      if (d > 0 && d < t) c.tissue[v] = Tissue.ascites;
+    });
+  }
+  paintTree(c, { segments: s.portal, cls: Tissue.portalVein }, s.thrombus);
+  paintTree(c, { segments: s.hepatic, cls: Tissue.hepaticVein });
+  paintIvc(c, an, s.zTop + 40);
+}
+
+/**
+ * Height of the diaphragm above each (x, y): the top of the liver, spleen and stomach plus 4 mm, never below a
+ * baseline dome that falls off posterolaterally (the costophrenic recesses). Tabulated on a 4 mm axial lattice.
+ */
+function domeHeight(c: Canvas, s: Scene): (x: number, y: number) => number {
+  const an = s.anatomy;
+  const cell = 4;
+  const x0 = -an.a, y0 = -an.bPost;
+  const nx = Math.ceil((2 * an.a) / cell) + 1, ny = Math.ceil((an.bAnt + an.bPost) / cell) + 1;
+  const table = new Float32Array(nx * ny);
+  const ellTop = (e: Ellipsoid, x: number, y: number) => {
+    const r = Math.max(...e.radii);
+    if (Math.abs(x - e.centre[0]) > r || Math.abs(y - e.centre[1]) > r) return -Infinity;
+    for (let z = e.centre[2] + Math.max(...e.radii); z > e.centre[2] - Math.max(...e.radii); z -= 2) if (e.sdf(x, y, z) < 0) return z;
+    return -Infinity;
+  };
+  for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+    const x = x0 + i * cell, y = y0 + j * cell;
+    // The central tendon stays high under the heart; the recesses drop posterolaterally beside the spine.
+    const post = Math.min(1, Math.max(0, (an.yv + 80 - y) / 60));
+    const lat = Math.min(1, Math.max(0, (Math.abs(x) - 30) / 40));
+    const base = s.zTop - 15 - 60 * post * lat;
+    const organ = Math.max(s.liver.topAt(x, y), ellTop(an.spleen, x, y), ellTop(an.stomach, x, y));
+    table[i + nx * j] = Math.max(base, organ + 4);
+  }
+  // Two passes of a 3×3 box filter soften the step at the organ edges into a dome.
+  for (let pass = 0; pass < 2; pass++) {
+    const src = table.slice();
+    for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
+      let sum = 0, n = 0;
+      for (let b = -1; b <= 1; b++) for (let a = -1; a <= 1; a++) {
+        const ii = i + a, jj = j + b;
+        if (ii >= 0 && ii < nx && jj >= 0 && jj < ny) {
+          sum += src[ii + nx * jj]!;
+          n++;
+        }
+      }
+      table[i + nx * j] = Math.max(src[i + nx * j]! - 2, sum / n);
+    }
+  }
+  void c;
+  return (x, y) => {
+    const fi = Math.min(nx - 1.001, Math.max(0, (x - x0) / cell)), fj = Math.min(ny - 1.001, Math.max(0, (y - y0) / cell));
+    const i = Math.floor(fi), j = Math.floor(fj), u = fi - i, w = fj - j;
+    const t = (a: number, b: number) => table[a + nx * b]!;
+    return (t(i, j) * (1 - u) + t(i + 1, j) * u) * (1 - w) + (t(i, j + 1) * (1 - u) + t(i + 1, j + 1) * u) * w;
+  };
+}
+
+/**
+ * The scanner: point-spread blur (reconstruction kernel in-plane, slice profile along z, plus the voxel's own
+ * extent) applied to the object and to white noise alike, so the noise is spatially correlated the way the
+ * kernel correlates it, scaled to this scan's noise SD; then HU are rounded to Int16 as a scanner stores them.
+ */
+function scannerModel(grid: ScanGrid, site: SiteProfile, rng: Rng): (img: Float32Array, noiseRng: Rng) => Int16Array {
+  const sdHu = rng.uniformIn(site.noiseSdHu[0], site.noiseSdHu[1]);
+  const fwhm = [site.kernelFwhmMm, site.kernelFwhmMm, grid.sliceThicknessMm];
+  const sigma = [0, 1, 2].map((a) => Math.sqrt((fwhm[a]! / 2.355) ** 2 + (0.4 * grid.spacing[a]!) ** 2) / grid.spacing[a]!) as [number, number, number];
+  const gain = sigma.reduce((g, s) => g * Math.sqrt(gaussianKernel(s).reduce((acc, k) => acc + k * k, 0)), 1);
+  return (img, noiseRng) => {
+    const noise = new Float32Array(img.length);
+    whiteNoise(noise, noiseRng);
+    const scale = sdHu / gain;
+    for (let v = 0; v < img.length; v++) img[v] = img[v]! + scale * noise[v]!;
+    gaussianBlur3d(img, grid.shape, sigma);
+    const out = new Int16Array(img.length);
+    for (let v = 0; v < img.length; v++) {
+      const x = Math.round(img[v]!);
+      out[v] = x < -1024 ? -1024 : x > 3071 ? 3071 : x;
+    }
+    return out;
+  };
+}
+
+function volume<T extends Int16Array | Uint8Array>(grid: ScanGrid, data: T, meta: Volume['meta']): Volume<T> {
+  return { data, shape: [...grid.shape], spacing: [...grid.spacing], affine: [...grid.affine], meta };
+}
