@@ -116,12 +116,14 @@ function typed(bytes: Uint8Array, fmt: PixelFormat, littleEndian: boolean): Stor
   const n = fmt.rows * fmt.columns * fmt.samplesPerPixel;
   const width = fmt.bitsAllocated <= 8 ? 1 : fmt.bitsAllocated <= 16 ? 2 : 4;
   if (bytes.length < n * width) throw new Error(`frame holds ${bytes.length} bytes, expected ${n * width}`);
-  const copy = bytes.slice(0, n * width);
+  // A view when the bytes are aligned and already little endian (the usual case: no copy); a copy otherwise.
+  const aligned = littleEndian && bytes.byteOffset % width === 0;
+  const copy = aligned ? bytes.subarray(0, n * width) : bytes.slice(0, n * width);
   if (!littleEndian && width > 1) {
     for (let i = 0; i < copy.length; i += width) copy.subarray(i, i + width).reverse();
   }
-  const buf = copy.buffer;
-  const out: StoredFrame = width === 1 ? (fmt.signed ? new Int8Array(buf) : copy) : width === 2 ? (fmt.signed ? new Int16Array(buf) : new Uint16Array(buf)) : fmt.signed ? new Int32Array(buf) : new Uint32Array(buf);
+  const [buf, at] = [copy.buffer, copy.byteOffset];
+  const out: StoredFrame = width === 1 ? (fmt.signed ? new Int8Array(buf, at, n) : copy) : width === 2 ? (fmt.signed ? new Int16Array(buf, at, n) : new Uint16Array(buf, at, n)) : fmt.signed ? new Int32Array(buf, at, n) : new Uint32Array(buf, at, n);
   if (fmt.signed && fmt.bitsStored < 8 * width) {
     const shift = 32 - fmt.bitsStored;
     for (let i = 0; i < out.length; i++) out[i] = (out[i] << shift) >> shift;

@@ -16,7 +16,7 @@ import { lpsToRasAffine, spacingFromAffine } from '../affine.js';
 import { type SlicePlacement, stackGeometry } from './geometry.js';
 import { type DataSet, NotDicomError, type ParsedFile, parseDicom, TruncatedError } from './parse.js';
 import { phaseHints, type PhaseHints } from './phase.js';
-import { decodeFrame, pixelFormat, transferSyntaxName } from './pixels.js';
+import { decodeFrame, pixelFormat, type StoredFrame, transferSyntaxName } from './pixels.js';
 import { Tag } from './tags.js';
 
 const DICOMDIR_CLASS = '1.2.840.10008.1.3.10';
@@ -236,13 +236,12 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
   }
   const geometry = stackGeometry(s.slices, label);
   const first = s.slices[geometry.order[0]];
-  const allIntegral = s.slices.every((x) => Number.isInteger(x.slope) && Number.isInteger(x.intercept));
   const nx = s.columns!;
   const ny = s.rows!;
   const nz = s.slices.length;
   const perSlice = nx * ny;
-  const work: Int32Array | Float32Array = allIntegral ? new Int32Array(perSlice * nz) : new Float32Array(perSlice * nz);
   const progress = createProgress({ label: 'reading DICOM', total: nz, unit: 'slices', mode: options.progress ? undefined : 'none' });
+  let work: Int16Array | Int32Array | Float32Array | undefined;
   let parsed: { path: string; file: ParsedFile } | undefined;
   for (let k = 0; k < nz; k++) {
     const slice = s.slices[geometry.order[k]];
@@ -250,15 +249,14 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
     const fmt = pixelFormat(parsed.file.dataset);
     if (fmt.rows !== ny || fmt.columns !== nx) throw new HccError(`${slice.path}: ${fmt.columns}x${fmt.rows} pixels, but ${first.path} has ${nx}x${ny}; expected one size per series`);
     if (fmt.samplesPerPixel !== 1) throw new HccError(`${slice.path}: ${fmt.photometric} with ${fmt.samplesPerPixel} samples per pixel; expected a greyscale (MONOCHROME) image`);
+    work ??= allocateOutput(s.slices, fmt, perSlice * nz);
     const stored = await decodeFrame(parsed.file, slice.frame, fmt);
-    const base = k * perSlice;
-    const { slope, intercept } = slice;
-    for (let i = 0; i < perSlice; i++) work[base + i] = stored[i] * slope + intercept;
+    rescaleInto(work, k * perSlice, stored, slice.slope, slice.intercept);
     progress.tick();
   }
   progress.done();
   return {
-    data: narrow(work),
+    data: narrow(work!),
     shape: [nx, ny, nz],
     spacing: spacingFromAffine(geometry.affineLps),
     affine: lpsToRasAffine(geometry.affineLps),
@@ -275,8 +273,31 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
   };
 }
 
-/** Int16 when every value fits (CT in HU always does), otherwise the working array as is. */
-function narrow(work: Int32Array | Float32Array): VoxelArray {
+/**
+ * The output array: int16 when the stored range (from BitsStored) after every slice's rescale is integral and
+ * fits, as CT in HU does; int32 when integral but possibly wider (narrowed at the end if the values allow);
+ * float32 otherwise.
+ */
+function allocateOutput(slices: SliceRef[], fmt: ReturnType<typeof pixelFormat>, length: number): Int16Array | Int32Array | Float32Array {
+  if (!slices.every((x) => Number.isInteger(x.slope) && Number.isInteger(x.intercept))) return new Float32Array(length);
+  const storedLo = fmt.signed ? -(2 ** (fmt.bitsStored - 1)) : 0;
+  const storedHi = fmt.signed ? 2 ** (fmt.bitsStored - 1) - 1 : 2 ** fmt.bitsStored - 1;
+  const fits = slices.every((x) => {
+    const ends = [storedLo * x.slope + x.intercept, storedHi * x.slope + x.intercept];
+    return Math.min(...ends) >= -32768 && Math.max(...ends) <= 32767;
+  });
+  return fits ? new Int16Array(length) : new Int32Array(length);
+}
+
+/** A separate, synchronous function so the hot loop is optimised on its own (not inside the async reader). */
+function rescaleInto(out: Int16Array | Int32Array | Float32Array, offset: number, stored: StoredFrame, slope: number, intercept: number): void {
+  const n = stored.length;
+  if (slope === 1) for (let i = 0; i < n; i++) out[offset + i] = stored[i] + intercept;
+  else for (let i = 0; i < n; i++) out[offset + i] = stored[i] * slope + intercept;
+}
+
+/** Int32 output narrowed to int16 when every value fits. */
+function narrow(work: Int16Array | Int32Array | Float32Array): VoxelArray {
   if (!(work instanceof Int32Array)) return work;
   let lo = Infinity;
   let hi = -Infinity;
@@ -285,7 +306,7 @@ function narrow(work: Int32Array | Float32Array): VoxelArray {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
-  return lo >= -32768 && hi <= 32767 ? Int16Array.from(work) : work;
+  return lo >= -32768 && hi <= 32767 ? new Int16Array(work) : work;
 }
 
 /**
