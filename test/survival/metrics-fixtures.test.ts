@@ -1,0 +1,63 @@
+/**
+ * Every R-oracle fixture of the evaluation-metric tasks (score, roc, maxstat, calibration, dca), run through the
+ * same code path as `hcc stats <task> --json` and compared key by key to a relative 1e-6 (p-values and CIs
+ * included): the shared fixtures (/work/shared/oracle/data) and ours (test/fixtures/survival/metrics.tsv, made
+ * with the same oracle; see make-metrics.sh there). Resampled quantities (bootstrap CIs and tests, maxstat's
+ * quasi-Monte Carlo exactGauss p-value) cannot equal R's random streams: they are compared within Monte-Carlo
+ * error instead (`MC_KEYS`).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixture, shared } from '../helpers.js';
+import { runTask } from '../../src/survival/tasks/index.js';
+import { parseTaskArgs } from '../../src/survival/tasks/task.js';
+import { compareOracle, readFixtureTable, splitArgs } from './oracle-compare.js';
+
+const METRIC_TASKS = new Set(['score', 'tdauc', 'brier', 'roc', 'maxstat', 'calibration', 'dca']);
+
+/** Resampled keys and the relative tolerance they are held to. */
+const MC_KEYS: Array<[RegExp, number]> = [
+  [/\.p_exactGauss$/, 0.15],
+  [/\.ci_bootstrap_percentile(\[\d\])?$/, 0.03],
+  [/\.bootstrap_test\.(d|p)$/, 0.1],
+];
+
+const sources = [
+  { dir: shared('oracle', 'data'), tsv: shared('oracle', 'fixtures.tsv') },
+  { dir: fixture('survival'), tsv: fixture('survival', 'metrics.tsv') },
+];
+
+function get(obj: unknown, path: string): unknown {
+  return path.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '').reduce<unknown>((o, k) => (o === null || o === undefined ? o : (o as Record<string, unknown>)[k]), obj);
+}
+
+for (const src of sources) {
+  if (!existsSync(src.tsv)) continue;
+  for (const row of readFixtureTable(src.tsv)) {
+    if (!METRIC_TASKS.has(row.task)) continue;
+    const json = join(src.dir, `${row.name}.json`);
+    if (!existsSync(json)) continue;
+    test(`oracle fixture ${row.name} (${row.task} ${row.args})`, async () => {
+      const expected = JSON.parse(readFileSync(json, 'utf8')) as { na: unknown; result: unknown };
+      const { opts } = parseTaskArgs(splitArgs(row.args));
+      const doc = await runTask(row.task, join(src.dir, row.input), opts);
+      const mc = (p: string) => MC_KEYS.some(([re]) => re.test(p));
+      const diffs = [...compareOracle(expected.na, doc.na, {}, 'na'), ...compareOracle(expected.result, doc.result, { skip: mc }, 'result')];
+      assert.deepEqual(diffs.slice(0, 20), [], `${diffs.length} differences from R`);
+      // Monte-Carlo quantities: same keys, within the stated relative tolerance.
+      const walk = (e: unknown, path: string): string[] => {
+        const hit = MC_KEYS.find(([re]) => re.test(path));
+        if (hit && typeof e === 'number') {
+          const a = get(doc, path);
+          return typeof a === 'number' && Math.abs(a - e) <= hit[1] * Math.abs(e) ? [] : [`${path}: R ${e}, ours ${String(a)} (MC tolerance ${hit[1]})`];
+        }
+        if (Array.isArray(e)) return e.flatMap((x, i) => walk(x, `${path}[${i}]`));
+        if (e !== null && typeof e === 'object') return Object.entries(e).flatMap(([k, v]) => walk(v, `${path}.${k}`));
+        return [];
+      };
+      assert.deepEqual(walk(expected.result, 'result'), []);
+    });
+  }
+}
