@@ -1,11 +1,10 @@
 import { parentPort } from 'node:worker_threads';
-import { loadRenderer, renderAndWrite, type ImageJob } from './images.js';
+import { renderAndWrite, type ImageJob } from './images.js';
 
 /** Worker thread of the image pool (images.ts): renders and writes one patient per message. */
-const render = await loadRenderer();
 parentPort!.on('message', (job: ImageJob) => {
   try {
-    renderAndWrite(render, job.record, job.options, job.out);
+    renderAndWrite(job.record, job.options, job.out);
     parentPort!.postMessage({ ok: true });
   } catch (err) {
     parentPort!.postMessage({ ok: false, error: `${job.record.id}: ${(err as Error).message}` });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeNiftiSync } from '../imaging/nifti/write.js';
 import { HccError } from '../util/errors.js';
-import type { PatientRecord, PhantomRenderer, RenderOptions } from './patient.js';
+import { renderPatient } from './ct/render.js';
+import type { PatientRecord, RenderOptions } from './patient.js';
 
 /**
  * CT phantoms for a cohort: each patient's record goes to one of K worker threads, which renders the two phases
@@ -12,30 +13,14 @@ import type { PatientRecord, PhantomRenderer, RenderOptions } from './patient.js
  * memory does not grow with N.
  */
 
-const RENDERER_URL = new URL('./ct/render.js', import.meta.url);
-
-/** The renderer of src/phantom/ct, or a clear error while it is not part of this build. */
-export async function loadRenderer(): Promise<PhantomRenderer> {
-  let mod: { renderPatient?: unknown };
-  try {
-    mod = (await import(RENDERER_URL.href)) as { renderPatient?: unknown };
-  } catch (err) {
-    throw new HccError(`the CT phantom renderer (src/phantom/ct/render.ts) is not available in this build: ${(err as Error).message}; generate with --no-images`);
-  }
-  if (typeof mod.renderPatient !== 'function') {
-    throw new HccError('the CT phantom renderer (src/phantom/ct/render.ts) exports no renderPatient function; generate with --no-images');
-  }
-  return mod.renderPatient as PhantomRenderer;
-}
-
 export function imagePaths(out: string, id: string): { art: string; pv: string; label: string } {
   const dir = join(out, 'images');
   return { art: join(dir, `${id}_art.nii.gz`), pv: join(dir, `${id}_pv.nii.gz`), label: join(dir, `${id}_label.nii.gz`) };
 }
 
 /** Renders one patient and writes its three NIfTI files (what each worker does). */
-export function renderAndWrite(render: PhantomRenderer, record: PatientRecord, options: RenderOptions, out: string): void {
-  const c = render(record, options);
+export function renderAndWrite(record: PatientRecord, options: RenderOptions, out: string): void {
+  const c = renderPatient(record, options);
   const paths = imagePaths(out, record.id);
   writeNiftiSync(paths.art, c.art);
   writeNiftiSync(paths.pv, c.pv);
@@ -57,7 +42,6 @@ export interface ImagePool {
 
 export async function createImagePool(workers: number, options: RenderOptions, out: string): Promise<ImagePool> {
   if (!Number.isInteger(workers) || workers < 1) throw new HccError(`--workers must be a positive whole number, got ${workers}`);
-  await loadRenderer();
   const script = new URL('./image-worker.js', import.meta.url);
   if (!existsSync(script)) throw new HccError(`image worker script missing: ${script.pathname} (run the TypeScript build)`);
   const pool = Array.from({ length: workers }, () => new Worker(script));

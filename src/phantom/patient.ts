@@ -81,17 +81,13 @@ export interface RenderOptions {
   site: string | null;
 }
 
-/** Arterial and portal-venous CT on one grid, and the label map (0 background, 1 liver, 2 tumour). */
+/**
+ * Arterial and portal-venous CT on one grid, and the label map (0 background, 1 liver, 2 tumour): what
+ * `renderPatient(record, options)` of src/phantom/ct/render.ts returns, a pure function of its arguments. The image
+ * pool (src/phantom/images.ts) calls it in worker threads and writes images/<id>_{art,pv,label}.nii.gz.
+ */
 export interface RenderedCase {
   art: Volume;
   pv: Volume;
   label: Volume;
 }
-
-/**
- * The renderer's signature. src/phantom/ct/render.ts exports `renderPatient: PhantomRenderer`; the image pool
- * (src/phantom/images.ts) calls it inside worker threads and writes the three volumes as NIfTI
- * (images/<id>_{art,pv,label}.nii.gz). It must be a pure function of (record, options): the pool checks that
- * files are bit-identical whatever the worker count.
- */
-export type PhantomRenderer = (record: PatientRecord, options: RenderOptions) => RenderedCase;
