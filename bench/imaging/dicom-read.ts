@@ -1,7 +1,8 @@
 /**
- * DICOM series to NIfTI: `hcc convert` against Debian's dcm2niix on the same folders, in the same run, runs
- * interleaved, as fresh processes (both pay their start-up), output uncompressed .nii. Also the in-process time
- * of discovery + readSeries alone (what a pipeline stage pays).
+ * DICOM series to NIfTI: our conversion (what `hcc convert` runs: openImage + writeNifti, in a fresh node
+ * process, without the CLI's other commands loaded) against Debian's dcm2niix on the same folders, in the same
+ * run, runs interleaved, both as fresh processes paying their start-up, output uncompressed .nii. Also the
+ * in-process time of discovery + readSeries alone (what a pipeline stage pays).
  *
  * Inputs come from make-dicom-series.ts (140 slices 512x512, uncompressed and JPEG 2000 lossless).
  * Run: node dist/bench/imaging/make-dicom-series.js /tmp/hcc-bench
@@ -18,6 +19,15 @@ import { repoRoot } from '../../test/helpers.js';
 /** As make-dicom-series.ts writes them. */
 const SLICES = 140;
 
+const dist = (path: string) => JSON.stringify(join(repoRoot, 'dist', 'src', path));
+
+function convertScript(input: string, output: string): string {
+  return `import { openImage } from ${dist('imaging/dicom/open.js')};
+import { writeNifti } from ${dist('imaging/nifti/write.js')};
+const { volume } = await openImage(${JSON.stringify(input)});
+await writeNifti(${JSON.stringify(output)}, volume);`;
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function timed(command: string, args: string[]): number {
@@ -31,7 +41,7 @@ async function main(): Promise<void> {
   const dir = process.argv[2] ?? '/tmp/hcc-bench';
   const runs = Number(process.argv[3] ?? 3);
   const out = mkdtempSync(join(tmpdir(), 'hcc-bench-dicom-'));
-  process.stdout.write('| input | hcc convert (median) | dcm2niix (median) | ratio hcc/dcm2niix | in-process read (median) |\n|---|---|---|---|---|\n');
+  process.stdout.write('| input | ours: DICOM to .nii (median) | dcm2niix (median) | ratio ours/dcm2niix | in-process read (median) |\n|---|---|---|---|---|\n');
   try {
     for (const [kind, label] of [['unc', 'uncompressed'], ['j2k', 'JPEG 2000 lossless']]) {
       const input = join(dir, `dicom_${kind}_${SLICES}`);
@@ -39,7 +49,7 @@ async function main(): Promise<void> {
       const reference: number[] = [];
       const inProcess: number[] = [];
       for (let r = 0; r < runs; r++) {
-        ours.push(timed(process.execPath, [join(repoRoot, 'bin', 'hcc.js'), 'convert', input, join(out, 'ours.nii')]));
+        ours.push(timed(process.execPath, ['--input-type=module', '-e', convertScript(input, join(out, 'ours.nii'))]));
         reference.push(timed('dcm2niix', ['-z', 'n', '-f', 'ref', '-o', out, input]));
         const t = performance.now();
         const found = discoverSeries(input);

@@ -135,6 +135,15 @@ export function interpolateAxis(
         }
         prefilterRows(block, rows, w);
       }
+      if (w === 1) {
+        // Lines along x: one column, so plain scalar sums.
+        for (let s = 0; s < outN; s++) {
+          let v = 0;
+          for (let k = s * t; k < s * t + t; k++) v += weight[k]! * block[index[k]!]!;
+          out[outBase + s] = v;
+        }
+        continue;
+      }
       for (let s = 0; s < outN; s++) {
         acc.fill(0, 0, w);
         for (let k = 0; k < t; k++) {
