@@ -174,4 +174,7 @@ test('pairing: labels win over time; implausible timing lowers confidence', () =
   assert.deepEqual([one.arterial, one.portalVenous], [undefined, undefined]);
   const plain = proposePairing([c('nc', 'unenhanced', 0), c('a', 'arterial', 35), c('x', 'unknown', 75)]);
   assert.deepEqual([plain.arterial, plain.portalVenous], ['a', 'x']);
+  const mixed = proposePairing([{ ...c('mr', 'unknown', 5), modality: 'MR' }, { ...c('ct1', 'unknown', 10), modality: 'CT' }, { ...c('ct2', 'unknown', 50), modality: 'CT' }]);
+  assert.deepEqual([mixed.arterial, mixed.portalVenous], ['ct1', 'ct2']);
+  assert.match(mixed.reasons[0], /1 series of other modalities than CT ignored/);
 });

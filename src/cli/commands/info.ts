@@ -73,7 +73,7 @@ export const infoCommand: Command = {
     const chosen = values.series === undefined ? found.series : found.series.filter((s) => s.seriesUid === values.series);
     if (values.series !== undefined && chosen.length === 0) throw new HccError(`${input}: no series with SeriesInstanceUID ${values.series}; found ${found.series.map((s) => s.seriesUid).join(', ') || 'none'}`, { exitCode: 2 });
     if (found.series.length === 0) throw new HccError(`${input}: no DICOM series found (${found.skipped.length} files, none DICOM)`);
-    const series = [];
+    const series: Record<string, unknown>[] = [];
     for (const s of chosen) {
       const entry: Record<string, unknown> = describeSeries(s, input);
       if (s.isImage) {
@@ -86,7 +86,9 @@ export const infoCommand: Command = {
       }
       series.push(entry);
     }
-    const pairing = proposePairing(chosen.filter((s) => s.isImage).map((s) => ({ seriesUid: s.seriesUid, studyUid: s.studyUid, frameOfReferenceUid: s.frameOfReferenceUid, description: s.description, slices: s.slices.length, hints: s.hints })));
+    // Only series that became volumes can be paired.
+    const readable = chosen.filter((s, i) => s.isImage && series[i].error === undefined);
+    const pairing = proposePairing(readable.map((s) => ({ seriesUid: s.seriesUid, modality: s.modality, studyUid: s.studyUid, frameOfReferenceUid: s.frameOfReferenceUid, description: s.description, slices: s.slices.length, hints: s.hints })));
     const unreadable = damagedFiles(found);
     const doc = { input, format: 'DICOM', series, pairing, unreadable, nonDicomFiles: found.skipped.length - unreadable.length };
     if (values.json) {

@@ -66,6 +66,7 @@ export function phaseHints(ds: DataSet): PhaseHints {
 
 export interface PairCandidate {
   seriesUid: string;
+  modality?: string;
   studyUid?: string;
   frameOfReferenceUid?: string;
   description?: string;
@@ -83,12 +84,19 @@ export interface PhasePairing {
 /**
  * Proposes which series is arterial and which portal-venous. Labelled phases win; otherwise contrast series are
  * ordered by acquisition time and the first two taken as arterial then portal-venous, when their spacing in
- * time is plausible (10-120 s apart). Series with fewer than 10 slices (scouts, bolus tracking) are ignored.
+ * time is plausible (10-120 s apart). Only one modality is paired (CT when present); series with fewer than 10
+ * slices (scouts, bolus tracking) are ignored.
  */
 export function proposePairing(candidates: PairCandidate[]): PhasePairing {
   const reasons: string[] = [];
-  const volumes = candidates.filter((c) => c.slices >= 10);
-  const skipped = candidates.length - volumes.length;
+  // Phases pair within one modality: CT when there is CT, else the commonest one.
+  const modalities = candidates.map((c) => c.modality ?? '');
+  const count = (m: string) => modalities.filter((x) => x === m).length;
+  const modality = modalities.includes('CT') ? 'CT' : [...modalities].sort((a, b) => count(b) - count(a))[0];
+  const sameModality = candidates.filter((c) => (c.modality ?? '') === modality);
+  if (sameModality.length < candidates.length) reasons.push(`${candidates.length - sameModality.length} series of other modalities than ${modality || 'unknown'} ignored`);
+  const volumes = sameModality.filter((c) => c.slices >= 10);
+  const skipped = sameModality.length - volumes.length;
   if (skipped > 0) reasons.push(`${skipped} series with fewer than 10 slices ignored (localisers, bolus tracking)`);
   const labelled = (phase: Phase) => volumes.filter((c) => c.hints.phase === phase);
   const name = (c: PairCandidate) => `${c.seriesUid}${c.description ? ` ('${c.description}')` : ''}`;
