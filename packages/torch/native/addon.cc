@@ -124,7 +124,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterRuntime(env, exports);
   RegisterAutograd(env, exports);
   RegisterGeneratedOps(env, exports);
-  // RegisterScan(env, exports);
+  RegisterScan(env, exports);
   RegisterJit(env, exports);
   return exports;
 }

@@ -22,3 +22,4 @@ export {
   save, load, loadRaw, readTorch, writeTorch, toStored, fromStored, SerializationError,
   StoredTensor, TorchDevice, NdArray, PyGlobal, PyObject, type PyValue, type Saveable, type Loaded,
 } from './serialization/index.js';
+export { selectiveScan, selectiveScanReference, type SelectiveScanOptions } from './scan.js';

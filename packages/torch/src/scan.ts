@@ -1,0 +1,50 @@
+// The Mamba (S6) selective scan: a C++ custom autograd op (native/scan.cc) and the plain op-by-op reference it
+// is tested and benchmarked against.
+import * as ops from './gen/ops.js';
+import { native as N } from './native.js';
+import { track } from './scope.js';
+import type { Tensor } from './tensor.js';
+
+export interface SelectiveScanOptions {
+  /** Skip connection D: [channels]. */
+  D?: Tensor | null;
+  /** Gate z: [batch, length, channels]; out = y ⊙ silu(z). */
+  z?: Tensor | null;
+  /** Added to delta before the softplus: [channels] (Mamba's dt_proj.bias). */
+  deltaBias?: Tensor | null;
+  /** [batch, length], nonzero/true = valid token. Masked tokens get Δ = 0: they neither write to nor decay the state. */
+  mask?: Tensor | null;
+  /** Apply softplus (threshold 20) to delta + deltaBias; default true. */
+  deltaSoftplus?: boolean;
+}
+
+/**
+ * Selective scan in token-major layout: u, delta: [B, L, D]; A: [D, N] (negative, A = -exp(A_log));
+ * B, C: [B, L, N]. Returns [B, L, D]. CPU, float32/float64, differentiable in all tensor inputs but the mask.
+ */
+export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, options: SelectiveScanOptions = {}): Tensor {
+  return track(N.selectiveScan(u, delta, A, B, C, options.D, options.z, options.deltaBias, options.mask,
+    options.deltaSoftplus ?? true) as Tensor);
+}
+
+/** The same recurrence written with ordinary differentiable ops, one time step at a time (slow; for checks). */
+export function selectiveScanReference(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, options: SelectiveScanOptions = {}): Tensor {
+  const [b, l, d] = u.shape;
+  const n = A.shape[1];
+  let dt = options.deltaBias ? delta.add(options.deltaBias) : delta;
+  if (options.deltaSoftplus ?? true) dt = ops.softplus(dt, 1, 20);
+  if (options.mask) dt = dt.mul(options.mask.to(u.dtype).unsqueeze(-1));
+  let h = ops.zeros([b, d, n], { dtype: u.dtype });
+  const ys: Tensor[] = [];
+  for (let t = 0; t < l; t++) {
+    const dtT = dt.select(1, t);
+    const decay = dtT.unsqueeze(-1).mul(A).exp();
+    const input = dtT.mul(u.select(1, t)).unsqueeze(-1).mul(B.select(1, t).unsqueeze(1));
+    h = decay.mul(h).add(input);
+    ys.push(h.mul(C.select(1, t).unsqueeze(1)).sum([-1]));
+  }
+  let y = ops.stack(ys, 1);
+  if (options.D) y = y.add(u.mul(options.D));
+  if (options.z) y = y.mul(ops.silu(options.z));
+  return y;
+}
