@@ -17,13 +17,14 @@ interface RefImage {
   values: Float64Array;
 }
 
-/** Just enough NIfTI-1 for the reference files (int16, sform, scl_slope/inter). */
+/** Just enough NIfTI-1 for the reference files (int16 or uint16, sform, scl_slope/inter). */
 export function readReferenceNifti(path: string): RefImage {
   let b = readFileSync(path);
   if (path.endsWith('.gz')) b = gunzipSync(b);
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   assert.equal(v.getInt32(0, true), 348, `${path}: NIfTI-1 little endian expected`);
-  assert.equal(v.getInt16(70, true), 4, `${path}: int16 expected`);
+  const datatype = v.getInt16(70, true);
+  assert.ok(datatype === 4 || datatype === 512, `${path}: int16 or uint16 expected, datatype ${datatype}`);
   const dim: [number, number, number] = [v.getInt16(42, true), v.getInt16(44, true), v.getInt16(46, true)];
   const offset = v.getFloat32(108, true);
   const slope = v.getFloat32(112, true) || 1;
@@ -33,7 +34,7 @@ export function readReferenceNifti(path: string): RefImage {
   affine.push(0, 0, 0, 1);
   const n = dim[0] * dim[1] * dim[2];
   const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = v.getInt16(offset + 2 * i, true) * slope + inter;
+  for (let i = 0; i < n; i++) values[i] = (datatype === 4 ? v.getInt16(offset + 2 * i, true) : v.getUint16(offset + 2 * i, true)) * slope + inter;
   return { dim, affine, values };
 }
 
