@@ -1,6 +1,6 @@
 import type { Rng } from '../../util/rng.js';
 import type { Canvas } from './canvas.js';
-import { ellipsoidSdf, PlaneWaves } from './field.js';
+import { ellipsoidSdf, len2, len3, PlaneWaves } from './field.js';
 import { Ellipsoid, type P3, spline } from './shapes.js';
 import { Tissue } from './tissue.js';
 
@@ -56,7 +56,7 @@ export function drawAnatomy(rng: Rng, cirrhosis: number): Anatomy {
   const wallX = a - fatLat - muscle;
   const spleen = new Ellipsoid(
     [-(wallX - 24 * spleenScale), yv + 12, rng.uniformIn(15, 35)],
-    [18 * spleenScale, 45 * spleenScale, 45 * spleenScale],
+    [22 * spleenScale, 50 * spleenScale, 48 * spleenScale],
     -40 + rng.uniformIn(-10, 10),
   );
   const stomach = new Ellipsoid([-45 + rng.uniformIn(-8, 8), yv + 85, rng.uniformIn(15, 35)], [rng.uniformIn(25, 40), rng.uniformIn(20, 32), 50], -30 + rng.uniformIn(-10, 10), 0, -20);
@@ -149,25 +149,25 @@ export function paintSpine(c: Canvas, an: Anatomy): void {
   c.forBox([-60, yv - 75, -1e4], [60, yv + 22, 1e4], (v, x, y, z) => {
     const level = (((z - an.spineZ0) % 32) + 32) % 32;
     const disc = level < 6;
-    const qb = Math.hypot(x / 21, (y - yv) / 17);
+    const qb = len2(x / 21, (y - yv) / 17);
     if (qb < 1) {
       if (disc) c.tissue[v] = Tissue.disc;
       else bone(v, qb, 0.1);
       return;
     }
-    const rc = Math.hypot(x, y - (yv - 28));
+    const rc = len2(x, y - (yv - 28));
     if (rc < 9) {
       c.tissue[v] = Tissue.csf;
       return;
     }
     if (disc) return;
     if (rc < 15 && y < yv - 17) return bone(v, rc / 15, 0.15);
-    const qp = Math.hypot((Math.abs(x) - 12) / 5, (y - (yv - 18)) / 7);
+    const qp = len2((Math.abs(x) - 12) / 5, (y - (yv - 18)) / 7);
     if (qp < 1) return bone(v, qp, 0.2);
-    const qs = Math.hypot(x / 5, (y - (yv - 50)) / 15);
+    const qs = len2(x / 5, (y - (yv - 50)) / 15);
     if (qs < 1) return bone(v, qs, 0.25);
     if (level > 14) {
-      const qt = Math.hypot((Math.abs(x) - 28) / 16, (y - (yv - 27)) / 5);
+      const qt = len2((Math.abs(x) - 28) / 16, (y - (yv - 27)) / 5);
       if (qt < 1) bone(v, qt, 0.25);
     }
   });
@@ -246,7 +246,7 @@ export function paintBowel(c: Canvas, an: Anatomy, rng: Rng): void {
       c.forBox(lo, hi, (v, x, y, z) => {
         if (c.tissue[v] !== Tissue.bowelWall) return;
         const mx = 0.5 * (a[0]! + b[0]!), my = 0.5 * (a[1]! + b[1]!), mz = 0.5 * (a[2]! + b[2]!);
-        if (Math.hypot(x - mx, y - my, z - mz) > r + 0.5 * Math.hypot(b[0]! - a[0]!, b[1]! - a[1]!, b[2]! - a[2]!)) return;
+        if (len3(x - mx, y - my, z - mz) > r + 0.5 * len3(b[0]! - a[0]!, b[1]! - a[1]!, b[2]! - a[2]!)) return;
         if (!insideTube(x, y, z, a, b, r)) return;
         if (loop.content === 'gas') c.tissue[v] = y > my - 0.3 * r ? Tissue.gas : Tissue.bowelFluid;
         else if (loop.content === 'fluid') c.tissue[v] = Tissue.bowelFluid;
@@ -261,7 +261,7 @@ function insideTube(x: number, y: number, z: number, a: readonly number[], b: re
   const len2 = ux * ux + uy * uy + uz * uz;
   let t = ((x - a[0]!) * ux + (y - a[1]!) * uy + (z - a[2]!) * uz) / len2;
   t = t < 0 ? 0 : t > 1 ? 1 : t;
-  return Math.hypot(x - a[0]! - t * ux, y - a[1]! - t * uy, z - a[2]! - t * uz) < r;
+  return len3(x - a[0]! - t * ux, y - a[1]! - t * uy, z - a[2]! - t * uz) < r;
 }
 
 /** Stomach (wall, gas anteriorly above a fluid level), pancreas, kidneys and spleen. */
@@ -295,9 +295,12 @@ export function paintOrgans(c: Canvas, an: Anatomy): void {
   }
   const sp = an.spleen;
   box = sp.box(1);
+  // The visceral (medial) surface is concave against the stomach and kidney: carve a ball centred medially.
+  const toMid = Math.hypot(sp.centre[0], sp.centre[1] - an.yv - 40);
+  const hollow: P3 = [sp.centre[0] * (1 - 55 / toMid), sp.centre[1] - ((sp.centre[1] - an.yv - 40) * 55) / toMid, sp.centre[2]];
   c.forBox(box.lo, box.hi, (v, x, y, z) => {
-    // The visceral (medial) surface is concave against the stomach and kidney.
-    if (sp.sdf(x, y, z) < 0 && an.stomach.sdf(x, y, z, 6) > 0 && an.kidneys[1]!.sdf(x, y, z, 4) > 0) c.tissue[v] = Tissue.spleen;
+    if (sp.sdf(x, y, z) >= 0 || len3(x - hollow[0], y - hollow[1], z - hollow[2]) < 42) return;
+    if (an.stomach.sdf(x, y, z, 6) > 0 && an.kidneys[1]!.sdf(x, y, z, 4) > 0) c.tissue[v] = Tissue.spleen;
   });
 }
 
@@ -305,7 +308,7 @@ export function paintOrgans(c: Canvas, an: Anatomy): void {
 export function paintArteries(c: Canvas, an: Anatomy, hilum: P3): void {
   const ao = an.aorta;
   c.forBox([ao.x - ao.r, ao.y - ao.r, -1e4], [ao.x + ao.r, ao.y + ao.r, 1e4], (v, x, y) => {
-    if (Math.hypot(x - ao.x, y - ao.y) < ao.r) c.tissue[v] = Tissue.artery;
+    if (len2(x - ao.x, y - ao.y) < ao.r) c.tissue[v] = Tissue.artery;
   });
   for (const p of an.plaques) c.paintTube(p, [p[0], p[1], p[2] + 6], 1.6, Tissue.boneCortical);
   const zc = -5;

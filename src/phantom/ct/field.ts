@@ -15,13 +15,10 @@ export function gaussianBlur3d(data: Float32Array, shape: readonly [number, numb
   const [nx, ny, nz] = shape;
   const kx = gaussianKernel(sigma[0]);
   if (kx.length > 1) {
-    const line = new Float32Array(nx);
     const out = new Float32Array(nx);
     for (let r = 0; r < ny * nz; r++) {
-      const row = data.subarray(r * nx, (r + 1) * nx);
-      line.set(row);
-      convolveClamped(line, nx, kx, out);
-      row.set(out);
+      convolveClamped(data, r * nx, nx, kx, out);
+      data.set(out, r * nx);
     }
   }
   const ky = gaussianKernel(sigma[1]);
@@ -81,21 +78,28 @@ export function gaussianKernel(sigma: number): Float32Array {
   return k;
 }
 
-/** 1-D convolution with edge values repeated (no dark rim at the border of the field of view). */
-function convolveClamped(line: Float32Array, n: number, kernel: Float32Array, out: Float32Array): void {
+/** 1-D convolution of src[start .. start + n) into out, with edge values repeated (no dark rim at the border). */
+function convolveClamped(src: Float32Array, start: number, n: number, kernel: Float32Array, out: Float32Array): void {
   const r = (kernel.length - 1) >> 1;
-  for (let t = 0; t < n; t++) {
+  const edge = (t: number) => {
     let acc = 0;
-    if (t >= r && t + r < n) {
-      for (let s = -r; s <= r; s++) acc += kernel[s + r]! * line[t + s]!;
-    } else {
-      for (let s = -r; s <= r; s++) {
-        const u = t + s < 0 ? 0 : t + s >= n ? n - 1 : t + s;
-        acc += kernel[s + r]! * line[u]!;
-      }
-    }
+    for (let s = -r; s <= r; s++) acc += kernel[s + r]! * src[start + (t + s < 0 ? 0 : t + s >= n ? n - 1 : t + s)]!;
     out[t] = acc;
+  };
+  for (let t = 0; t < Math.min(r, n); t++) edge(t);
+  if (kernel.length === 5) {
+    const [w0, w1, w2, w3, w4] = kernel as unknown as [number, number, number, number, number];
+    for (let t = r, b = start; t < n - r; t++, b++) {
+      out[t] = w0 * src[b]! + w1 * src[b + 1]! + w2 * src[b + 2]! + w3 * src[b + 3]! + w4 * src[b + 4]!;
+    }
+  } else {
+    for (let t = r; t < n - r; t++) {
+      let acc = 0;
+      for (let s = -r; s <= r; s++) acc += kernel[s + r]! * src[start + t + s]!;
+      out[t] = acc;
+    }
   }
+  for (let t = Math.max(r, n - r); t < n; t++) edge(t);
 }
 
 /**
@@ -104,11 +108,17 @@ function convolveClamped(line: Float32Array, n: number, kernel: Float32Array, ou
  * purposes, and this is several times faster than the polar method for 10⁸ voxels.
  */
 export function whiteNoise(out: Float32Array, rng: Rng): void {
-  const scale = Math.sqrt(3) / 65536;
+  out.fill(0);
+  addWhiteNoise(out, rng, 1);
+}
+
+/** Adds `sd` × approximately standard-normal white noise to every element of `out` (see whiteNoise). */
+export function addWhiteNoise(out: Float32Array, rng: Rng, sd: number): void {
+  const scale = (sd * Math.sqrt(3)) / 65536;
   for (let v = 0; v < out.length; v++) {
     const a = rng.nextUint32();
     const b = rng.nextUint32();
-    out[v] = ((a & 0xffff) + (a >>> 16) + (b & 0xffff) + (b >>> 16) - 131070) * scale;
+    out[v] = out[v]! + ((a & 0xffff) + (a >>> 16) + (b & 0xffff) + (b >>> 16) - 131070) * scale;
   }
 }
 
@@ -196,6 +206,16 @@ export function randomUnitVector(rng: Rng): [number, number, number] {
   return [r * Math.cos(phi), r * Math.sin(phi), z];
 }
 
+/** √(a² + b²): Math.hypot is several times slower, and these run per voxel. */
+export function len2(a: number, b: number): number {
+  return Math.sqrt(a * a + b * b);
+}
+
+/** √(a² + b² + c²). */
+export function len3(a: number, b: number, c: number): number {
+  return Math.sqrt(a * a + b * b + c * c);
+}
+
 /** Polynomial smooth minimum (Quilez): a union of implicit shapes with a fillet of size `k` mm. */
 export function smoothMin(a: number, b: number, k: number): number {
   const h = Math.max(k - Math.abs(a - b), 0) / k;
@@ -233,13 +253,14 @@ export function normalCdf(x: number): number {
 }
 
 /**
- * Adds `amplitude` × a smooth random field (Gaussian lattice values every `cellMm`, trilinear between them) to
- * every voxel of `out`, a volume on the grid given by shape, spacing and origin. The same as sampling a
+ * Adds `amplitude` × a smooth random field (random lattice values every `cellMm`, trilinear between them) to
+ * every voxel of `out` where `skip` is not 1, a volume on the grid given by shape, spacing and origin. The same as sampling a
  * LatticeField per voxel, but with per-axis index and weight tables, so a full clinical volume takes well under
  * a second. The lattice is anchored in world space, so a patient's texture does not depend on the grid.
  */
 export function addLatticeTexture(
   out: Float32Array,
+  skip: Uint8Array,
   shape: readonly [number, number, number],
   spacing: readonly [number, number, number],
   origin: readonly [number, number, number],
@@ -262,7 +283,8 @@ export function addLatticeTexture(
   });
   const [tx, ty, tz] = tables as [typeof tables[0], typeof tables[0], typeof tables[0]];
   const lattice = new Float32Array(tx.dim * ty.dim * tz.dim);
-  for (let v = 0; v < lattice.length; v++) lattice[v] = rng.normal() * 1.45 * amplitude;
+  whiteNoise(lattice, rng);
+  for (let v = 0; v < lattice.length; v++) lattice[v] = lattice[v]! * 1.45 * amplitude;
   const sy = tx.dim, sz = tx.dim * ty.dim;
   const [nx, ny, nz] = shape;
   let v = 0;
@@ -271,6 +293,7 @@ export function addLatticeTexture(
     for (let j = 0; j < ny; j++) {
       const jy = ty.idx[j]! * sy, wy = ty.w[j]!;
       for (let i = 0; i < nx; i++, v++) {
+        if (skip[v] === 1) continue;
         const b = tx.idx[i]! + jy + kz, wx = tx.w[i]!;
         const c00 = lattice[b]! + wx * (lattice[b + 1]! - lattice[b]!);
         const c10 = lattice[b + sy]! + wx * (lattice[b + sy + 1]! - lattice[b + sy]!);

@@ -1,6 +1,6 @@
 import type { Rng } from '../../util/rng.js';
 import { type Anatomy, cavitySdf } from './anatomy.js';
-import { PlaneWaves, smoothMin } from './field.js';
+import { len2, PlaneWaves, smoothMin } from './field.js';
 import { Ellipsoid, type P3 } from './shapes.js';
 
 /**
@@ -65,26 +65,48 @@ export function carveSoft(an: Anatomy, kidney: Ellipsoid, d: number, x: number, 
 
 /** Keeps the liver, tumours included, off the spine and aorta and inside the abdominal cavity. */
 export function carveHard(an: Anatomy, d: number, x: number, y: number, z: number): number {
-  d = -smoothMin(-d, Math.hypot(x, y - an.yv) - 34, 8);
-  d = -smoothMin(-d, Math.hypot(x - an.aorta.x, y - an.aorta.y) - an.aorta.r - 5, 6);
+  d = -smoothMin(-d, len2(x, y - an.yv) - 34, 8);
+  d = -smoothMin(-d, len2(x - an.aorta.x, y - an.aorta.y) - an.aorta.r - 5, 6);
   return Math.max(d, cavitySdf(an, x, y) + 2);
 }
 
 /**
  * The implicit function sampled on a lattice over a box (cell `cellMm`) and read back by trilinear
- * interpolation: one evaluation of the expensive function per lattice node instead of per voxel.
+ * interpolation: one evaluation of the expensive function per lattice node instead of per voxel. Nodes are
+ * first evaluated every fourth cell; inside a block whose eight corners all lie more than a block diagonal
+ * from the surface (same sign), the fine nodes are interpolated rather than evaluated. Only the sign matters
+ * that far out, and it is kept; near the surface every node is exact.
  */
 export class SampledField {
   private readonly values: Float32Array;
   private readonly dims: [number, number, number];
 
   constructor(f: (x: number, y: number, z: number) => number, readonly lo: P3, readonly hi: P3, private readonly cell: number) {
-    this.dims = [0, 1, 2].map((a) => Math.max(2, Math.ceil((hi[a]! - lo[a]!) / cell) + 1)) as [number, number, number];
+    const B = 4;
+    // Round the node counts up to whole blocks, so every fine node lies in a block with evaluated corners.
+    this.dims = [0, 1, 2].map((a) => B * Math.max(1, Math.ceil((hi[a]! - lo[a]!) / cell / B)) + 1) as [number, number, number];
     const [nx, ny, nz] = this.dims;
     this.values = new Float32Array(nx * ny * nz);
-    let v = 0;
-    for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
-      this.values[v++] = f(lo[0] + i * cell, lo[1] + j * cell, lo[2] + k * cell);
+    const at = (i: number, j: number, k: number) => i + nx * (j + ny * k);
+    const evalNode = (i: number, j: number, k: number) => {
+      this.values[at(i, j, k)] = f(lo[0] + i * cell, lo[1] + j * cell, lo[2] + k * cell);
+    };
+    for (let k = 0; k < nz; k += B) for (let j = 0; j < ny; j += B) for (let i = 0; i < nx; i += B) evalNode(i, j, k);
+    const far = B * cell * Math.sqrt(3);
+    for (let K = 0; K < nz - 1; K += B) for (let J = 0; J < ny - 1; J += B) for (let I = 0; I < nx - 1; I += B) {
+      const c = [0, 1].flatMap((dk) => [0, 1].flatMap((dj) => [0, 1].map((di) => this.values[at(I + B * di, J + B * dj, K + B * dk)]!)));
+      const exact = !(c.every((v) => v > far) || c.every((v) => v < -far));
+      for (let k = 0; k <= B; k++) for (let j = 0; j <= B; j++) for (let i = 0; i <= B; i++) {
+        if (i % B === 0 && j % B === 0 && k % B === 0) continue;
+        if (exact) {
+          evalNode(I + i, J + j, K + k);
+          continue;
+        }
+        const u = i / B, v = j / B, w = k / B;
+        const c0 = (c[0]! * (1 - u) + c[1]! * u) * (1 - v) + (c[2]! * (1 - u) + c[3]! * u) * v;
+        const c1 = (c[4]! * (1 - u) + c[5]! * u) * (1 - v) + (c[6]! * (1 - u) + c[7]! * u) * v;
+        this.values[at(I + i, J + j, K + k)] = c0 * (1 - w) + c1 * w;
+      }
     }
   }
 

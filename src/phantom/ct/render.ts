@@ -6,7 +6,7 @@ import {
   paintSpine, paintThorax, paintVenousInflow,
 } from './anatomy.js';
 import { Canvas } from './canvas.js';
-import { addLatticeTexture, gaussianBlur3d, gaussianKernel, normalCdf, smoothMin, whiteNoise } from './field.js';
+import { addLatticeTexture, addWhiteNoise, gaussianBlur3d, gaussianKernel, len3, normalCdf, smoothMin } from './field.js';
 import { carveHard, carveSoft, drawLiver, SampledField } from './liver.js';
 import { tumourPhenotype, type TumourPhenotype } from './phenotype.js';
 import { Ellipsoid, type P3 } from './shapes.js';
@@ -31,28 +31,33 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
 
   const hu = drawPatientHu(stream('hu'), site, scene.cirrhosis);
   const scanner = scannerModel(grid, site, stream('scanner'));
-  const texture = new Float32Array(canvas.tissue.length);
-  const texRng = stream('texture');
-  addLatticeTexture(texture, grid.shape, grid.spacing, grid.origin, 3, 0.6, texRng);
-  addLatticeTexture(texture, grid.shape, grid.spacing, grid.origin, 10, 0.8, texRng);
   const apheOffset = stream('aphe').normal(0, 15);
   const h = Math.cbrt(grid.spacing[0] * grid.spacing[1] * grid.spacing[2]);
 
-  const phases = (['arterial', 'portal'] as const).map((phase, p) => {
-    const table = phase === 'arterial' ? hu.arterial : hu.portal;
-    const img = new Float32Array(canvas.tissue.length);
-    for (let v = 0; v < img.length; v++) {
-      const t = canvas.tissue[v]!;
-      img[v] = table.mean[t]! + table.texture[t]! * texture[v]!;
-    }
-    renderTumours(canvas, img, scene.liver, scene.tumours, scene.phenotype, tumourHu(scene.phenotype, hu, phase, apheOffset), h, p === 0);
-    return scanner(img, stream(`noise-${phase}`));
-  });
+  // One smooth texture field T (anatomy, the same in both phases) scaled per tissue and phase: built in the
+  // arterial buffer, then both phases' HU = mean + amplitude·T.
+  const art = new Float32Array(canvas.tissue.length);
+  const pv = new Float32Array(canvas.tissue.length);
+  const texRng = stream('texture');
+  // Air carries no texture: skipping it halves the work on a typical field of view.
+  const air = canvas.tissue.map((t) => (t === Tissue.air ? 1 : 0));
+  addLatticeTexture(art, air, grid.shape, grid.spacing, grid.origin, 3, 0.6, texRng);
+  addLatticeTexture(art, air, grid.shape, grid.spacing, grid.origin, 10, 0.8, texRng);
+  const { mean: mA, texture: tA } = hu.arterial;
+  const { mean: mP, texture: tP } = hu.portal;
+  for (let v = 0; v < art.length; v++) {
+    const t = canvas.tissue[v]!, T = art[v]!;
+    art[v] = mA[t]! + tA[t]! * T;
+    pv[v] = mP[t]! + tP[t]! * T;
+  }
+  const values = [tumourHu(scene.phenotype, hu, 'arterial', apheOffset), tumourHu(scene.phenotype, hu, 'portal', apheOffset)];
+  renderTumours(canvas, [art, pv], values, scene.liver, scene.tumours, scene.phenotype, h);
+  const phases = [scanner(art, stream('noise-arterial')), scanner(pv, stream('noise-portal'))];
   const meta = { modality: 'CT', source: `hcc-iat CT phantom, ${record.cohort} ${record.id}`, site: site.name, grid: options.grid };
   return {
     art: volume(grid, phases[0]!, { ...meta, phase: 'arterial' }),
     pv: volume(grid, phases[1]!, { ...meta, phase: 'portal_venous' }),
-    label: volume(grid, Uint8Array.from(canvas.label), { ...meta, phase: 'unknown', kind: 'label' }),
+    label: volume(grid, canvas.label, { ...meta, phase: 'unknown', kind: 'label' }),
   };
 }
 
@@ -89,7 +94,7 @@ function buildScene(record: PatientRecord, stream: (name: string) => Rng, cellMm
     let d = carveSoft(anatomy, kidney, shape.f(x, y, z), x, y, z);
     for (const t of tumours) {
       const r = t.radius * 1.2 + 5;
-      d = smoothMin(d, Math.hypot(x - t.centre[0], y - t.centre[1], z - t.centre[2]) - r, 15);
+      d = smoothMin(d, len3(x - t.centre[0], y - t.centre[1], z - t.centre[2]) - r, 15);
     }
     return carveHard(anatomy, d, x, y, z);
   };
@@ -107,12 +112,12 @@ function buildScene(record: PatientRecord, stream: (name: string) => Rng, cellMm
   const hilum = findInside(withTumours, [anatomy.ivc.x + 12, anatomy.ivc.y + 40, shape.rightLobe.centre[2] - 20], 10);
   const portal: Segment[] = [{ a: anatomy.confluence, b: hilum, r: 7, order: 0, parent: -1 }];
   const inside = withTumours;
-  growTree(vesselRng, inside, hilum, sub(shape.rightLobe.centre, hilum), 5.8, 30, 1, 0, portal, 6);
-  growTree(vesselRng, inside, hilum, sub(shape.leftLobe.centre, hilum), 5, 35, 1, 0, portal, 6);
+  growTree(vesselRng, inside, hilum, sub(shape.rightLobe.centre, hilum), 5.8, 32, 1, 0, portal, 7);
+  growTree(vesselRng, inside, hilum, sub(shape.leftLobe.centre, hilum), 5, 35, 1, 0, portal, 7);
   const top = liver.topAt(anatomy.ivc.x, anatomy.ivc.y + 12);
   const hvRoot: P3 = [anatomy.ivc.x, anatomy.ivc.y + 4, (Number.isFinite(top) ? top : shape.hi[2]) - 22];
   const hepatic: Segment[] = [];
-  for (const dir of [[1, -0.2, -0.5], [0.3, 1, -0.5], [-1, 0.7, -0.3]] as P3[]) growTree(vesselRng, inside, hvRoot, dir, 5.5, 30, 1, -1, hepatic, 5);
+  for (const dir of [[1, -0.2, -0.5], [0.3, 1, -0.5], [-1, 0.7, -0.3]] as P3[]) growTree(vesselRng, inside, hvRoot, dir, 5.5, 32, 1, -1, hepatic, 6);
   const pvtt = record.clinical.pvtt === 1;
   const thrombus = pvtt && tumours.length > 0 ? thrombosedSegments({ segments: portal, cls: Tissue.portalVein }, Math.max(1, record.clinical.vp_grade), tumours[0]!.centre) : new Set<number>();
   const organRng = stream('organs');
@@ -248,10 +253,7 @@ function scannerModel(grid: ScanGrid, site: SiteProfile, rng: Rng): (img: Float3
   const sigma = [0, 1, 2].map((a) => Math.sqrt((fwhm[a]! / 2.355) ** 2 + (0.4 * grid.spacing[a]!) ** 2) / grid.spacing[a]!) as [number, number, number];
   const gain = sigma.reduce((g, s) => g * Math.sqrt(gaussianKernel(s).reduce((acc, k) => acc + k * k, 0)), 1);
   return (img, noiseRng) => {
-    const noise = new Float32Array(img.length);
-    whiteNoise(noise, noiseRng);
-    const scale = sdHu / gain;
-    for (let v = 0; v < img.length; v++) img[v] = img[v]! + scale * noise[v]!;
+    addWhiteNoise(img, noiseRng, sdHu / gain);
     gaussianBlur3d(img, grid.shape, sigma);
     const out = new Int16Array(img.length);
     for (let v = 0; v < img.length; v++) {

@@ -1,6 +1,6 @@
 import type { Rng } from '../../util/rng.js';
 import type { Canvas } from './canvas.js';
-import { LatticeField, normalCdf, PlaneWaves, randomUnitVector, segmentDistance } from './field.js';
+import { LatticeField, len3, normalCdf, PlaneWaves, randomUnitVector, segmentDistance } from './field.js';
 import type { TumourPhenotype } from './phenotype.js';
 import { add, type P3, unit } from './shapes.js';
 import type { PatientHu } from './tissue.js';
@@ -52,7 +52,7 @@ export function placeTumours(
       if (depth <= 5) continue;
       let score = Math.min(depth, radius + 15) + Math.min(0, clearance(p) - radius);
       for (const t of tumours) {
-        const gap = Math.hypot(p[0] - t.centre[0], p[1] - t.centre[1], p[2] - t.centre[2]) - t.radius - radius - 5;
+        const gap = len3(p[0] - t.centre[0], p[1] - t.centre[1], p[2] - t.centre[2]) - t.radius - radius - 5;
         if (gap < 0) score += 2 * gap;
       }
       if (score > bestScore) [best, bestScore] = [p, score];
@@ -138,20 +138,19 @@ export function tumourHu(ph: TumourPhenotype, hu: PatientHu, phase: 'arterial' |
 }
 
 /**
- * Renders all tumours into one phase's HU volume (and, when `writeLabel`, label 2 into the canvas label map).
- * A tumour stays at least one voxel plus 2 mm inside the liver's surface (`liver`, negative inside): where it
- * meets the abdominal wall it flattens under the liver capsule instead of touching the wall. `h` is the
- * anti-aliasing width (mm).
+ * Renders all tumours into the HU volumes of both phases at once (the geometry is computed once per voxel), and
+ * label 2 into the canvas label map. A tumour stays at least one voxel plus 2 mm inside the
+ * liver's surface (`liver`, negative inside): where it meets the abdominal wall it flattens under the liver
+ * capsule instead of touching the wall. `h` is the anti-aliasing width (mm).
  */
 export function renderTumours(
   c: Canvas,
-  hu: Float32Array,
+  images: readonly Float32Array[],
+  values: readonly TumourHu[],
   liver: { at(x: number, y: number, z: number): number },
   tumours: readonly Tumour[],
   ph: TumourPhenotype,
-  values: TumourHu,
   h: number,
-  writeLabel: boolean,
 ): void {
   const sigmaEdge = ph.infiltrative?.edgeSigmaMm ?? 0;
   const coronaMm = ph.coronaMm ?? 0;
@@ -159,6 +158,7 @@ export function renderTumours(
   const rn = Math.cbrt(ph.necrosisFraction);
   const capsuleCut = ph.capsule ? inverseNormalCdf(ph.capsule.coverage) : -Infinity;
   const capsuleMargin = 2 + h;
+  const phases = images.length;
   for (const t of tumours) {
     const [cx, cy, cz] = t.centre;
     const R = t.radius;
@@ -175,40 +175,48 @@ export function renderTumours(
       const d = Math.max(rho - rs, liver.at(x, y, z) + capsuleMargin);
       if (d > reach) return;
       const alpha = sigmaEdge > 0 ? normalCdf(-d / sigmaEdge) : clamp01(0.5 - d / h);
-      if (writeLabel && d < 0) c.label[v] = 2;
-      if (d > 0 && coronaMm > 0 && values.corona !== 0 && c.tissue[v] === Tissue.liver) {
-        const band = clamp01((coronaMm - d) / h + 0.5) * (0.6 + 0.4 * Math.tanh(t.coronaMask.at(nx, ny, nz)));
-        hu[v] = hu[v]! + values.corona * band * (1 - alpha);
+      if (d < 0) c.label[v] = 2;
+      if (d > 0 && coronaMm > 0 && c.tissue[v] === Tissue.liver) {
+        const band = clamp01((coronaMm - d) / h + 0.5) * (0.6 + 0.4 * Math.tanh(t.coronaMask.at(nx, ny, nz))) * (1 - alpha);
+        for (let p = 0; p < phases; p++) images[p]![v] = images[p]![v]! + values[p]!.corona * band;
       }
       if (alpha <= 0) return;
+      // Blend weights shared by both phases: rim, necrosis, capsule, arteries (combined), then texture.
       const depth = -d;
-      let T = values.viable;
-      if (ph.rimMm !== null) T = values.core + (values.rim - values.core) * clamp01((ph.rimMm - depth) / h + 0.5);
+      const wRim = ph.rimMm !== null ? clamp01((ph.rimMm - depth) / h + 0.5) : 0;
+      let wNec = 0;
       if (rn > 0) {
         const q = rho / rs + 0.1 * t.necrosis.at(x, y, z);
-        const w = clamp01(((rn - q) * R) / h + 0.5) * clamp01((depth - (ph.rimMm ?? 2)) / h);
-        T += (values.necrosis - T) * w;
+        wNec = clamp01(((rn - q) * R) / h + 0.5) * clamp01((depth - (ph.rimMm ?? 2)) / h);
       }
-      if (ph.capsule && t.capsuleMask.at(nx, ny, nz) < capsuleCut) {
-        const w = clamp01((ph.capsule.thicknessMm - depth) / h + 0.5) * clamp01(depth / h + 0.5);
-        T += (values.capsule - T) * w;
-      }
+      const wCap = ph.capsule && t.capsuleMask.at(nx, ny, nz) < capsuleCut
+        ? clamp01((ph.capsule.thicknessMm - depth) / h + 0.5) * clamp01(depth / h + 0.5)
+        : 0;
+      let keep = 1;
       for (const art of t.arteries) {
         const dist = segmentDistance(x, y, z, art.a[0], art.a[1], art.a[2], art.b[0], art.b[1], art.b[2]);
-        const w = clamp01((art.r - dist) / h + 0.5);
-        if (w > 0) T += (values.artery - T) * w;
+        keep *= 1 - clamp01((art.r - dist) / h + 0.5);
       }
-      T += values.mosaicSd * t.mosaic.at(x, y, z);
-      hu[v] = hu[v]! + (T - hu[v]!) * alpha;
+      const mosaic = t.mosaic.at(x, y, z);
+      for (let p = 0; p < phases; p++) {
+        const val = values[p]!;
+        let T = ph.rimMm !== null ? val.core + (val.rim - val.core) * wRim : val.viable;
+        T += (val.necrosis - T) * wNec;
+        T += (val.capsule - T) * wCap;
+        T = val.artery + (T - val.artery) * keep;
+        T += val.mosaicSd * mosaic;
+        const img = images[p]!;
+        img[v] = img[v]! + (T - img[v]!) * alpha;
+      }
     });
     for (const s of t.satellites) {
       const r = s.radius + h;
       c.forBox(add(s.centre, [-r, -r, -r]), add(s.centre, [r, r, r]), (v, x, y, z) => {
         if (c.label[v] === 0) return;
-        const d = Math.max(Math.hypot(x - s.centre[0], y - s.centre[1], z - s.centre[2]) - s.radius, liver.at(x, y, z) + capsuleMargin);
-        if (writeLabel && d < 0) c.label[v] = 2;
+        const d = Math.max(len3(x - s.centre[0], y - s.centre[1], z - s.centre[2]) - s.radius, liver.at(x, y, z) + capsuleMargin);
+        if (d < 0) c.label[v] = 2;
         const alpha = clamp01(0.5 - d / h);
-        if (alpha > 0) hu[v] = hu[v]! + (values.viable - hu[v]!) * alpha;
+        if (alpha > 0) for (let p = 0; p < phases; p++) images[p]![v] = images[p]![v]! + (values[p]!.viable - images[p]![v]!) * alpha;
       });
     }
   }

@@ -7,7 +7,7 @@ import { Tissue } from './tissue.js';
 /**
  * Intrahepatic vessel trees. The portal vein enters at the hilum and divides into right and left branches; the
  * three hepatic veins drain into the IVC below the diaphragm. Each tree grows by repeated bifurcation
- * (branching angle 25-50°, radius ratio about 2^(-1/3) as Murray's law gives for symmetric splits), and a
+ * (branching angle 25-50°, child radii from Murray's law, r³ split between the children), and a
  * branch is kept only where it stays inside the liver, so the trees fill whatever shape the liver has.
  */
 export interface Segment {
@@ -62,8 +62,8 @@ export function growTree(
       stack.push({
         p: end,
         d: rotate(d, axis, angle),
-        r: s.r * Math.pow(0.5 + 0.5 * share, 1 / 3) * rng.uniformIn(0.78, 0.88),
-        len: s.len * rng.uniformIn(0.72, 0.9),
+        r: s.r * Math.pow(0.5 + 0.5 * share, 1 / 3) * rng.uniformIn(0.86, 0.94),
+        len: s.len * rng.uniformIn(0.78, 0.92),
         order: s.order + 1,
         parent: index,
       });
