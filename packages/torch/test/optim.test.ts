@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tensor } from '../src/tensor.js';
 import { tidy } from '../src/scope.js';
+import { memory } from '../src/runtime.js';
 import { Adam, AdamW, CosineAnnealingLR, PolyLRScheduler, SGD, WarmupCosineLR, splitWeightDecay, type Optimizer } from '../src/optim/index.js';
 import { BatchNorm3d, Conv3d, LayerNorm, Linear, Sequential } from '../src/nn/index.js';
 import { fromStored } from '../src/serialization/index.js';
@@ -107,4 +108,26 @@ test("schedules: poly (nnU-Net's formula), cosine annealing and warm-up + cosine
   poly.step(5); // nnU-Net passes the epoch explicitly
   assert.equal(opt.paramGroups[0].lr, 0.01 * 0.5 ** 0.9);
   p.dispose();
+});
+
+test('training steps (forward, backward, optimizer step) leave no tensors behind beyond the optimizer state', () => {
+  const net = new Sequential(new Conv3d(1, 2, 3, { padding: 1 }), new BatchNorm3d(2), new Linear(4, 1));
+  const opt = new AdamW(net.parameters(), { lr: 1e-3 });
+  const x = fromStored(new StoredTensor('float32', [2, 1, 4, 4, 4], Float32Array.from({ length: 128 }, (_, i) => Math.cos(i)))).keep();
+  const live: number[] = [];
+  try {
+    for (let step = 0; step < 4; step++) {
+      tidy(() => {
+        opt.zeroGrad();
+        net.forward(x).square().mean().backward();
+        opt.step();
+      });
+      live.push(memory().live);
+    }
+    assert.deepEqual(live.slice(1), [live[0], live[0], live[0]], `live tensors per step: ${live.join(', ')}`);
+  } finally {
+    net.dispose();
+    opt.dispose();
+    x.dispose();
+  }
 });

@@ -81,6 +81,12 @@ export abstract class Optimizer<H extends object> {
     return value;
   }
 
+  /** Frees the state tensors (momentum buffers, moment estimates); the parameters stay with their module. */
+  dispose(): void {
+    for (const s of this.state.values()) for (const v of Object.values(s)) if (v && typeof v === 'object') v.dispose();
+    this.state.clear();
+  }
+
   /** Drops all gradients (PyTorch's default `set_to_none=True`). */
   zeroGrad(): void {
     for (const g of this.paramGroups) for (const p of g.params) p.grad = null;
@@ -135,14 +141,13 @@ export abstract class Optimizer<H extends object> {
       }
     });
     const entries: Array<[unknown, unknown]> = sd.state instanceof Map ? [...sd.state] : Object.entries((sd.state ?? {}) as object);
-    for (const s of this.state.values()) for (const v of Object.values(s)) if (v && typeof v === 'object') v.dispose();
-    this.state.clear();
+    this.dispose();
     for (const [id, entry] of entries) {
       const p = byIndex.get(Number(id));
       if (!p) throw new Error(`${name}.loadStateDict: state for parameter ${String(id)}, which no group lists`);
       const state: ParamState = {};
       for (const [key, value] of Object.entries(entry as Record<string, unknown>)) {
-        state[key] = key === 'step' ? toNumber(value) : toStateTensor(value, p, `${name}.loadStateDict: state[${String(id)}].${key}`);
+        state[key] = key === 'step' ? toNumber(value) : toStateValue(value, p, `${name}.loadStateDict: state[${String(id)}].${key}`);
       }
       this.state.set(p, state);
     }
@@ -162,23 +167,17 @@ function toNumber(value: unknown): number {
   throw new Error(`optimizer state 'step' is neither a number nor a tensor`);
 }
 
-function toStateTensor(value: unknown, param: Tensor, where: string): Tensor | null {
-  if (value === null) return null;
-  let t: Tensor;
-  if (value instanceof StoredTensor) t = fromArray(value.data, value.shape, { dtype: value.dtype });
-  else if (value && typeof value === 'object' && 'clone' in value) t = (value as Tensor).detach().clone();
-  else if (typeof value === 'number') return value as unknown as Tensor;
-  else throw new Error(`${where} is not a tensor`);
-  if (t.shape.length !== param.shape.length || t.shape.some((n, i) => n !== param.shape[i])) {
-    const shape = t.shape;
-    t.dispose();
+/** A state entry as this optimizer keeps it: tensors copied onto the parameter's dtype and device, and kept. */
+function toStateValue(value: unknown, param: Tensor, where: string): Tensor | number | null {
+  if (value === null || typeof value === 'number') return value;
+  const isTensor = value instanceof StoredTensor || (typeof value === 'object' && 'clone' in value);
+  if (!isTensor) throw new Error(`${where} is neither a tensor nor a number`);
+  const shape = (value as { shape: number[] }).shape;
+  if (shape.length !== param.shape.length || shape.some((n, i) => n !== param.shape[i])) {
     throw new Error(`${where} has shape [${shape.join(', ')}], the parameter has [${param.shape.join(', ')}]`);
   }
-  if (t.dtype !== param.dtype || t.device !== param.device) {
-    const moved = t.to(param.device).to(param.dtype);
-    t.dispose();
-    t = moved;
-  }
-  t.keep();
-  return t;
+  return tidy(() => {
+    const source = value instanceof StoredTensor ? fromArray(value.data, value.shape, { dtype: value.dtype }) : (value as Tensor).detach();
+    return source.to({ dtype: param.dtype, device: param.device, copy: true });
+  }).keep();
 }
