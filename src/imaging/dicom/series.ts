@@ -26,6 +26,8 @@ export interface SliceRef extends SlicePlacement {
   path: string;
   /** 0-based frame within a multi-frame file. */
   frame: number;
+  /** Frames in the file (1 for classic single-frame instances). */
+  frames: number;
   sopInstanceUid?: string;
   sopClassUid?: string;
   instanceNumber?: number;
@@ -103,6 +105,7 @@ function slicesOf(file: ParsedFile, path: string): SliceRef[] {
   const frames = Math.max(1, ds.number(Tag.NumberOfFrames, 'IS') ?? 1);
   const common = {
     path,
+    frames,
     sopInstanceUid: ds.string(Tag.SOPInstanceUID),
     sopClassUid: ds.string(Tag.SOPClassUID),
     instanceNumber: ds.number(Tag.InstanceNumber, 'IS'),
@@ -242,15 +245,20 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
   const perSlice = nx * ny;
   const progress = createProgress({ label: 'reading DICOM', total: nz, unit: 'slices', mode: options.progress ? undefined : 'none' });
   let work: Int16Array | Int32Array | Float32Array | undefined;
-  let parsed: { path: string; file: ParsedFile } | undefined;
+  // Multi-frame files stay parsed: their frames need not come in stored order.
+  const multiFrame = new Map<string, ParsedFile>();
   for (let k = 0; k < nz; k++) {
     const slice = s.slices[geometry.order[k]];
-    if (parsed?.path !== slice.path) parsed = { path: slice.path, file: parseDicom(readFileSync(slice.path), slice.path) };
-    const fmt = pixelFormat(parsed.file.dataset);
+    let file = multiFrame.get(slice.path);
+    if (!file) {
+      file = parseDicom(readFileSync(slice.path), slice.path);
+      if (slice.frames > 1) multiFrame.set(slice.path, file);
+    }
+    const fmt = pixelFormat(file.dataset);
     if (fmt.rows !== ny || fmt.columns !== nx) throw new HccError(`${slice.path}: ${fmt.columns}x${fmt.rows} pixels, but ${first.path} has ${nx}x${ny}; expected one size per series`);
     if (fmt.samplesPerPixel !== 1) throw new HccError(`${slice.path}: ${fmt.photometric} with ${fmt.samplesPerPixel} samples per pixel; expected a greyscale (MONOCHROME) image`);
     work ??= allocateOutput(s.slices, fmt, perSlice * nz);
-    const stored = await decodeFrame(parsed.file, slice.frame, fmt);
+    const stored = await decodeFrame(file, slice.frame, fmt);
     rescaleInto(work, k * perSlice, stored, slice.slope, slice.intercept);
     progress.tick();
   }
