@@ -7,5 +7,11 @@ if (!existsSync(main)) {
   process.stderr.write('hcc: not built yet. Run `make setup` in the repository root first.\n');
   process.exit(3);
 }
-const { runCli } = await import(main);
+let runCli;
+try {
+  ({ runCli } = await import(main));
+} catch (err) {
+  process.stderr.write(`hcc: the build in dist/ is incomplete or stale (${err.message}). Run \`make setup\` again.\n`);
+  process.exit(3);
+}
 process.exitCode = await runCli(process.argv.slice(2));

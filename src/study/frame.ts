@@ -29,6 +29,13 @@ export class CohortFrame {
     return new CohortFrame(table.source, data);
   }
 
+  /** From plain objects (e.g. one patient's validated values); null and undefined become NA. */
+  static fromRecords(records: Array<Record<string, unknown>>, source: string): CohortFrame {
+    const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+    const data = new Map(columns.map((c) => [c, records.map((r) => (r[c] === null || r[c] === undefined ? null : String(r[c])))]));
+    return new CohortFrame(source, data);
+  }
+
   static read(path: string): CohortFrame {
     return CohortFrame.fromTable(readCsv(path));
   }

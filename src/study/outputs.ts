@@ -17,7 +17,8 @@ export const TREATMENT_MODEL_KIND = 'hcc-iat/treatment-model';
 export interface NomogramModelFile {
   kind: typeof NOMOGRAM_MODEL_KIND;
   version: 1;
-  terms: Array<{ name: string; coef: number }>;
+  /** Coefficient and training range of each term (values outside it are flagged at prediction time). */
+  terms: Array<{ name: string; label: string; coef: number; min: number; max: number }>;
   means: number[];
   riskCut: { method: string; cutoff: number };
   provenance: { synthetic: boolean; cohortHash: string; study: string };
@@ -32,7 +33,7 @@ export function writeModels(outDir: string, r: StudyResults): void {
   const nomogram: NomogramModelFile = {
     kind: NOMOGRAM_MODEL_KIND,
     version: 1,
-    terms: r.nomogram.nomogram.terms.map((t) => ({ name: t.name, coef: t.coef })),
+    terms: r.nomogram.nomogram.terms.map((t) => ({ name: t.name, label: t.label, coef: t.coef, min: t.min, max: t.max })),
     means: r.nomogram.nomogram.means,
     riskCut: r.nomogram.riskCut,
     provenance,

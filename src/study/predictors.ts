@@ -7,20 +7,25 @@ import type { CohortFrame } from './frame.js';
  */
 interface Derived {
   label: string;
+  /** The clinical column it is computed from, for messages about missing input. */
+  source: string;
   compute(frame: CohortFrame): Float64Array;
 }
 
 const DERIVED: Record<string, Derived> = {
   afp_log10: {
     label: 'log10 AFP (ng/mL)',
+    source: 'afp_ng_ml',
     compute: (f) => f.num('afp_ng_ml').map((v) => Math.log10(Math.max(v, 1))),
   },
   sex_male: {
     label: 'Male sex',
+    source: 'sex',
     compute: (f) => Float64Array.from(f.str('sex'), (v) => (v === null ? NaN : v === 'M' ? 1 : 0)),
   },
   ascites_any: {
     label: 'Ascites',
+    source: 'ascites',
     compute: (f) => Float64Array.from(f.str('ascites'), (v) => (v === null ? NaN : v === 'none' ? 0 : 1)),
   },
 };
@@ -41,6 +46,11 @@ const LABELS: Record<string, string> = {
 
 export function predictorLabel(name: string): string {
   return DERIVED[name]?.label ?? LABELS[name] ?? name;
+}
+
+/** The input column a predictor is read from (itself, unless derived). */
+export function predictorSource(name: string): string {
+  return DERIVED[name]?.source ?? name;
 }
 
 export function predictorValues(frame: CohortFrame, name: string): Float64Array {

@@ -1,0 +1,130 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateClinical, type ClinicalValues } from '../clinical/schema.js';
+import { openImage } from '../imaging/dicom/open.js';
+import { measureTumours, type TumourMeasurements } from '../imaging/tumour.js';
+import { deriveStages, type StageRow } from '../staging/index.js';
+import { HccError } from '../util/errors.js';
+import { CohortFrame } from './frame.js';
+import { NOMOGRAM_MODEL_KIND, TREATMENT_MODEL_KIND, type NomogramModelFile } from './outputs.js';
+import { predictorSource, predictorValues } from './predictors.js';
+import { predictArmsWithCi, type ArmPredictionWithCi } from './analyses/treatment-model.js';
+import type { TreatmentRules } from './stages/treatment.js';
+
+/**
+ * `hcc predict`: one patient through a finished study's frozen models. Clinical values are validated against
+ * the schema; tumour measurements come from the mask (or the clinician's overrides); the nomogram gives the
+ * linear predictor and risk group; the treatment model gives survival under TACE and HAIC with the study's
+ * bootstrap CIs and the recommendation by the study's decision rule. Every output carries its provenance.
+ */
+export interface PredictInput {
+  studyDir: string;
+  /** Raw clinical fields (JSON file values or --field=value), validated here. */
+  clinical: Record<string, unknown>;
+  art?: string;
+  pv?: string;
+  mask?: string;
+  tumourCount?: number;
+  tumourDiameterCm?: number;
+  researchUseOnly: boolean;
+}
+
+export interface PredictOutput {
+  provenance: { study: string; studyDir: string; syntheticTraining: boolean; modelCard: string; researchUseOnly: boolean };
+  banner: string | null;
+  warnings: string[];
+  measurements: (TumourMeasurements & { source: string }) | null;
+  clinical: ClinicalValues;
+  staging: StageRow;
+  nomogram: { lp: number; riskGroup: 'low' | 'high'; cutoff: number; terms: Array<{ name: string; label: string; value: number; contribution: number }> };
+  survival: Omit<ArmPredictionWithCi, 'recommendation'> & { horizon: number };
+  recommendation: { choice: ArmPredictionWithCi['recommendation']; text: string };
+}
+
+function readJson<T>(path: string, what: string): T {
+  if (!existsSync(path)) throw new HccError(`${path}: missing; is this a finished study folder? (${what})`);
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+export async function predictPatient(input: PredictInput): Promise<PredictOutput> {
+  const nomogram = readJson<NomogramModelFile>(join(input.studyDir, 'models', 'nomogram', 'model.json'), 'nomogram model');
+  if (nomogram.kind !== NOMOGRAM_MODEL_KIND || nomogram.version !== 1) {
+    throw new HccError(`${join(input.studyDir, 'models', 'nomogram', 'model.json')}: kind ${nomogram.kind} version ${nomogram.version}; expected ${NOMOGRAM_MODEL_KIND} version 1`);
+  }
+  const treatmentMeta = readJson<{ kind: string; horizon: number; times: number[] }>(join(input.studyDir, 'models', 'treatment', 'model.json'), 'treatment model');
+  if (treatmentMeta.kind !== TREATMENT_MODEL_KIND) throw new HccError(`${input.studyDir}/models/treatment/model.json: expected kind ${TREATMENT_MODEL_KIND}`);
+  const rules = readJson<TreatmentRules>(join(input.studyDir, 'models', 'treatment', 'rules.json'), 'treatment rules');
+  const synthetic = nomogram.provenance.synthetic;
+  const warnings: string[] = [];
+
+  let measurements: PredictOutput['measurements'] = null;
+  const images = [input.art, input.pv, input.mask].filter((p): p is string => p !== undefined);
+  for (const p of images) {
+    const dicom = !/\.nii(\.gz)?$/i.test(p);
+    if (dicom && synthetic && !input.researchUseOnly) {
+      throw new HccError(
+        `${p}: this study's models were trained on synthetic data only, and this looks like a real patient's DICOM. ` +
+          'Pass --research-use-only to run it anyway; every output will then say that it is not for clinical use.',
+      );
+    }
+  }
+  if (input.mask) {
+    const { volume } = await openImage(input.mask);
+    measurements = { ...measureTumours(volume), source: input.mask };
+    if (measurements.count === 0) warnings.push(`${input.mask}: no tumour of at least 1 cm in the mask; the tumour measurements are 0`);
+  } else if (input.art || input.pv) {
+    warnings.push('no --mask given and this study has no segmentation model yet: the tumour count and diameter come from the clinical input');
+  }
+
+  const raw: Record<string, unknown> = { id: 'patient', ...input.clinical };
+  if (measurements) {
+    raw.tumour_count ??= Math.max(1, measurements.count);
+    raw.tumour_diameter_cm ??= measurements.largestDiameterMm / 10;
+    if (measurements.liverOccupancyFraction !== null) raw.liver_occupancy_fraction ??= measurements.liverOccupancyFraction;
+  }
+  if (input.tumourCount !== undefined) raw.tumour_count = input.tumourCount;
+  if (input.tumourDiameterCm !== undefined) raw.tumour_diameter_cm = input.tumourDiameterCm;
+  const clinical = validateClinical(raw, 'patient');
+  const staging = deriveStages(clinical, 'patient');
+
+  // One-row frame through the same predictor definitions the study trained with.
+  const frame = CohortFrame.fromRecords([{ ...clinical, ...staging }], 'patient');
+  const terms = nomogram.terms.map((t, j) => {
+    let value: number;
+    try {
+      value = predictorValues(frame, t.name)[0]!;
+    } catch {
+      value = NaN;
+    }
+    const source = predictorSource(t.name);
+    if (!Number.isFinite(value)) throw new HccError(`patient: the nomogram needs ${source} (${t.label}); give it with --${source}=VALUE or in the --clinical file`);
+    if (value < t.min || value > t.max) warnings.push(`${t.label} = ${value} is outside the training range ${t.min}-${t.max}; the prediction extrapolates`);
+    return { name: t.name, label: t.label, value, contribution: t.coef * (value - nomogram.means[j]!) };
+  });
+  const lp = terms.reduce((s, t) => s + t.contribution, 0);
+  const riskGroup = lp > nomogram.riskCut.cutoff ? 'high' : 'low';
+  const [prediction] = predictArmsWithCi(rules.point, rules.replicates, [lp], treatmentMeta.times, treatmentMeta.horizon);
+  const { recommendation: choice, ...survival } = prediction!;
+  const gain = `${survival.deltaRmst.toFixed(1)} months (95% CI ${survival.deltaRmstCi[0].toFixed(1)} to ${survival.deltaRmstCi[1].toFixed(1)})`;
+  const text =
+    choice === 'HAIC'
+      ? `HAIC is predicted to add ${gain} of life expectancy within ${treatmentMeta.horizon} months over TACE for this ${riskGroup}-risk patient.`
+      : choice === 'TACE'
+        ? `TACE is predicted to give more life expectancy within ${treatmentMeta.horizon} months than HAIC for this ${riskGroup}-risk patient (HAIC minus TACE: ${gain}).`
+        : `No clear difference between HAIC and TACE is predicted for this ${riskGroup}-risk patient (HAIC minus TACE: ${gain}); decide on other grounds.`;
+  const banner = synthetic ? 'RESEARCH USE ONLY: these models were trained on synthetic data and are not validated for clinical decisions.' : null;
+  return {
+    provenance: { study: nomogram.provenance.study, studyDir: input.studyDir, syntheticTraining: synthetic, modelCard: join(input.studyDir, 'model-card.md'), researchUseOnly: input.researchUseOnly },
+    banner,
+    warnings,
+    measurements,
+    clinical,
+    staging,
+    nomogram: { lp, riskGroup, cutoff: nomogram.riskCut.cutoff, terms },
+    survival: { ...survival, horizon: treatmentMeta.horizon },
+    recommendation: {
+      choice,
+      text: `${text} Treatment was not randomised in the training cohort; the estimate assumes no unmeasured confounding. It supports, and does not replace, a tumour board.`,
+    },
+  };
+}
