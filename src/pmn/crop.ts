@@ -1,0 +1,124 @@
+import { voxelToWorld } from '../imaging/affine.js';
+import { connectedComponents } from '../imaging/ops/components.js';
+import { resampleImageToGrid, resampleLabelsToGrid, type Grid } from '../imaging/ops/resample.js';
+import type { Vec3, Volume } from '../imaging/volume.js';
+import { HccError } from '../util/errors.js';
+
+/**
+ * The PMN's input (pmn-design.md §5.1): a tumour-centred crop of both phases and the tumour mask on a fixed
+ * RAS-aligned grid (1.5 x 1.5 x 2.5 mm by default), sampled in world coordinates, so the two phases are
+ * registered through their own affines and any stored orientation gives the same crop. When the tumour plus
+ * a 1 cm margin does not fit, the spacing is scaled up by s > 1 and s is recorded (size stays known to the
+ * nomogram through the clinical diameter).
+ */
+export interface CropSpec {
+  /** Voxels along x, y, z of the RAS grid. */
+  size: Vec3;
+  /** mm along x, y, z before any scaling. */
+  spacing: Vec3;
+  /** Peritumoral margin kept around the tumour, mm. */
+  marginMm: number;
+}
+
+export const DEFAULT_CROP: CropSpec = { size: [72, 72, 36], spacing: [1.5, 1.5, 2.5], marginMm: 10 };
+
+export interface TumourCrop {
+  size: Vec3;
+  spacing: Vec3;
+  /** Spacing scale applied so the tumour fits (1 when it fitted). */
+  scale: number;
+  /** World (RAS mm) position of the crop centre: the tumour's centroid. */
+  centre: Vec3;
+  /** x fastest, like Volume data: index i + nx * (j + ny * k). */
+  art: Float32Array;
+  pv: Float32Array;
+  /** 1 inside the selected tumour. */
+  tumour: Uint8Array;
+  /** 1 inside the liver (label 1 or 2). */
+  liver: Uint8Array;
+  /** Voxel-to-world affine of the crop grid (for mapping explanations back onto the CT). */
+  affine: number[];
+}
+
+interface TumourComponent {
+  voxels: number;
+  centroid: Vec3;
+  /** World-space extent along x, y, z (mm). */
+  extent: Vec3;
+}
+
+function tumourComponents(label: Volume, tumourLabel: number): TumourComponent[] {
+  const [nx, ny] = label.shape;
+  const mask = Uint8Array.from(label.data as ArrayLike<number>, (v) => (v === tumourLabel ? 1 : 0));
+  const cc = connectedComponents(mask, label.shape, 26);
+  const acc = Array.from({ length: cc.count + 1 }, () => ({ n: 0, sum: [0, 0, 0], min: [Infinity, Infinity, Infinity], max: [-Infinity, -Infinity, -Infinity] }));
+  for (let p = 0; p < cc.labels.length; p++) {
+    const c = cc.labels[p]!;
+    if (c === 0) continue;
+    const i = p % nx;
+    const j = Math.floor(p / nx) % ny;
+    const k = Math.floor(p / (nx * ny));
+    const w = voxelToWorld(label.affine, [i, j, k]);
+    const a = acc[c]!;
+    a.n++;
+    for (let d = 0; d < 3; d++) {
+      a.sum[d]! += w[d]!;
+      a.min[d] = Math.min(a.min[d]!, w[d]!);
+      a.max[d] = Math.max(a.max[d]!, w[d]!);
+    }
+  }
+  return acc.slice(1).map((a) => ({
+    voxels: a.n,
+    centroid: a.sum.map((s) => s / a.n) as Vec3,
+    extent: a.max.map((m, d) => m - a.min[d]!) as Vec3,
+  }));
+}
+
+/** The crop grid centred at `centre`: RAS-aligned axes, so +x is patient right and the crop is canonical. */
+function cropGrid(centre: Vec3, size: Vec3, spacing: Vec3): Grid {
+  const origin = centre.map((c, d) => c - ((size[d]! - 1) / 2) * spacing[d]!) as Vec3;
+  return {
+    shape: size,
+    affine: [spacing[0], 0, 0, origin[0], 0, spacing[1], 0, origin[1], 0, 0, spacing[2], origin[2], 0, 0, 0, 1],
+  };
+}
+
+export function tumourCrop(art: Volume, pv: Volume, label: Volume, spec: CropSpec = DEFAULT_CROP, options: { tumourLabel?: number; source?: string } = {}): TumourCrop {
+  const source = options.source ?? 'case';
+  const components = tumourComponents(label, options.tumourLabel ?? 2);
+  if (components.length === 0) {
+    throw new HccError(`${source}: the mask has no tumour (label ${options.tumourLabel ?? 2}); the PMN reads the tumour region and needs one`);
+  }
+  const largest = components.reduce((a, b) => (b.voxels > a.voxels ? b : a));
+  // Scale the spacing when tumour + margin on both sides exceeds the field of view along any axis.
+  const needed = largest.extent.map((e, d) => (e + 2 * spec.marginMm) / (spec.size[d]! * spec.spacing[d]!));
+  const scale = Math.max(1, ...needed);
+  const spacing = spec.spacing.map((s) => s * scale) as Vec3;
+  const grid = cropGrid(largest.centroid, spec.size, spacing);
+  const labels = resampleLabelsToGrid(label, grid, 'nearest');
+  const n = spec.size[0] * spec.size[1] * spec.size[2];
+  const tumour = new Uint8Array(n);
+  const liver = new Uint8Array(n);
+  // Keep only the selected tumour: the crop component containing the voxel nearest the centroid.
+  const tumourMask = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === (options.tumourLabel ?? 2) ? 1 : 0));
+  const cc = connectedComponents(tumourMask, spec.size, 26);
+  const [cx, cy, cz] = spec.size.map((s) => Math.floor(s / 2));
+  let keep = cc.labels[cx! + spec.size[0] * (cy! + spec.size[1] * cz!)]!;
+  if (keep === 0) keep = cc.sizes.indexOf(Math.max(...cc.sizes.slice(1)));
+  for (let p = 0; p < n; p++) {
+    const v = Number(labels.data[p]);
+    liver[p] = v === 1 || v === (options.tumourLabel ?? 2) ? 1 : 0;
+    tumour[p] = cc.labels[p] === keep ? 1 : 0;
+  }
+  return {
+    size: spec.size,
+    spacing,
+    scale,
+    centre: largest.centroid,
+    art: resampleImageToGrid(art, grid, 1, { fill: -1000 }).data,
+    pv: resampleImageToGrid(pv, grid, 1, { fill: -1000 }).data,
+    tumour,
+    liver,
+    affine: grid.affine,
+  };
+}
