@@ -7,7 +7,7 @@ import { noGrad } from '../src/autograd.js';
 import { tidy } from '../src/scope.js';
 import { cat } from '../src/gen/ops.js';
 import {
-  BatchNorm3d, Conv1d, Conv3d, ConvTranspose3d, Dropout, GELU, GroupNorm, Identity, InstanceNorm3d, LayerNorm, LeakyReLU,
+  BatchNorm3d, Conv1d, Conv3d, ConvTranspose3d, Dropout, Dropout3d, GELU, GroupNorm, Identity, InstanceNorm3d, LayerNorm, LeakyReLU,
   Linear, Module, ModuleList, ReLU, Sequential, SiLU,
 } from '../src/nn/index.js';
 import { fromStored } from '../src/serialization/index.js';
@@ -76,12 +76,16 @@ test('a small 3D U-Net gives PyTorch’s output and parameter gradients for fixe
   }
 });
 
-test('Linear, Conv1d (grouped), GroupNorm and LayerNorm match PyTorch', () => {
+test('Linear, Conv1d (grouped), GroupNorm, LayerNorm and convolutions with reflect/replicate/circular padding match PyTorch', () => {
   const cases: Array<[Module, string, string]> = [
     [new Linear(7, 5), 'linear', 'x3'],
     [new Conv1d(3, 6, 3, { padding: 1, groups: 3 }), 'conv1d', 'x3'],
     [new GroupNorm(2, 4), 'groupnorm', 'x5'],
     [new LayerNorm([4, 5]), 'layernorm', 'x5'],
+    [new Conv3d(4, 2, 3, { padding: [1, 1, 2], paddingMode: 'reflect' }), 'conv3d_reflect', 'x5'],
+    [new Conv3d(4, 2, 3, { padding: [1, 1, 2], paddingMode: 'replicate' }), 'conv3d_replicate', 'x5'],
+    [new Conv3d(4, 2, 3, { padding: [1, 1, 2], paddingMode: 'circular' }), 'conv3d_circular', 'x5'],
+    [new Conv1d(3, 2, 3, { padding: 2, paddingMode: 'replicate' }), 'conv1d_replicate', 'x3'],
   ];
   for (const [module, name, input] of cases) {
     module.loadStateDict(layers[`${name}.state`] as Record<string, StoredTensor>);
@@ -129,7 +133,8 @@ test('InstanceNorm3d with track_running_stats keeps running averages like PyTorc
 test('activations and eval-mode dropout match PyTorch', () => {
   const cases: Array<[Module, string]> = [
     [new GELU(), 'gelu'], [new GELU('tanh'), 'gelu_tanh'], [new SiLU(), 'silu'], [new ReLU(), 'relu'],
-    [new LeakyReLU(0.2), 'leakyrelu'], [new Dropout(0.5).eval(), 'dropout_eval'], [new Identity(), 'dropout_eval'],
+    [new LeakyReLU(0.2), 'leakyrelu'], [new Dropout(0.5).eval(), 'dropout_eval'], [new Dropout3d(0.5).eval(), 'dropout_eval'],
+    [new Identity(), 'dropout_eval'],
   ];
   tidy(() => {
     for (const [module, name] of cases) assertClose(module.forward(stored(layers.x5)), layers[name], 1e-6, name);

@@ -85,6 +85,11 @@ test('widens float16/bfloat16 to float32 and int8/int16 to int32, keeping the so
   assert.equal(half.i64.data[0], -(2n ** 40n));
 });
 
+test('reads pickle protocol 4 (frames, memoize, stack globals)', () => {
+  const p4 = readTorch(readFileSync(dir('protocol4.pt'))) as Record<string, PyValue>;
+  for (const [key, want] of Object.entries(expected.half)) assertTensor(p4[key], want, key);
+});
+
 test('reads the legacy (pre-1.6, non-zip) torch.save format', () => {
   const legacy = readTorch(readFileSync(dir('legacy.pt'))) as Record<string, PyValue>;
   for (const [key, want] of Object.entries(expected.half)) {

@@ -1,5 +1,5 @@
 import type { Tensor } from '../tensor.js';
-import { dropout, gelu, leakyRelu, relu, silu } from '../functional.js';
+import { dropout, dropout3d, gelu, leakyRelu, relu, silu } from '../functional.js';
 import { Module } from './module.js';
 
 export class ReLU extends Module {
@@ -43,5 +43,12 @@ export class Dropout extends Module {
 
   forward(input: Tensor): Tensor {
     return dropout(input, this.p, this.training);
+  }
+}
+
+/** Zeroes whole channels of a [N, C, D, H, W] input with probability p in train mode (nnU-Net's dropout_op). */
+export class Dropout3d extends Dropout {
+  override forward(input: Tensor): Tensor {
+    return dropout3d(input, this.p, this.training);
   }
 }

@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor.js';
 import { empty } from '../gen/ops.js';
-import { conv1d, conv3d, convTranspose3d } from '../functional.js';
+import { conv1d, conv3d, convTranspose3d, pad } from '../functional.js';
 import { Module } from './module.js';
 import { resetLinearLike } from './init.js';
 
@@ -14,11 +14,13 @@ export interface ConvOptions<N extends number> {
   dilation?: Size<N>;
   groups?: number;
   bias?: boolean;
+  /** How the border is padded: zeros (default), or by reflecting, replicating or wrapping the input. */
+  paddingMode?: 'zeros' | 'reflect' | 'replicate' | 'circular';
   dtype?: 'float32' | 'float64';
   device?: string;
 }
 
-export interface ConvTransposeOptions<N extends number> extends Omit<ConvOptions<N>, 'padding'> {
+export interface ConvTransposeOptions<N extends number> extends Omit<ConvOptions<N>, 'padding' | 'paddingMode'> {
   padding?: Size<N>;
   outputPadding?: Size<N>;
 }
@@ -40,6 +42,7 @@ abstract class ConvBase extends Module {
   readonly stride: number[];
   readonly padding: number[];
   readonly dilation: number[];
+  readonly paddingMode: NonNullable<ConvOptions<1>['paddingMode']>;
 
   constructor(
     readonly inChannels: number,
@@ -71,6 +74,10 @@ abstract class ConvBase extends Module {
         return total / 2;
       });
     } else this.padding = expand(padding, dims, `${name} padding`);
+    this.paddingMode = options.paddingMode ?? 'zeros';
+    if (!['zeros', 'reflect', 'replicate', 'circular'].includes(this.paddingMode)) {
+      throw new Error(`${name}: padding_mode must be 'zeros', 'reflect', 'replicate' or 'circular', got '${this.paddingMode}'`);
+    }
     const shape = transposed
       ? [inChannels, outChannels / this.groups, ...this.kernelSize]
       : [outChannels, inChannels / this.groups, ...this.kernelSize];
@@ -88,6 +95,16 @@ abstract class ConvBase extends Module {
     return this.param('bias');
   }
 
+  /**
+   * The input and the padding to give the convolution: for a non-zero padding mode the input is padded
+   * explicitly (F.pad takes the last dimension first) and the convolution itself pads nothing, as in PyTorch.
+   */
+  protected padded(input: Tensor): { x: Tensor; padding: number[] } {
+    if (this.paddingMode === 'zeros') return { x: input, padding: this.padding };
+    const amounts = [...this.padding].reverse().flatMap((p) => [p, p]);
+    return { x: pad(input, amounts, this.paddingMode), padding: this.padding.map(() => 0) };
+  }
+
   protected checkInput(input: Tensor): void {
     const rank = this.dims + 2;
     if (input.shape.length !== rank) {
@@ -103,7 +120,8 @@ export class Conv3d extends ConvBase {
 
   forward(input: Tensor): Tensor {
     this.checkInput(input);
-    return conv3d(input, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups);
+    const { x, padding } = this.padded(input);
+    return conv3d(x, this.weight, this.bias, this.stride, padding, this.dilation, this.groups);
   }
 }
 
@@ -114,7 +132,8 @@ export class Conv1d extends ConvBase {
 
   forward(input: Tensor): Tensor {
     this.checkInput(input);
-    return conv1d(input, this.weight, this.bias, this.stride, this.padding, this.dilation, this.groups);
+    const { x, padding } = this.padded(input);
+    return conv1d(x, this.weight, this.bias, this.stride, padding, this.dilation, this.groups);
   }
 }
 
