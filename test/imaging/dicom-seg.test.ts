@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDicom } from '../../src/imaging/dicom/parse.js';
 import { buildSeg, LIVER_SEGMENTS, readSegAsLabels, rgbToDicomLab, SEG_SOP_CLASS, writeSeg } from '../../src/imaging/dicom/seg.js';
-import { chooseSeries, discoverSeries } from '../../src/imaging/dicom/series.js';
+import { chooseSeries, discoverSeries, readSeries } from '../../src/imaging/dicom/series.js';
 import { Tag } from '../../src/imaging/dicom/tags.js';
 import { encodePart10 } from '../../src/imaging/dicom/write.js';
 import { HccError } from '../../src/util/errors.js';
@@ -144,4 +144,28 @@ test('CIELab colours: Slicer\'s liver colour gives the value in the real dcmqi S
   const real = parseDicom(readFileSync(dicomData('dcmqi_ct3_liverseg', 'liver.dcm')), 'liver.dcm').dataset;
   assert.deepEqual(rgbToDicomLab([221, 130, 101]), real.sequence(Tag.SegmentSequence)[0].numbers(Tag.RecommendedDisplayCIELabValue, 'US'));
   assert.deepEqual(rgbToDicomLab([255, 255, 255]).map((v) => Math.round(v / 10)), [6554, 3290, 3289]);
+});
+
+test('oblique series: each SEG frame sits at its source slice\'s position and the mask round-trips', async () => {
+  const src = chooseSeries(discoverSeries(dicomData('oblique_from_totalseg', 'unc')), 'oblique');
+  const ct = await readSeries(src);
+  const labels = { ...ct, data: Uint8Array.from(ct.data, (v) => (v > 200 ? 2 : v > 0 ? 1 : 0)) };
+  const ds = parseDicom(encodePart10(buildSeg({ labels, source: src, now })), 'oblique-seg.dcm').dataset;
+  const bySop = new Map(src.slices.map((s) => [s.sopInstanceUid, s]));
+  const frames = ds.sequence(Tag.PerFrameFunctionalGroupsSequence);
+  assert.ok(frames.length > 36, `${frames.length} frames`);
+  for (const f of frames) {
+    const sop = f.sequence(Tag.DerivationImageSequence)[0].sequence(Tag.SourceImageSequence)[0].string(Tag.ReferencedSOPInstanceUID);
+    const position = f.sequence(Tag.PlanePositionSequence)[0].numbers(Tag.ImagePositionPatient);
+    const expected = bySop.get(sop)!.position!;
+    position.forEach((v, c) => assert.ok(Math.abs(v - expected[c]) < 1e-3, `frame of ${sop}: ${position} vs ${expected}`));
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'hcc-seg-'));
+  try {
+    writeSeg(join(dir, 'seg.dcm'), { labels, source: src, now });
+    const back = await readSegAsLabels(join(dir, 'seg.dcm'), src);
+    assert.ok(back.data.every((v, i) => v === labels.data[i]));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });
