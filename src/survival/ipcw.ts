@@ -17,6 +17,7 @@
  * - `kmSurvivalAt(sample, t)`: the Kaplan-Meier survival of the event at t (the Null model of Score and pec).
  */
 import { censoringKm, type CensoringKm } from './concordance.js';
+import { stepIndex } from './cox.js';
 
 export interface IpcwSample {
   n: number;
@@ -76,14 +77,7 @@ export function sortedValues(s: IpcwSample, values: ArrayLike<number>): Float64A
 }
 
 export function lastAtOrBefore(s: IpcwSample, t: number): number {
-  let lo = 0;
-  let hi = s.n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (s.time[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
+  return stepIndex(s.time, t);
 }
 
 export function censoringInfluence(s: IpcwSample, i: number, firsthit: number): number {
