@@ -56,7 +56,7 @@ function storageKind(cls: unknown): StorageKind {
   return kind;
 }
 
-/** Copies the storage into an aligned buffer and converts to the dtype it is read as. */
+/** The storage's elements in the dtype it is read as (a view of the file's bytes when aligned, else a copy). */
 function storageElements(ref: StorageRef, bigEndian: boolean): StoredData {
   if (ref.elements) return ref.elements;
   const bytes = ref.bytes;
@@ -64,25 +64,28 @@ function storageElements(ref: StorageRef, bigEndian: boolean): StoredData {
   if (bytes.length < ref.numel * ref.kind.size) {
     throw new PickleError(`storage '${ref.key}' has ${bytes.length} bytes, expected ${ref.numel * ref.kind.size}`);
   }
-  const copy = bytes.slice(0, ref.numel * ref.kind.size);
+  const length = ref.numel * ref.kind.size;
+  // torch.save aligns records to 64 bytes, so storages can usually be viewed in place; otherwise copy.
+  const aligned = (bytes.byteOffset % ref.kind.size === 0) && !(bigEndian && ref.kind.size > 1);
+  const copy = aligned ? bytes.subarray(0, length) : bytes.slice(0, length);
   if (bigEndian && ref.kind.size > 1) {
     for (let i = 0; i < copy.length; i += ref.kind.size) copy.subarray(i, i + ref.kind.size).reverse();
   }
-  const buf = copy.buffer;
+  const view = <T>(ctor: new (b: ArrayBufferLike, offset: number, n: number) => T): T => new ctor(copy.buffer, copy.byteOffset, ref.numel);
   let out: StoredData;
   switch (ref.kind.name) {
-    case 'float32': out = new Float32Array(buf); break;
-    case 'float64': out = new Float64Array(buf); break;
-    case 'int64': out = new BigInt64Array(buf); break;
-    case 'int32': out = new Int32Array(buf); break;
+    case 'float32': out = view(Float32Array); break;
+    case 'float64': out = view(Float64Array); break;
+    case 'int64': out = view(BigInt64Array); break;
+    case 'int32': out = view(Int32Array); break;
     case 'uint8': case 'bool': out = copy; break;
-    case 'int16': out = Int32Array.from(new Int16Array(buf)); break;
-    case 'int8': out = Int32Array.from(new Int8Array(buf)); break;
-    case 'float16': out = halfToFloat(new Uint16Array(buf)); break;
+    case 'int16': out = Int32Array.from(view(Int16Array)); break;
+    case 'int8': out = Int32Array.from(view(Int8Array)); break;
+    case 'float16': out = halfToFloat(view(Uint16Array)); break;
     case 'bfloat16': {
       const f = new Float32Array(ref.numel);
       const u = new Uint32Array(f.buffer);
-      const h = new Uint16Array(buf);
+      const h = view(Uint16Array);
       for (let i = 0; i < h.length; i++) u[i] = h[i] << 16;
       out = f;
       break;
