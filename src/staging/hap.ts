@@ -2,9 +2,10 @@ import type { ClinicalField } from '../clinical/schema.js';
 import { checkInputs } from './inputs.js';
 
 /**
- * HAP score (Kadalayil, Ann Oncol 2013) and mHAP-II (clinical-model.md §5), for patients treated with TACE.
- * HAP: one point each for albumin < 36 g/L, AFP > 400 ng/mL, bilirubin > 17 µmol/L, largest tumour > 7 cm.
- * mHAP-II adds one point for ≥ 2 tumours. Classes: A 0, B 1, C 2, D ≥ 3 points.
+ * HAP score (Kadalayil, Ann Oncol 2013) and mHAP-II (Park, Liver Int 2016; clinical-model.md §5), for patients
+ * treated with TACE. HAP: one point each for albumin < 36 g/L, AFP > 400 ng/mL, bilirubin > 17 µmol/L, largest
+ * tumour > 7 cm. mHAP-II adds one point for ≥ 2 tumours, with HAP's cut-offs (as validation studies tabulate it;
+ * Park's abstract writes bilirubin > 0.9 mg/dL, 15.4 µmol/L). Classes: A 0, B 1, C 2, D ≥ 3 points.
  */
 export const HAP_INPUTS = ['albumin_g_l', 'afp_ng_ml', 'bilirubin_umol_l', 'tumour_diameter_cm'] as const;
 export const MHAP2_INPUTS = [...HAP_INPUTS, 'tumour_count'] as const;
