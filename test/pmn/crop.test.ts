@@ -46,3 +46,24 @@ test('a tumour larger than the field of view scales the spacing; no tumour is a 
   const empty = { ...a.label, data: new Uint8Array(a.label.data.length).fill(1) };
   assert.throws(() => tumourCrop(a.art, a.pv, empty, undefined, { source: 'case R1' }), /case R1: the mask has no tumour/);
 });
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCrop, saveCrop } from '../../src/pmn/crop-store.js';
+
+test('crops round-trip through their file (HU rounded to int16), and a truncated file is refused by name', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'hcc-crop-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const a = phantom(false);
+  const c = tumourCrop(a.art, a.pv, a.label, { size: [24, 24, 12], spacing: [1.5, 1.5, 2.5], marginMm: 5 });
+  const file = join(dir, 'R1.crop');
+  saveCrop(file, c);
+  const back = loadCrop(file);
+  assert.deepEqual(back.size, c.size);
+  assert.deepEqual(Array.from(back.art), Array.from(c.art, Math.round));
+  assert.deepEqual(Array.from(back.tumour), Array.from(c.tumour));
+  assert.deepEqual(back.affine, c.affine);
+  writeFileSync(file, '{"version":1,"size":[24,24,12]}\n1234');
+  assert.throws(() => loadCrop(file), /R1\.crop: truncated or corrupt crop/);
+});
