@@ -199,6 +199,9 @@ test('to(float64) casts parameters and buffers but leaves num_batches_tracked in
     assert.equal(sd.num_batches_tracked.dtype, 'int64');
     assert.equal(sd.weight.requiresGrad, true);
     noGrad(() => tidy(() => bn.forward(fromArray(new Float64Array(16), [2, 2, 2, 2, 1]))));
+    const before = bn.parameters();
+    bn.to('cpu').to('float64');
+    assert.ok(bn.parameters().every((p, i) => p === before[i]), 'a no-op move keeps the same tensors');
   } finally {
     bn.dispose();
   }

@@ -221,9 +221,10 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    */
   to(deviceOrDtype: string): this {
     const isDtype = ['float32', 'float64'].includes(deviceOrDtype);
+    // Tensors already there stay the same objects, so an optimizer built on them keeps working.
     const move = (t: Tensor): Tensor => {
-      if (isDtype) return t.dtype === 'float32' || t.dtype === 'float64' ? t.to(deviceOrDtype as 'float32') : t;
-      return t.to(deviceOrDtype);
+      if (isDtype) return (t.dtype === 'float32' || t.dtype === 'float64') && t.dtype !== deviceOrDtype ? t.to(deviceOrDtype as 'float32') : t;
+      return t.device === deviceOrDtype ? t : t.to(deviceOrDtype);
     };
     noGrad(() => {
       for (const m of this.modules()) {
