@@ -51,7 +51,7 @@ export const calibrationTask: StatsTask = {
   name: 'calibration',
   summary: 'Calibration at t: risk-quantile groups with Kaplan-Meier observed risk, O/E, slope, smoothed curve (ICI)',
   usage: "  --times=t1,t2  --cox='name:rhs;...' or --risk-cols=c_t1,c_t2 --risk-name=NAME  --groups=10  --ties=efron|breslow",
-  options: ['times', 'cox', 'risk-cols', 'risk-name', 'groups', 'ties'],
+  options: ['times', 'cox', 'risk-cols', 'risk-name', 'marker', 'groups', 'ties'],
   run: runCalibration,
   print(out) {
     const r = out.result;

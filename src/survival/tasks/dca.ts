@@ -39,7 +39,7 @@ export const dcaTask: StatsTask = {
   name: 'dca',
   summary: 'Decision curve (net benefit) for survival at time t against treat-all and treat-none (Vickers 2008)',
   usage: "  --times=t (one time)  --cox='name:rhs;...' or --risk-cols=COL --risk-name=NAME  --thresholds=0.01:0.99:0.01",
-  options: ['times', 'cox', 'risk-cols', 'risk-name', 'thresholds', 'ties'],
+  options: ['times', 'cox', 'risk-cols', 'risk-name', 'marker', 'thresholds', 'ties'],
   run: runDca,
   print(out) {
     const r = out.result;
