@@ -11,6 +11,7 @@
  *   ('events_first' as prodlim/riskRegression/survival's concordance; 'survfit' as survfit(Surv(T, 1 - d))).
  * - `manualConcordance(time, event, x, tau)`: the oracle's pair-by-pair Harrell and Uno checks (O(n^2)).
  */
+import { denseRanks, lexOrder } from './order.js';
 
 export type TimeWeight = 'n' | 'S' | 'S/G' | 'n/G2' | 'I';
 
@@ -51,12 +52,15 @@ class RankTree {
     this.total += w;
     for (let i = rank + 1; i <= this.size; i += i & -i) this.tree[i] += w;
   }
-  /** [greater, smaller, tied] weights relative to `rank`. */
-  walk(rank: number): [number, number, number] {
+  /** Writes [greater, smaller, tied] weights relative to `rank` into `out` (no allocation in the hot loop). */
+  walk(rank: number, out: Float64Array): Float64Array {
     let below = 0;
     for (let i = rank; i > 0; i -= i & -i) below += this.tree[i]!;
     const tied = this.node[rank]!;
-    return [this.total - below - tied, below, tied];
+    out[0] = this.total - below - tied;
+    out[1] = below;
+    out[2] = tied;
+    return out;
   }
 }
 
@@ -74,14 +78,25 @@ function docount(time: ArrayLike<number>, status: ArrayLike<number>, x: ArrayLik
   for (const i of idx) nev += status[i]!;
   if (nev === 0) return { count, influence: imat };
   const opt: TimeWeight = nev < 2 ? 'n' : timewt;
+  // Local copies: the comparator and the tree walks below run O(n log n) times.
+  // (explicit loops: TypedArray.from with a map function is a slow path in V8)
+  const lt = new Float64Array(n);
+  const ls = new Uint8Array(n);
+  const lx = new Float64Array(n);
+  const lw = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = idx[k]!;
+    lt[k] = time[i]!;
+    ls[k] = status[i]!;
+    lx[k] = x[i]!;
+    lw[k] = w[i]!;
+  }
   // reverse time, censored before deaths, then by score
-  const sort = Array.from({ length: n }, (_, k) => k).sort((a, b) => time[idx[b]!]! - time[idx[a]!]! || status[idx[a]!]! - status[idx[b]!]! || x[idx[a]!]! - x[idx[b]!]!);
-  const ux = [...new Set(idx.map((i) => x[i]!))].sort((a, b) => a - b);
-  const rankOf = new Map(ux.map((v, r) => [v, r]));
-  const rank = Int32Array.from(idx, (i) => rankOf.get(x[i]!)!);
-  const T = (k: number) => time[idx[k]!]!;
-  const S = (k: number) => status[idx[k]!]!;
-  const W = (k: number) => w[idx[k]!]!;
+  const sort = lexOrder(n, [lt, ls, lx], [true, false, false]);
+  const { rank, count: nu } = denseRanks(lx);
+  const T = (k: number) => lt[k]!;
+  const S = (k: number) => ls[k]!;
+  const W = (k: number) => lw[k]!;
   // fastkm1: S(t-), G(t-) (events first) and the number at risk at each unique event time, oldest first.
   const etimes: number[] = [];
   const tw: number[] = [];
@@ -145,19 +160,20 @@ function docount(time: ArrayLike<number>, status: ArrayLike<number>, x: ArrayLik
       }
     }
   }
-  const ntree = ux.length;
+  const ntree = nu;
   const all = new RankTree(ntree);
   const deaths = new RankTree(ntree);
+  const ws = new Float64Array(3);
   let z2 = 0;
   let utime = tw.length - 1;
   for (let i = 0; i < n; ) {
     const ii = sort[i]!;
     if (S(ii) === 0) {
-      let ws = deaths.walk(rank[ii]!);
+      deaths.walk(rank[ii]!, ws);
       imat[0]![ii] -= ws[1];
       imat[1]![ii] -= ws[0];
       imat[2]![ii] -= ws[2];
-      ws = all.walk(rank[ii]!);
+      all.walk(rank[ii]!, ws);
       const wi = W(ii);
       z2 += wi * (ws[0] * (wi + 2 * (ws[1] + ws[2])) + ws[1] * (wi + 2 * (ws[0] + ws[2])) + (ws[0] - ws[1]) * (ws[0] - ws[1]));
       all.add(rank[ii]!, wi);
@@ -192,7 +208,7 @@ function docount(time: ArrayLike<number>, status: ArrayLike<number>, x: ArrayLik
       }
       count[4] += W(jj) * dwt2 * adj;
       dwt2 += W(jj);
-      const ws = all.walk(rank[jj]!);
+      all.walk(rank[jj]!, ws);
       for (let k = 0; k < 3; k++) {
         count[k] += W(jj) * ws[k]! * adj;
         imat[k]![jj] += ws[k]! * adj;
@@ -202,12 +218,12 @@ function docount(time: ArrayLike<number>, status: ArrayLike<number>, x: ArrayLik
     flushTied(j);
     for (let k = i; k < i + ndeath; k++) {
       const jj = sort[k]!;
-      let ws = deaths.walk(rank[jj]!);
+      deaths.walk(rank[jj]!, ws);
       imat[0]![jj] -= ws[1];
       imat[1]![jj] -= ws[0];
       imat[2]![jj] -= ws[2];
       imat[3]![jj] += (dwt - W(jj)) * adj;
-      ws = all.walk(rank[jj]!);
+      all.walk(rank[jj]!, ws);
       const wj = W(jj);
       z2 += wj * (ws[0] * (wj + 2 * (ws[1] + ws[2])) + ws[1] * (wj + 2 * (ws[0] + ws[2])) + (ws[0] - ws[1]) * (ws[0] - ws[1]));
       all.add(rank[jj]!, wj);
@@ -216,7 +232,7 @@ function docount(time: ArrayLike<number>, status: ArrayLike<number>, x: ArrayLik
     i += ndeath;
   }
   for (let i = 0; i < n; i++) {
-    const ws = deaths.walk(rank[i]!);
+    deaths.walk(rank[i]!, ws);
     imat[0]![i] += ws[1];
     imat[1]![i] += ws[0];
     imat[2]![i] += ws[2];

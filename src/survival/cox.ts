@@ -20,6 +20,7 @@
  *   `.predictSurvival(rows, times)`, `.summary()`.
  */
 import { HccError } from '../util/errors.js';
+import { lexOrder } from './order.js';
 import { cholesky, cholInverse, cholSolve, symMatrix, TOLER_CHOL, type SymMatrix } from './linalg.js';
 import { pchisqUpper, pTwoSidedNormal, Z975 } from './distributions.js';
 import { concordanceFit } from './concordance.js';
@@ -95,18 +96,22 @@ interface Sorted {
 
 function sortForFit(data: CoxData): Sorted {
   const n = data.time.length;
-  const order = Int32Array.from({ length: n }, (_, i) => i);
   const s = data.strata;
-  order.sort((a, b) => (s ? s[a]! - s[b]! : 0) || data.time[a]! - data.time[b]! || a - b);
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) t[i] = data.time[i]!;
+  const order = lexOrder(n, s ? [s, t] : [t]);
   const last = new Uint8Array(n);
   for (let k = 0; k < n; k++) last[k] = k === n - 1 || (s !== undefined && s[order[k]!] !== s[order[k + 1]!]) ? 1 : 0;
-  return {
-    order,
-    time: Float64Array.from(order, (i) => data.time[i]!),
-    status: Uint8Array.from(order, (i) => data.event[i]!),
-    weights: Float64Array.from(order, (i) => (data.weights ? data.weights[i]! : 1)),
-    last,
-  };
+  const time = new Float64Array(n);
+  const status = new Uint8Array(n);
+  const weights = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    time[k] = t[i]!;
+    status[k] = data.event[i]!;
+    weights[k] = data.weights ? data.weights[i]! : 1;
+  }
+  return { order, time, status, weights, last };
 }
 
 interface IterState {
@@ -115,9 +120,11 @@ interface IterState {
   loglik: number;
 }
 
-/** One pass of coxfit6_iter: log-likelihood, score and information at beta (centred, scaled covariates). */
-function coxIter(covar: Float64Array[], sd: Sorted, efron: boolean, beta: Float64Array): IterState {
-  const nvar = covar.length;
+/**
+ * One pass of coxfit6_iter: log-likelihood, score and information at beta. X holds the centred, scaled covariates
+ * row-major (person * nvar + i), so each person's values are contiguous in the inner loops.
+ */
+function coxIter(X: Float64Array, nvar: number, sd: Sorted, efron: boolean, beta: Float64Array): IterState {
   const n = sd.time.length;
   const u = new Float64Array(nvar);
   const imat = symMatrix(nvar);
@@ -139,16 +146,17 @@ function coxIter(covar: Float64Array[], sd: Sorted, efron: boolean, beta: Float6
     let deadwt = 0;
     let denom2 = 0;
     while (person >= 0 && sd.time[person] === dtime) {
+      const row = person * nvar;
       let zbeta = 0;
-      for (let i = 0; i < nvar; i++) zbeta += beta[i]! * covar[i]![person]!;
+      for (let i = 0; i < nvar; i++) zbeta += beta[i]! * X[row + i]!;
       const w = sd.weights[person]!;
       const risk = Math.exp(zbeta) * w;
       if (sd.status[person] === 0) {
         denom += risk;
         for (let i = 0; i < nvar; i++) {
-          const xi = covar[i]![person]!;
+          const xi = X[row + i]!;
           a[i] += risk * xi;
-          for (let j = 0; j <= i; j++) cmat[i * nvar + j] += risk * xi * covar[j]![person]!;
+          for (let j = 0; j <= i; j++) cmat[i * nvar + j] += risk * xi * X[row + j]!;
         }
       } else {
         ndead++;
@@ -156,10 +164,10 @@ function coxIter(covar: Float64Array[], sd: Sorted, efron: boolean, beta: Float6
         denom2 += risk;
         loglik += w * zbeta;
         for (let i = 0; i < nvar; i++) {
-          const xi = covar[i]![person]!;
+          const xi = X[row + i]!;
           u[i] += w * xi;
           a2[i] += risk * xi;
-          for (let j = 0; j <= i; j++) cmat2[i * nvar + j] += risk * xi * covar[j]![person]!;
+          for (let j = 0; j <= i; j++) cmat2[i * nvar + j] += risk * xi * X[row + j]!;
         }
       }
       person--;
@@ -225,7 +233,8 @@ function coxfit6(data: CoxData, sd: Sorted, efron: boolean, maxIter: number, eps
   let wsum = 0;
   for (let i = 0; i < n; i++) wsum += sd.weights[i]!;
   const covar = data.columns.map((col, v) => {
-    const c = Float64Array.from(sd.order, (i) => col[i]!);
+    const c = new Float64Array(n);
+    for (let k = 0; k < n; k++) c[k] = col[sd.order[k]!]!;
     if (!centerAll && isZeroOne(col)) return c;
     let m = 0;
     for (let i = 0; i < n; i++) m += sd.weights[i]! * c[i]!;
@@ -242,7 +251,9 @@ function coxfit6(data: CoxData, sd: Sorted, efron: boolean, maxIter: number, eps
     return c;
   });
   let beta: Float64Array = new Float64Array(nvar);
-  let st = coxIter(covar, sd, efron, beta);
+  const X = new Float64Array(n * nvar);
+  for (let v = 0; v < nvar; v++) for (let k = 0; k < n; k++) X[k * nvar + v] = covar[v]![k]!;
+  let st = coxIter(X, nvar, sd, efron, beta);
   const loglik: [number, number] = [st.loglik, st.loglik];
   let chol = cholesky(st.imat, toler);
   let flag = chol.rank * (chol.nonNegative ? 1 : -1);
@@ -261,7 +272,7 @@ function coxfit6(data: CoxData, sd: Sorted, efron: boolean, maxIter: number, eps
   let newbeta = beta.map((b, i) => b + a[i]!);
   let halving = 0;
   for (let iter = 1; iter <= maxIter; iter++) {
-    st = coxIter(covar, sd, efron, newbeta);
+    st = coxIter(X, nvar, sd, efron, newbeta);
     chol = cholesky(st.imat, toler);
     flag = chol.rank * (chol.nonNegative ? 1 : -1);
     const notFinite = !Number.isFinite(st.loglik) || st.u.some((x) => !Number.isFinite(x)) || st.imat.data.some((x) => !Number.isFinite(x));
@@ -282,7 +293,7 @@ function coxfit6(data: CoxData, sd: Sorted, efron: boolean, maxIter: number, eps
     }
   }
   if (maxIter > 1) {
-    st = coxIter(covar, sd, efron, beta);
+    st = coxIter(X, nvar, sd, efron, beta);
     loglik[1] = st.loglik;
     chol = cholesky(st.imat, toler);
   }
@@ -391,6 +402,13 @@ function sub(m: number[][], keep: number[]): number[][] {
   return keep.map((i) => keep.map((j) => m[i]![j]!));
 }
 
+/** A small vector from an index function (plain loop: V8 deoptimises map chains over fresh arrays here). */
+function vec(n: number, f: (j: number) => number): number[] {
+  const out = new Array<number>(n);
+  for (let j = 0; j < n; j++) out[j] = f(j);
+  return out;
+}
+
 export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
   const ties = options.ties ?? 'efron';
   const maxIter = options.maxIter ?? 20;
@@ -410,7 +428,8 @@ export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
   const raw = coxfit6(data, sd, efron, maxIter, eps, toler, options.centerAll ?? false);
   const warnings: string[] = [];
   const naiveV = rows(raw.variance);
-  const singular = raw.flag < nvar && raw.flag !== -2 ? naiveV.map((r, i) => r[i] === 0) : new Array(nvar).fill(false);
+  const singular: boolean[] = [];
+  for (let j = 0; j < nvar; j++) singular.push(raw.flag < nvar && naiveV[j]![j] === 0);
   const means = Array.from(raw.means);
   const beta = Array.from(raw.beta);
   let xcenter = 0;
@@ -422,19 +441,30 @@ export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
     lp[i] = s;
   }
   if (maxIter > 1) {
-    const infs = naiveV.map((_, j) => Math.abs(raw.u.reduce((s, uk, k) => s + uk * naiveV[k]![j]!, 0)));
+    // infs = |u %*% var|, as coxph.fit
+    const infs = new Float64Array(nvar);
+    for (let j = 0; j < nvar; j++) {
+      let acc = 0;
+      for (let k = 0; k < nvar; k++) acc += raw.u[k]! * naiveV[k]![j]!;
+      infs[j] = Math.abs(acc);
+    }
     if (raw.flag === 1000) {
       warnings.push('Ran out of iterations and did not converge');
-      if (Math.max(...lp) > 500 || infs.some((x) => !Number.isFinite(x))) warnings.push('one or more coefficients may be infinite');
+      let maxLp = -Infinity;
+      for (let i = 0; i < n; i++) if (lp[i]! > maxLp) maxLp = lp[i]!;
+      if (maxLp > 500 || infs.some((x) => !Number.isFinite(x))) warnings.push('one or more coefficients may be infinite');
     } else {
-      const bad = infs.map((x, j) => !Number.isFinite(raw.u[j]!) || (x > eps && x > tolerInf * Math.abs(beta[j]!))).map((b, j) => (b ? j + 1 : 0)).filter((j) => j > 0);
+      const bad: number[] = [];
+      for (let j = 0; j < nvar; j++) {
+        if (!Number.isFinite(raw.u[j]!) || (infs[j]! > eps && infs[j]! > tolerInf * Math.abs(beta[j]!))) bad.push(j + 1);
+      }
       if (bad.length > 0) warnings.push(`Loglik converged before variable  ${bad.join(',')} ; coefficient may be infinite. `);
     }
   }
   singular.forEach((s, j) => {
     if (s) warnings.push(`X matrix deemed to be singular; variable ${j + 1} (${data.names[j]}) has no coefficient`);
   });
-  const coef = beta.map((b, j) => (singular[j] ? NaN : b));
+  const coef = vec(nvar, (j) => (singular[j] ? NaN : beta[j]!));
   let V = naiveV;
   let robustScore: CoxTest | undefined;
   if (robust) {
@@ -459,12 +489,13 @@ export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
     const rt = waldTest(crossp, u0, toler);
     robustScore = { statistic: rt.test, df: rt.df, p: pchisqUpper(rt.test, rt.df) };
   }
-  const keep = coef.map((c, j) => (Number.isNaN(c) ? -1 : j)).filter((j) => j >= 0);
+  const keep: number[] = [];
+  for (let j = 0; j < nvar; j++) if (!singular[j]) keep.push(j);
   const df = keep.length;
   const wald = waldTest(sub(V, keep), keep.map((j) => coef[j]!), toler);
   const lr = 2 * (raw.loglik[1] - raw.loglik[0]);
-  const se = V.map((r, j) => (singular[j] ? NaN : Math.sqrt(r[j]!)));
-  const z = coef.map((c, j) => c / se[j]!);
+  const se = vec(nvar, (j) => (singular[j] ? NaN : Math.sqrt(V[j]![j]!)));
+  const z = vec(nvar, (j) => coef[j]! / se[j]!);
   const conc = concordanceFit(data.time, data.event, lp, { strata: data.strata, weights: data.weights, reverse: true });
   const fit: CoxFit = {
     ties,
@@ -474,10 +505,10 @@ export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
     coef,
     se,
     z,
-    p: z.map(pTwoSidedNormal),
-    hr: coef.map(Math.exp),
-    hrLower: coef.map((c, j) => Math.exp(c - Z975 * se[j]!)),
-    hrUpper: coef.map((c, j) => Math.exp(c + Z975 * se[j]!)),
+    p: vec(nvar, (j) => pTwoSidedNormal(z[j]!)),
+    hr: vec(nvar, (j) => Math.exp(coef[j]!)),
+    hrLower: vec(nvar, (j) => Math.exp(coef[j]! - Z975 * se[j]!)),
+    hrUpper: vec(nvar, (j) => Math.exp(coef[j]! + Z975 * se[j]!)),
     vcov: V,
     robust,
     means,
@@ -500,7 +531,7 @@ export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
     warnings,
   };
   if (robust) {
-    fit.naiveSe = naiveV.map((r, j) => (singular[j] ? NaN : Math.sqrt(r[j]!)));
+    fit.naiveSe = vec(nvar, (j) => (singular[j] ? NaN : Math.sqrt(naiveV[j]![j]!)));
     fit.naiveVcov = naiveV;
     fit.tests.robust_score = robustScore;
   }
