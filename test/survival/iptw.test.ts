@@ -22,3 +22,13 @@ test('IPTW: propensity, balance, weighted KM and weighted Cox with robust SE equ
   [0, 1].forEach((a) => ref.km_at[a].forEach((v: number, k: number) => close(r.weighted_km[a].at_times.surv[k], v, 1e-7, `weighted KM arm ${a}`)));
   assert.ok(Math.max(...r.balance.smd_after.map(Math.abs)) < 0.05, 'weighting balances the covariates');
 });
+
+test('IPTW: ATT weights with the propensity truncated at its 5th/95th percentiles equal R', async () => {
+  const ref = JSON.parse(readFileSync(fixture('survival', 'lung.iptw.json'), 'utf8')).att_trim;
+  const doc = await runTask('iptw', fixture('survival', 'lung.csv'), { treatment: 'sex', covariates: 'age,ph.ecog', estimand: 'ATT', trim: '0.05,0.95' });
+  const r = doc.result as any;
+  ref.bounds.forEach((v: number, i: number) => close(r.trim_bounds[i], v, 1e-6, `trim bound ${i}`));
+  close(r.weighted_cox.hr[0], ref.hr, 1e-6, 'HR');
+  close(r.weighted_cox.robust_se[0], ref.robust_se, 1e-6, 'robust se');
+  ref.weight_sum.forEach((v: number, i: number) => close(r.weights_summary.sum[i], v, 1e-6, `weight sum ${i}`));
+});

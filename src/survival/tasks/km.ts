@@ -3,7 +3,7 @@ import type { CsvTable } from '../../util/csv.js';
 import { usageError } from '../../util/errors.js';
 import { prepare } from '../data.js';
 import { kaplanMeier, kmAtTimes, kmConfInt, kmMedian, kmQuantiles, kmRmean, type ConfType } from '../km.js';
-import { dataOptions, fmt, formatTable, optList, optNumber, optNumbers, type StatsTask, type TaskOptions, type TaskOutput } from './task.js';
+import { dataOptions, formatTable, optList, optNumber, optNumbers, type StatsTask, type TaskOptions, type TaskOutput } from './task.js';
 import { groupColumns, grouping } from './groups.js';
 
 export function runKm(table: CsvTable, opts: TaskOptions): TaskOutput {
@@ -85,7 +85,7 @@ export const kmTask: StatsTask = {
   run: runKm,
   print(out) {
     const r = out.result;
-    const key = Object.keys(r).find((k) => k.startsWith('conf_'))!;
+    const key = Object.keys(r).find((k) => k.startsWith('conf_') && typeof r[k] === 'object')!;
     const b = r[key] as { summary: Record<string, unknown[]>; at_times?: Record<string, unknown[]> };
     const s = b.summary;
     const lines = [`Kaplan-Meier (${key.replace('conf_', '')} CI, 95%)`, formatTable({ '': s['stratum']!, n: s['n']!, events: s['events']!, rmean: s['rmean']!, 'se(rmean)': s['rmean_se']!, median: s['median']!, '0.95LCL': s['median_lower']!, '0.95UCL': s['median_upper']! })];
@@ -93,7 +93,6 @@ export const kmTask: StatsTask = {
       const a = b.at_times;
       lines.push('', formatTable({ stratum: a['stratum']!, time: a['time']!, 'n.risk': a['n_risk']!, 'n.event': a['n_event_interval']!, survival: a['surv']!, 'std.err': a['se_surv']!, 'lower 95% CI': a['lower']!, 'upper 95% CI': a['upper']! }));
     }
-    void fmt;
     return lines.join('\n');
   },
 };
