@@ -15,7 +15,9 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return Guard(info, "setNumThreads", [&]() -> Napi::Value {
     int64_t n = ArgInt(info, 0, "setNumThreads", "threads");
     if (n < 1) ThrowArg(info.Env(), "setNumThreads", "threads", "a positive integer");
-    // With OpenMP the thread count is a per-OS-thread setting, so each worker_thread keeps its own cap.
+    // With OpenMP the thread count is a per-OS-thread setting, so each worker_thread keeps its own cap. A thread's
+    // first parallel call would reset it from the process-wide last value (lazy_init_num_threads); get first.
+    at::get_num_threads();
     at::set_num_threads(static_cast<int>(n));
     State(info.Env()).threads = static_cast<int>(n);
     return info.Env().Undefined();

@@ -15,7 +15,7 @@ Napi::Value op_sum(const Napi::CallbackInfo& info) {
     auto a_dim = ArgOptIntList(info, 1, kOp, "dim", 0);
     bool a_keepdim = ArgBool(info, 2, kOp, "keepdim", false);
     auto a_dtype = ArgOptDtype(info, 3, kOp, "dtype");
-    return Wrap(env, at::sum(a_self, OptRef(a_dim), a_keepdim, a_dtype));
+    return Wrap(env, a_dim ? at::sum(a_self, OptRef(a_dim), a_keepdim, a_dtype) : at::sum(a_self, a_dtype));
   });
 }
 
@@ -27,7 +27,7 @@ Napi::Value op_mean(const Napi::CallbackInfo& info) {
     auto a_dim = ArgOptIntList(info, 1, kOp, "dim", 0);
     bool a_keepdim = ArgBool(info, 2, kOp, "keepdim", false);
     auto a_dtype = ArgOptDtype(info, 3, kOp, "dtype");
-    return Wrap(env, at::mean(a_self, OptRef(a_dim), a_keepdim, a_dtype));
+    return Wrap(env, a_dim ? at::mean(a_self, OptRef(a_dim), a_keepdim, a_dtype) : at::mean(a_self, a_dtype));
   });
 }
 
