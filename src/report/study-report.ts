@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { StudyResults } from '../study/run.js';
 import type { ArmComparison } from '../study/analyses/arms.js';
 import { renderReport, type Block, type Section, type Table } from './html.js';
@@ -123,6 +125,64 @@ export function renderStudyReport(r: StudyResults): string {
       { kind: 'paragraph', text: `Complete cases for the survival analyses: ${r.nomogram.completeCases.train} train, ${r.nomogram.completeCases.test} test, ${r.nomogram.completeCases.dropped} dropped for missing values.` },
     ],
   });
+  const det = r.detection;
+  const modelLabel = (m: string) => ({ pmn: 'PMN', radiomics: 'Radiomics (ridge logistic)', clinical: 'Clinical (ridge logistic)' })[m] ?? m;
+  sections.push({
+    id: 'detection',
+    title: 'Proliferative-subtype detection',
+    blocks: [
+      {
+        kind: 'table',
+        caption: `AUC against the observed pathology label with DeLong 95% CIs; models fitted on the training split only. P: DeLong's paired test against the reference model (${modelLabel(det.reference)}) on the test split.${det.oracle ? ` Oracle ceiling (5-fold CV logistic on the hidden phenotype, test split): ${f3(det.oracle.auc)} (${f2(det.oracle.ci[0])}-${f2(det.oracle.ci[1])}).` : ''}`,
+        table: {
+          columns: ['Model', 'AUC train (95% CI)', 'AUC test (95% CI)', 'Delta vs reference (95% CI)', 'P'],
+          rows: det.models.map((m) => [
+            modelLabel(m.model),
+            `${f3(m.train.auc)} (${f3(m.train.ci[0])}-${f3(m.train.ci[1])})`,
+            `${f3(m.test.auc)} (${f3(m.test.ci[0])}-${f3(m.test.ci[1])})`,
+            m.versusReference ? `${f3(m.versusReference.deltaAuc)} (${f3(m.versusReference.ci[0])} to ${f3(m.versusReference.ci[1])})` : 'reference',
+            m.versusReference ? formatP(m.versusReference.p) : '',
+          ]),
+        },
+      },
+      {
+        kind: 'figure',
+        svg: xyChart({
+          title: 'ROC curves, test split',
+          xLabel: '1 - specificity',
+          yLabel: 'Sensitivity',
+          xDomain: [0, 1],
+          yDomain: [0, 1],
+          diagonal: true,
+          series: det.models.map((m) => ({ label: `${modelLabel(m.model)} ${f3(m.test.auc)}`, kind: 'line' as const, points: m.test.roc.fpr.map((x, k) => [x, m.test.roc.tpr[k]!] as Point) })),
+        }),
+        caption: `ROC curves on the test split (${det.models[0]?.test.n ?? 0} patients, ${det.models[0]?.test.positives ?? 0} proliferative).`,
+      },
+      ...det.models.filter((m) => m.test.calibration).map((m) => ({
+        kind: 'figure' as const,
+        svg: xyChart({
+          title: `Calibration: ${modelLabel(m.model)}`,
+          xLabel: 'Predicted probability',
+          yLabel: 'Observed proportion',
+          xDomain: [0, 1],
+          yDomain: [0, 1],
+          diagonal: true,
+          width: 320,
+          height: 240,
+          series: [{ label: 'quintiles', kind: 'points' as const, points: m.test.calibration!.map((c) => [c.predicted, c.observed] as Point) }],
+        }),
+        caption: 'Observed proportion of proliferative tumours by quintile of predicted probability, test split.',
+      })),
+    ],
+  });
+  const imagingBlocks: Block[] = [];
+  for (const kind of ['resection', 'iat'] as const) {
+    const im = r.imaging[kind];
+    if (!im) continue;
+    imagingBlocks.push({ kind: 'paragraph', text: `${kind}: ${im.n} cases. Tumour count measured from the label maps agrees with cohort.csv in ${(im.measurement.countAgreement * 100).toFixed(0)}% of cases; mean absolute error of the largest diameter ${f2(im.measurement.diameterMeanAbsErrorCm)} cm (CONTRACTS.md measurement rules on the image grid).` });
+    for (const png of im.overlays) imagingBlocks.push({ kind: 'image', png: readFileSync(png), alt: `overlay ${png}`, caption: `Arterial phase, liver (green) and tumour (red) labels: ${basename(png)}` });
+  }
+  if (imagingBlocks.length) sections.push({ id: 'segmentation', title: 'Images and tumour measurements', blocks: imagingBlocks });
   sections.push({
     id: 'nomogram',
     title: 'Nomogram',

@@ -10,6 +10,9 @@ import type { Splits } from './splits.js';
 import { cohortsStage, type CohortsResult } from './stages/cohorts.js';
 import { prognosisStage, type PrognosisResult } from './stages/prognosis.js';
 import { splitsStage } from './stages/splits.js';
+import { detectionStage, type DetectionResult } from './stages/detection.js';
+import { imagingStage, type ImagingResult } from './stages/imaging.js';
+import { hashJson } from '../util/hash.js';
 import { treatmentStage, type TreatmentResult } from './stages/treatment.js';
 
 /**
@@ -22,6 +25,8 @@ export interface StudyResults {
   synthetic: boolean;
   cohorts: CohortsResult;
   splits: { train: Record<string, number>; test: Record<string, number> };
+  imaging: ImagingResult;
+  detection: DetectionResult;
   nomogram: PrognosisResult;
   treatment_effect: TreatmentResult;
   provenance: { lock: StudyLock; stages: StageRecord[]; config: Omit<StudyConfig, 'source'> };
@@ -49,6 +54,18 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   };
   const cohorts = await run(cohortsStage(config));
   const splits = await run(splitsStage(config, cohorts.result, cohorts.record.resultHash, outDir));
+  const imaging = await run(imagingStage(cohorts.result, cohorts.record.resultHash));
+  const detection = await run(
+    detectionStage(
+      config,
+      cohorts.result.resection.csv,
+      cohorts.result.resection.truth,
+      imaging.result.resection?.featuresCsv ?? null,
+      null,
+      splits.result,
+      hashJson([splits.record.resultHash, imaging.record.resultHash]),
+    ),
+  );
   const prognosis = await run(prognosisStage(config, cohorts.result.iat.csv, splits.result, null, splits.record.resultHash));
   const treatment = await run(
     treatmentStage(config, cohorts.result.iat.csv, cohorts.result.iat.truth, prognosis.result.casesCsv, prognosis.record.resultHash),
@@ -60,6 +77,8 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     synthetic: cohorts.result.resection.synthetic && cohorts.result.iat.synthetic,
     cohorts: cohorts.result,
     splits: splitCounts(splits.result),
+    imaging: imaging.result,
+    detection: detection.result,
     nomogram: prognosis.result,
     treatment_effect: treatment.result,
     provenance: { lock, stages: records, config: portableConfig },

@@ -122,11 +122,13 @@ export function xyChart(spec: XyChartSpec): string {
     }
   });
   out.push('</g>');
-  const legendX = width - margin.right - 8;
+  // Legend in the top-right corner, sized to its longest label (about 6.2 px per character at 11 px).
+  const legendWidth = 26 + 6.2 * Math.max(0, ...spec.series.map((s) => s.label.length));
+  const legendX = width - margin.right - 6 - legendWidth;
   spec.series.forEach((s, i) => {
     const ly = margin.top + 14 + i * 14;
-    out.push(`<line x1="${legendX - 150}" x2="${legendX - 134}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color ?? colorAt(i)}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
-    out.push(`<text x="${legendX - 130}" y="${ly}">${escapeXml(s.label)}</text>`);
+    out.push(`<line x1="${px(legendX)}" x2="${px(legendX + 16)}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color ?? colorAt(i)}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
+    out.push(`<text x="${px(legendX + 20)}" y="${ly}">${escapeXml(s.label)}</text>`);
   });
   if (spec.atRisk) {
     const top = margin.top + plotHeight + 48;

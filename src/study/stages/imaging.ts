@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readNiftiSync } from '../../imaging/nifti/read.js';
+import { axialSlicePng } from '../../imaging/png.js';
+import { measureTumours } from '../../imaging/tumour.js';
+import type { Volume } from '../../imaging/volume.js';
+import { tumourCrop } from '../../pmn/crop.js';
+import { cropPath, saveCrop } from '../../pmn/crop-store.js';
+import { radiomicsFeatures } from '../../pmn/baselines/radiomics.js';
+import { writeFileAtomicSync } from '../../util/atomic.js';
+import { formatCsv } from '../../util/csv.js';
+import { createProgress } from '../../util/progress.js';
+import { CohortFrame } from '../frame.js';
+import type { Stage } from '../stage-runner.js';
+import type { CohortEntry, CohortsResult } from './cohorts.js';
+
+/**
+ * Stage 3 (segmentation mode `labels`): for every case with images, the tumour burden measured from its label
+ * map (CONTRACTS.md definitions) next to the values in cohort.csv, the PMN crop, and the radiomics features the
+ * baseline uses. A few cases get an overlay PNG for the report. Later stages read only the crops and tables.
+ */
+export interface ImagingCohort {
+  n: number;
+  cropsDir: string;
+  featuresCsv: string;
+  /** Measured from the masks against cohort.csv: agreement of the tumour count, diameter error in cm. */
+  measurement: { countAgreement: number; diameterMeanAbsErrorCm: number };
+  overlays: string[];
+}
+
+export type ImagingResult = Partial<Record<'resection' | 'iat', ImagingCohort>>;
+
+function overlay(art: Volume, label: Volume): Buffer {
+  // The axial slice with the most tumour, where a reader looks first.
+  const [nx, ny, nz] = label.shape;
+  let best = 0;
+  let bestCount = -1;
+  for (let k = 0; k < nz; k++) {
+    let c = 0;
+    for (let p = k * nx * ny; p < (k + 1) * nx * ny; p++) if (label.data[p] === 2) c++;
+    if (c > bestCount) [best, bestCount] = [k, c];
+  }
+  return axialSlicePng(art, { slice: best, labels: label });
+}
+
+function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number): ImagingCohort {
+  const frame = CohortFrame.read(entry.csv);
+  const cropsDir = join(dir, entry.kind, 'crops');
+  mkdirSync(cropsDir, { recursive: true });
+  const progress = createProgress({ label: `crops ${entry.kind}`, total: frame.length, unit: 'cases' });
+  const rows: Array<Record<string, unknown>> = [];
+  const overlays: string[] = [];
+  let agree = 0;
+  let absErr = 0;
+  const countCol = frame.num('tumour_count');
+  const diamCol = frame.num('tumour_diameter_cm');
+  frame.ids.forEach((id, i) => {
+    const base = join(entry.images!, id);
+    const art = readNiftiSync(`${base}_art.nii.gz`);
+    const pv = readNiftiSync(`${base}_pv.nii.gz`);
+    const label = readNiftiSync(`${base}_label.nii.gz`);
+    const m = measureTumours(label);
+    agree += Number(m.count === countCol[i]);
+    absErr += Math.abs(m.largestDiameterMm / 10 - diamCol[i]!);
+    const crop = tumourCrop(art, pv, label, undefined, { source: `${entry.kind} case ${id}` });
+    saveCrop(cropPath(cropsDir, id), crop);
+    rows.push({ id, measured_count: m.count, measured_diameter_cm: m.largestDiameterMm / 10, measured_occupancy: m.liverOccupancyFraction, crop_scale: crop.scale, ...radiomicsFeatures(crop) });
+    if (overlays.length < overlaysWanted) {
+      const png = join(dir, entry.kind, `overlay_${id}.png`);
+      writeFileAtomicSync(png, overlay(art, label));
+      overlays.push(png);
+    }
+    progress.tick();
+  });
+  progress.done();
+  const featuresCsv = join(dir, entry.kind, 'features.csv');
+  writeFileAtomicSync(featuresCsv, formatCsv(Object.keys(rows[0] ?? { id: null }), rows));
+  return { n: frame.length, cropsDir, featuresCsv, measurement: { countAgreement: agree / frame.length, diameterMeanAbsErrorCm: absErr / frame.length }, overlays };
+}
+
+export function imagingStage(cohorts: CohortsResult, cohortsHash: string): Stage<ImagingResult> {
+  return {
+    name: '3-imaging',
+    inputs: { cohortsHash, version: 1 },
+    async run(dir) {
+      const out: ImagingResult = {};
+      for (const kind of ['resection', 'iat'] as const) {
+        const entry = cohorts[kind];
+        if (entry.images) out[kind] = processCohort(entry, dir, 2);
+      }
+      return out;
+    },
+  };
+}
