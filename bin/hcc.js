@@ -1,7 +1,24 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled by `make setup` into dist/.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+
+// libtorch training loops fragment glibc's heap (RSS grows even with every tensor disposed; see BENCHMARKS.md,
+// "Torch binding"), so re-run once with jemalloc preloaded when it is installed. HCC_NO_JEMALLOC=1 opts out.
+const jemalloc = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
+  '/usr/lib64/libjemalloc.so.2', '/usr/lib/libjemalloc.so.2'].find((p) => existsSync(p));
+if (jemalloc && !process.env.HCC_NO_JEMALLOC && !(process.env.LD_PRELOAD ?? '').includes('libjemalloc')) {
+  const env = { ...process.env, LD_PRELOAD: [jemalloc, process.env.LD_PRELOAD].filter(Boolean).join(':') };
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+    { stdio: 'inherit', env });
+  if (child.error) {
+    process.stderr.write(`hcc: could not re-run with jemalloc (${child.error.message}); set HCC_NO_JEMALLOC=1\n`);
+    process.exit(3);
+  }
+  process.exit(child.status ?? 128 + (constants.signals[child.signal] ?? 1));
+}
 const main = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 if (!existsSync(main)) {
   process.stderr.write('hcc: not built yet. Run `make setup` in the repository root first.\n');
