@@ -100,13 +100,33 @@ test("schedules: poly (nnU-Net's formula), cosine annealing and warm-up + cosine
       s.step();
     });
   };
-  check((o) => new PolyLRScheduler(o, epochs), 0.01, schedules.poly as number[], 'poly');
+  check((o) => new PolyLRScheduler(o, 0.01, epochs), 0.01, schedules.poly as number[], 'poly');
   check((o) => new CosineAnnealingLR(o, epochs, 0.01), 0.5, schedules.cosine as number[], 'cosine');
   check((o) => new WarmupCosineLR(o, schedules.warmup_epochs as number, epochs), 0.5, schedules.warmup_cosine as number[], 'warm-up cosine');
   const opt = new SGD([p], { lr: 0.01 });
-  const poly = new PolyLRScheduler(opt, 10);
+  const poly = new PolyLRScheduler(opt, 0.01, 10);
   poly.step(5); // nnU-Net passes the epoch explicitly
   assert.equal(opt.paramGroups[0].lr, 0.01 * 0.5 ** 0.9);
+  p.dispose();
+});
+
+test('a schedule resumes from the optimizer state: initial_lr is saved with the param groups, as in PyTorch', () => {
+  const p = fromStored(new StoredTensor('float32', [1], new Float32Array(1))).requiresGrad_(true);
+  const opt = new SGD([p], { lr: 0.5 });
+  const cosine = new CosineAnnealingLR(opt, 10, 0.01);
+  for (let e = 0; e < 4; e++) cosine.step();
+  const saved = opt.stateDict();
+  assert.equal(saved.param_groups[0].initial_lr, 0.5);
+  const rateAt5 = ((): number => {
+    cosine.step();
+    return opt.paramGroups[0].lr;
+  })();
+  const resumed = new SGD([p], { lr: 0.5 });
+  resumed.loadStateDict(saved);
+  assert.throws(() => new CosineAnnealingLR(new SGD([p], { lr: 0.5 }), 10, 0.01, 3), /needs 'initial_lr'/);
+  const again = new CosineAnnealingLR(resumed, 10, 0.01, 4);
+  assert.equal(resumed.paramGroups[0].lr, rateAt5);
+  assert.equal(again.lastEpoch, 5);
   p.dispose();
 });
 

@@ -1,20 +1,32 @@
 import type { Optimizer } from './optimizer.js';
 
 /**
- * Learning-rate schedules as torch.optim.lr_scheduler: construction sets epoch 0's rate, each `step()` moves
- * to the next epoch (or to `epoch` when given, as nnU-Net calls `step(current_epoch)`). "Epoch" is whatever
- * unit the caller steps in (epochs or iterations). Rates come from closed forms of the base rate. Each subclass
- * ends its constructor with `this.step()`, once its own fields exist.
+ * Learning-rate schedules as torch.optim.lr_scheduler: construction sets the rate for epoch `lastEpoch + 1`
+ * (epoch 0 for a new run), each `step()` moves to the next epoch (or to `epoch` when given, as nnU-Net calls
+ * `step(current_epoch)`). "Epoch" is whatever unit the caller steps in (epochs or iterations). Rates are closed
+ * forms of each group's initial rate, which, as in PyTorch, is recorded in the group (`initialLr`, saved as
+ * `initial_lr` in the optimizer's state dict): to resume, load the optimizer's state, then build the scheduler
+ * with `lastEpoch` set to the last finished epoch. Each subclass ends its constructor with
+ * `this.step(lastEpoch + 1)`, once its own fields exist.
  */
 export abstract class LRScheduler {
   readonly baseLrs: number[];
-  lastEpoch = -1;
+  lastEpoch: number;
 
-  constructor(protected readonly optimizer: Optimizer<{ lr: number }>) {
-    this.baseLrs = optimizer.paramGroups.map((g) => g.lr);
+  constructor(protected readonly optimizer: Optimizer<{ lr: number }>, lastEpoch = -1) {
+    this.baseLrs = optimizer.paramGroups.map((g, i) => {
+      if (g.initialLr === undefined) {
+        if (lastEpoch !== -1) {
+          throw new Error(`${this.constructor.name}: resuming (lastEpoch ${lastEpoch}) needs 'initial_lr' in parameter group ${i}; load the optimizer's saved state first`);
+        }
+        g.initialLr = g.lr;
+      }
+      return g.initialLr;
+    });
+    this.lastEpoch = lastEpoch;
   }
 
-  /** The rate for `epoch`, from a group's base rate. */
+  /** The rate for `epoch`, from a group's initial rate. */
   protected abstract rateAt(epoch: number, baseLr: number): number;
 
   step(epoch?: number): void {
@@ -38,25 +50,28 @@ export abstract class LRScheduler {
   }
 }
 
-/** nnU-Net's PolyLRScheduler: lr = initial · (1 − epoch / maxSteps)^exponent (exponent 0.9). */
+/**
+ * nnU-Net's PolyLRScheduler, same arguments: every group gets initialLr · (1 − step / maxSteps)^exponent.
+ * Construction applies step `currentStep` (default 0); nnU-Net then calls `step(current_epoch)` each epoch.
+ */
 export class PolyLRScheduler extends LRScheduler {
-  constructor(optimizer: Optimizer<{ lr: number }>, readonly maxSteps: number, readonly exponent = 0.9) {
-    super(optimizer);
+  constructor(optimizer: Optimizer<{ lr: number }>, readonly initialLr: number, readonly maxSteps: number, readonly exponent = 0.9, currentStep?: number) {
+    super(optimizer, currentStep === undefined ? -1 : currentStep - 1);
     if (!(maxSteps > 0)) throw new Error(`PolyLRScheduler: maxSteps must be positive, got ${maxSteps}`);
-    this.step();
+    this.step(currentStep ?? 0);
   }
 
-  protected rateAt(epoch: number, baseLr: number): number {
-    return baseLr * Math.max(0, 1 - epoch / this.maxSteps) ** this.exponent;
+  protected rateAt(epoch: number): number {
+    return this.initialLr * Math.max(0, 1 - epoch / this.maxSteps) ** this.exponent;
   }
 }
 
 /** CosineAnnealingLR: etaMin + (base − etaMin)·(1 + cos(π·epoch/tMax))/2 (no restarts). */
 export class CosineAnnealingLR extends LRScheduler {
-  constructor(optimizer: Optimizer<{ lr: number }>, readonly tMax: number, readonly etaMin = 0) {
-    super(optimizer);
+  constructor(optimizer: Optimizer<{ lr: number }>, readonly tMax: number, readonly etaMin = 0, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
     if (!(tMax > 0)) throw new Error(`CosineAnnealingLR: tMax must be positive, got ${tMax}`);
-    this.step();
+    this.step(lastEpoch + 1);
   }
 
   protected rateAt(epoch: number, baseLr: number): number {
@@ -69,12 +84,12 @@ export class CosineAnnealingLR extends LRScheduler {
  * `totalSteps`: LambdaLR with the usual warm-up-cosine lambda.
  */
 export class WarmupCosineLR extends LRScheduler {
-  constructor(optimizer: Optimizer<{ lr: number }>, readonly warmupSteps: number, readonly totalSteps: number, readonly etaMin = 0) {
+  constructor(optimizer: Optimizer<{ lr: number }>, readonly warmupSteps: number, readonly totalSteps: number, readonly etaMin = 0, lastEpoch = -1) {
+    super(optimizer, lastEpoch);
     if (!(warmupSteps >= 0 && totalSteps > warmupSteps)) {
       throw new Error(`WarmupCosineLR: need 0 <= warmupSteps < totalSteps, got ${warmupSteps} and ${totalSteps}`);
     }
-    super(optimizer);
-    this.step();
+    this.step(lastEpoch + 1);
   }
 
   protected rateAt(epoch: number, baseLr: number): number {

@@ -14,7 +14,9 @@ import { StoredTensor, type PyValue } from '../serialization/values.js';
 /** A per-parameter state entry: tensors (owned by the optimizer) and numbers such as `step`. */
 export type ParamState = Record<string, Tensor | number | null>;
 
-export type ParamGroup<H> = H & { params: Tensor[] };
+/** `initialLr` is set by the LR schedulers (PyTorch's `initial_lr`) and saved with the optimizer, so a resumed
+ * schedule knows where it started. */
+export type ParamGroup<H> = H & { params: Tensor[]; initialLr?: number };
 
 /** What the constructor accepts: a list of tensors, or groups that override some hyperparameters. */
 export type ParamsInput<H> = Tensor[] | Array<Partial<H> & { params: Tensor[] }>;
@@ -99,6 +101,7 @@ export abstract class Optimizer<H extends object> {
       const out: Record<string, PyValue> = {};
       for (const [field, key] of Object.entries(this.spec.keys) as Array<[keyof H, string]>) out[key] = g[field] as PyValue;
       Object.assign(out, this.spec.pythonExtras);
+      if (g.initialLr !== undefined) out.initial_lr = g.initialLr;
       out.params = g.params.map((p) => {
         if (!index.has(p)) index.set(p, index.size);
         return index.get(p) as number;
@@ -139,6 +142,7 @@ export abstract class Optimizer<H extends object> {
         const v = g[key];
         group[field] = Array.isArray(v) ? [...v] : v;
       }
+      if (typeof g.initial_lr === 'number') group.initialLr = g.initial_lr;
     });
     const entries: Array<[unknown, unknown]> = sd.state instanceof Map ? [...sd.state] : Object.entries((sd.state ?? {}) as object);
     this.dispose();
