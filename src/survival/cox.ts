@@ -1,11 +1,11 @@
 /**
  * Cox proportional hazards, numerically as survival::coxph (coxfit6.c: centring and scaling, Newton-Raphson with
- * step-halving, relative log-likelihood change <= eps, LDL' with rank detection), so coefficients, variances,
- * tests, baseline hazards and predicted curves equal R's to round-off.
+ * step-halving, relative log-likelihood change <= eps, LDL' with rank detection; coxexact.c for ties = 'exact',
+ * in cox-exact.ts), so coefficients, variances, tests, baseline hazards and predicted curves equal R's to round-off.
  *
  * Exports:
  * - `CoxData` {time, event, columns (column-major X), names, strata?, strataLevels?, weights?}.
- * - `CoxOptions` {ties: 'efron'|'breslow', maxIter (20), eps (1e-9), tolerChol, tolerInf, robust, centerAll}.
+ * - `CoxOptions` {ties: 'efron'|'breslow'|'exact', maxIter (20), eps (1e-9), tolerChol, tolerInf, robust, centerAll}.
  * - `fitCox(data, options) -> CoxFit`: plain JSON-serialisable result: coefficients (NaN for aliased columns),
  *   se, z, p, hr with 95% CI, vcov (robust when weighted, naive kept), means, loglik, tests (LR, Wald, score;
  *   robust score when robust), concordance (Harrell C of the fit), iterations, warnings as R words them.
@@ -21,12 +21,13 @@
  */
 import { HccError } from '../util/errors.js';
 import { lexOrder } from './order.js';
+import { coxExactRaw } from './cox-exact.js';
 import { cholesky, cholInverse, cholSolve, symMatrix, TOLER_CHOL, type SymMatrix } from './linalg.js';
 import { pchisqUpper, pTwoSidedNormal, Z975 } from './distributions.js';
 import { concordanceFit } from './concordance.js';
 import { designMatrix, groupOf, parseFormula, type Design, type SurvFrame, type Term, requireEvents, frameVariable, applyTransform } from './data.js';
 
-export type Ties = 'efron' | 'breslow';
+export type Ties = 'efron' | 'breslow' | 'exact';
 
 export interface CoxData {
   time: ArrayLike<number>;
@@ -425,7 +426,8 @@ export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
   const robust = options.robust ?? (data.weights !== undefined && data.weights.some((w) => w !== Math.floor(w)));
   const sd = sortForFit(data);
   const efron = ties === 'efron';
-  const raw = coxfit6(data, sd, efron, maxIter, eps, toler, options.centerAll ?? false);
+  if (ties === 'exact' && data.weights) throw new HccError('Cox model: case weights are not supported for the exact method (as in R)');
+  const raw = ties === 'exact' ? coxExactRaw(data.columns, data.time, data.event, data.strata, { maxIter, eps, toler }) : coxfit6(data, sd, efron, maxIter, eps, toler, options.centerAll ?? false);
   const warnings: string[] = [];
   const naiveV = rows(raw.variance);
   const singular: boolean[] = [];
@@ -458,7 +460,7 @@ export function fitCox(data: CoxData, options: CoxOptions = {}): CoxFit {
       for (let j = 0; j < nvar; j++) {
         if (!Number.isFinite(raw.u[j]!) || (infs[j]! > eps && infs[j]! > tolerInf * Math.abs(beta[j]!))) bad.push(j + 1);
       }
-      if (bad.length > 0) warnings.push(`Loglik converged before variable  ${bad.join(',')} ; coefficient may be infinite. `);
+      if (bad.length > 0) warnings.push(`Loglik converged before variable  ${bad.join(',')} ; ${ties === 'exact' ? 'beta' : 'coefficient'} may be infinite. `);
     }
   }
   singular.forEach((s, j) => {

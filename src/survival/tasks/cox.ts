@@ -104,7 +104,7 @@ export function runCox(table: CsvTable, opts: TaskOptions): TaskOutput {
   const frame = prepare(table, dataOptions(opts), { columns: [...formulaColumns(terms), ...extra] });
   requireEvents(frame, 'cox');
   const ties = optString(opts, 'ties', 'efron')!;
-  if (!['efron', 'breslow', 'both'].includes(ties)) throw usageError(`--ties must be efron, breslow or both (exact is not implemented), got '${ties}'`);
+  if (!['efron', 'breslow', 'exact', 'both'].includes(ties)) throw usageError(`--ties must be efron, breslow, exact or both, got '${ties}'`);
   const result = ties === 'both' ? { efron: coxOne(frame, terms, 'efron', opts, table), breslow: coxOne(frame, terms, 'breslow', opts, table) } : coxOne(frame, terms, ties as Ties, opts, table);
   return { na: frame.na, result };
 }
@@ -133,7 +133,7 @@ export const coxTask: StatsTask = {
   name: 'cox',
   summary: 'Cox proportional hazards (survival::coxph): HRs, tests, baseline hazard, predicted survival',
   usage: `  --formula='a + b + log(c) + factor(d)' | --covariates=a,b   right-hand side
-  --strata=COL   --ties=efron|breslow|both   --weights=COL [--robust=TRUE|FALSE]
+  --strata=COL   --ties=efron|breslow|exact|both   --weights=COL [--robust=TRUE|FALSE]
   --times=t1,t2  (prediction times; default quartiles of event times)
   --rows=1,2,3   (CSV data rows to predict for) | --newdata=FILE.csv`,
   options: ['formula', 'covariates', 'strata', 'ties', 'times', 'rows', 'newdata', 'weights', 'robust'],
