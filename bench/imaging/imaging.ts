@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectedComponents } from '../../src/imaging/ops/components.js';
@@ -13,7 +13,8 @@ import { writeNifti } from '../../src/imaging/nifti/write.js';
  * Imaging I/O and resampling benchmark against nibabel/scipy on the same files, in the same run.
  * Inputs: /usr/bin/python3 bench/imaging/make_big_ct.py /tmp/hcc-bench
  * Run:    nice node dist/bench/imaging/imaging.js /tmp/hcc-bench [repeats=3]
- * Prints a Markdown table for BENCHMARKS.md ("Imaging I/O"): median seconds, ratio ours / reference.
+ * Prints a Markdown table for BENCHMARKS.md ("Imaging I/O"): median seconds, ratio ours / reference. Each task is
+ * timed in TypeScript and then, straight after, in Python, so a change in machine load hits both alike.
  */
 const dir = process.argv[2] ?? '/tmp/hcc-bench';
 const repeats = Number(process.argv[3] ?? 3);
@@ -35,24 +36,34 @@ const vol = await readNifti(gz);
 const out = join(dir, 'ours_written.nii.gz');
 const mask = new Uint8Array(vol.data.length);
 for (let i = 0; i < mask.length; i++) mask[i] = vol.data[i]! > 100 ? 1 : 0;
-const ours: Record<string, number> = {
-  read_gz: await medianTime(() => readNifti(gz)),
-  read_nii: await medianTime(() => readNifti(raw)),
-  write_gz: await medianTime(() => writeNifti(out, vol)),
-  resample_linear: await medianTime(() => resampleImageToSpacing(vol, [1.5, 1.5, 1.5], 1, { separateZ: false })),
-  resample_cubic: await medianTime(() => resampleImageToSpacing(vol, [1.5, 1.5, 1.5], 3, { separateZ: false })),
-  components_26: await medianTime(() => connectedComponents(mask, vol.shape, 26), 1),
-  edt_anisotropic: await medianTime(() => distanceTransform(mask.map((v) => 1 - v), vol.shape, vol.spacing), 1),
+const ours: Record<string, () => unknown> = {
+  read_gz: () => readNifti(gz),
+  read_nii: () => readNifti(raw),
+  write_gz: () => writeNifti(out, vol),
+  resample_linear: () => resampleImageToSpacing(vol, [1.5, 1.5, 1.5], 1, { separateZ: false }),
+  resample_cubic: () => resampleImageToSpacing(vol, [1.5, 1.5, 1.5], 3, { separateZ: false }),
+  components_26: () => connectedComponents(mask, vol.shape, 26),
+  edt_anisotropic: () => distanceTransform(mask.map((v) => 1 - v), vol.shape, vol.spacing),
 };
-rmSync(out, { force: true });
-
+const once = new Set(['components_26', 'edt_anisotropic']);
 const script = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'bench', 'imaging', 'reference.py');
-let reference: Record<string, number> = {};
-try {
-  reference = JSON.parse(execFileSync('/usr/bin/python3', [script, dir, String(repeats)], { encoding: 'utf8' })) as Record<string, number>;
-} catch (err) {
-  console.error(`reference timings unavailable (${(err as Error).message.split('\n')[0]})`);
+
+/** The reference time for one task, measured right after ours so both run under the same load. */
+function referenceTime(task: string, n: number): number | undefined {
+  try {
+    return Number(execFileSync('/usr/bin/python3', [script, dir, String(n), task], { encoding: 'utf8' }).trim());
+  } catch (err) {
+    console.error(`reference timing for ${task} unavailable (${(err as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
 }
+
+const results: Array<[string, number, number | undefined]> = [];
+for (const [task, fn] of Object.entries(ours)) {
+  const n = once.has(task) ? 1 : repeats;
+  results.push([task, await medianTime(fn, n), referenceTime(task, n)]);
+}
+rmSync(out, { force: true });
 
 const labels: Record<string, string> = {
   read_gz: `read .nii.gz (${vol.shape.join('x')} int16) | nibabel load + dataobj`,
@@ -63,11 +74,10 @@ const labels: Record<string, string> = {
   components_26: '26-connected components of >100 HU | scipy label',
   edt_anisotropic: 'anisotropic EDT of >100 HU | scipy distance_transform_edt',
 };
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, node ${process.version}, repeats ${repeats} (1 for components/EDT)`);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}, repeats ${repeats} (1 for components/EDT)`);
 console.log('| task | reference | ours (s) | reference (s) | ours / reference |');
 console.log('|---|---|---|---|---|');
-for (const [key, t] of Object.entries(ours)) {
-  const [what, ref] = labels[key]!.split(' | ');
-  const r = reference[key];
+for (const [task, t, r] of results) {
+  const [what, ref] = labels[task]!.split(' | ');
   console.log(`| ${what} | ${ref} | ${t.toFixed(2)} | ${r === undefined ? '–' : r.toFixed(2)} | ${r === undefined ? '–' : (t / r).toFixed(2)} |`);
 }

@@ -88,20 +88,19 @@ export function measureTumours(labels: Volume, options: TumourOptions = {}): Tum
   const { labels: comp, count } = connectedComponents(tumour, shape, 26);
   // Corner points of each component's boundary pixels, per component and slice.
   const corners = new Map<string, number[]>();
-  const at = (i: number, j: number, k: number) => comp[i + nx * (j + ny * k)]!;
+  const strides = [1, nx, nx * ny];
+  const su = strides[ua]!, sv = strides[va]!;
+  const lastA = shape[ua]! - 1, lastB = shape[va]! - 1;
   let p = 0;
   for (let k = 0; k < shape[2]; k++) for (let j = 0; j < shape[1]; j++) for (let i = 0; i < shape[0]; i++, p++) {
     const c = comp[p]!;
     if (!c) continue;
     const idx = [i, j, k];
     const a = idx[ua]!, b = idx[va]!;
-    const inPlaneNeighbour = (axis: number, d: number) => {
-      const q = idx.slice();
-      q[axis]! += d;
-      if (q[axis]! < 0 || q[axis]! >= shape[axis]!) return 0;
-      return at(q[0]!, q[1]!, q[2]!);
-    };
-    if (inPlaneNeighbour(ua, -1) === c && inPlaneNeighbour(ua, 1) === c && inPlaneNeighbour(va, -1) === c && inPlaneNeighbour(va, 1) === c) continue;
+    // Interior pixels cannot be on the hull; only boundary pixels contribute corners.
+    const interior = a > 0 && a < lastA && b > 0 && b < lastB &&
+      comp[p - su] === c && comp[p + su] === c && comp[p - sv] === c && comp[p + sv] === c;
+    if (interior) continue;
     const key = `${c}:${idx[sliceAxis]}`;
     let list = corners.get(key);
     if (!list) corners.set(key, (list = []));
