@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { applyAffine } from '../../src/imaging/affine.js';
 import { dice, labelMetrics, maskMetrics, percentile, surfaceVoxels } from '../../src/imaging/metrics.js';
-import { connectedComponents, keepLargestComponent, largestComponent, type Connectivity } from '../../src/imaging/ops/components.js';
+import { connectedComponents, fillHoles, keepLargestComponent, largestComponent, type Connectivity } from '../../src/imaging/ops/components.js';
 import { boundingBox, cropOrPad, expandBox, marginInVoxels } from '../../src/imaging/ops/crop.js';
 import { distanceTransform } from '../../src/imaging/ops/distance.js';
 import { maskVolumeMl } from '../../src/imaging/ops/mask-volume.js';
@@ -17,7 +17,7 @@ interface Ref { count: number; labels: number[] }
 interface Metrics { dice: number; hd95: number; hd: number; assd: number; nsd: number; surface_voxels: [number, number] }
 const ref = JSON.parse(readFileSync(fixture('imaging', 'metrics.json'), 'utf8')) as {
   shape: Vec3; spacing: Vec3; pred: number[]; ref: number[]; sparse: number[]; cc6: Ref; cc18: Ref; cc26: Ref;
-  edt_ref: number[]; metrics_tol2: Metrics; metrics_tol1: Metrics;
+  holes_input: number[]; holes_filled: number[]; edt_ref: number[]; metrics_tol2: Metrics; metrics_tol1: Metrics;
 };
 
 const near = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
@@ -41,6 +41,12 @@ test('keep-largest-component: largest of the union, in place, other labels untou
   const diag = Uint8Array.of(1, 0, 0, 1, 1, 0, 0, 0);
   assert.deepEqual(Array.from(largestComponent(diag, [2, 2, 2], 26)), [1, 0, 0, 1, 1, 0, 0, 0]);
   assert.deepEqual(Array.from(largestComponent(diag, [2, 2, 2], 6)), [1, 0, 0, 0, 1, 0, 0, 0]);
+});
+
+test('fillHoles equals scipy binary_fill_holes', () => {
+  const filled = fillHoles(ref.holes_input, ref.shape);
+  assert.deepEqual(Array.from(filled), ref.holes_filled);
+  assert.notDeepEqual(ref.holes_input, ref.holes_filled, 'the fixture has a hole to fill');
 });
 
 test('anisotropic EDT equals scipy distance_transform_edt(sampling=) and a hand case', () => {

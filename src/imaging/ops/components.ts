@@ -128,3 +128,22 @@ export function keepLargestComponent(volume: Volume, labels: number[], connectiv
   }
   return removed;
 }
+
+/**
+ * scipy.ndimage.binary_fill_holes: background voxels not 6-connected to the image border become foreground.
+ * nnU-Net's crop_to_nonzero fills holes in the non-zero mask this way before taking its bounding box.
+ */
+export function fillHoles(mask: ArrayLike<number>, shape: Vec3): Uint8Array {
+  const [nx, ny, nz] = shape;
+  const background = new Uint8Array(nx * ny * nz);
+  for (let i = 0; i < background.length; i++) background[i] = mask[i] ? 0 : 1;
+  const { labels, count } = connectedComponents(background, shape, 6);
+  const outside = new Uint8Array(count + 1);
+  let p = 0;
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) {
+    if (i === 0 || i === nx - 1 || j === 0 || j === ny - 1 || k === 0 || k === nz - 1) outside[labels[p]!] = 1;
+  }
+  const out = new Uint8Array(background.length);
+  for (let i = 0; i < out.length; i++) out[i] = labels[i] && outside[labels[i]!] ? 0 : 1;
+  return out;
+}
