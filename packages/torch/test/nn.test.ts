@@ -206,3 +206,34 @@ test('to(float64) casts parameters and buffers but leaves num_batches_tracked in
     bn.dispose();
   }
 });
+
+test('toString() prints the module tree as PyTorch does', () => {
+  const net = new Sequential(new Conv3d(1, 8, 3, { padding: 1 }), new InstanceNorm3d(8, { affine: true }), new LeakyReLU(0.01), new Dropout(0.5),
+    new Linear(3, 2, { bias: false }), new GroupNorm(2, 4), new LayerNorm([4, 5]), new GELU(), new ConvTranspose3d(8, 4, 2, { stride: 2 }),
+    new Conv1d(3, 6, 3, { padding: 1, groups: 3, paddingMode: 'replicate' }), new BatchNorm3d(4), new Sequential(new ReLU(), new SiLU(), new Identity()));
+  try {
+    // repr() of the same model in python3-torch 1.13
+    assert.equal(String(net), `Sequential(
+  (0): Conv3d(1, 8, kernel_size=(3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1))
+  (1): InstanceNorm3d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=False)
+  (2): LeakyReLU(negative_slope=0.01)
+  (3): Dropout(p=0.5, inplace=False)
+  (4): Linear(in_features=3, out_features=2, bias=False)
+  (5): GroupNorm(2, 4, eps=1e-05, affine=True)
+  (6): LayerNorm((4, 5), eps=1e-05, elementwise_affine=True)
+  (7): GELU(approximate='none')
+  (8): ConvTranspose3d(8, 4, kernel_size=(2, 2, 2), stride=(2, 2, 2))
+  (9): Conv1d(3, 6, kernel_size=(3,), stride=(1,), padding=(1,), groups=3, padding_mode=replicate)
+  (10): BatchNorm3d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+  (11): Sequential(
+    (0): ReLU()
+    (1): SiLU()
+    (2): Identity()
+  )
+)`);
+    net.requiresGrad_(false);
+    assert.ok(net.parameters().every((p) => !p.requiresGrad));
+  } finally {
+    net.dispose();
+  }
+});

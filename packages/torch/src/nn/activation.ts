@@ -1,6 +1,6 @@
 import type { Tensor } from '../tensor.js';
 import { dropout, dropout3d, gelu, leakyRelu, relu, silu } from '../functional.js';
-import { Module } from './module.js';
+import { Module, pyFloat } from './module.js';
 
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
@@ -13,6 +13,10 @@ export class LeakyReLU extends Module {
     super();
   }
 
+  override extraRepr(): string {
+    return `negative_slope=${pyFloat(this.negativeSlope)}`;
+  }
+
   forward(input: Tensor): Tensor {
     return leakyRelu(input, this.negativeSlope);
   }
@@ -21,6 +25,10 @@ export class LeakyReLU extends Module {
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') {
     super();
+  }
+
+  override extraRepr(): string {
+    return `approximate='${this.approximate}'`;
   }
 
   forward(input: Tensor): Tensor {
@@ -39,6 +47,10 @@ export class Dropout extends Module {
   constructor(readonly p = 0.5) {
     super();
     if (!(p >= 0 && p <= 1)) throw new Error(`Dropout: probability must be between 0 and 1, got ${p}`);
+  }
+
+  override extraRepr(): string {
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 
   forward(input: Tensor): Tensor {

@@ -105,6 +105,17 @@ abstract class ConvBase extends Module {
     return { x: pad(input, amounts, this.paddingMode), padding: this.padding.map(() => 0) };
   }
 
+  override extraRepr(): string {
+    const tuple = (v: number[]): string => `(${v.join(', ')}${v.length === 1 ? ',' : ''})`;
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${tuple(this.kernelSize)}, stride=${tuple(this.stride)}`;
+    if (this.padding.some((p) => p !== 0)) s += `, padding=${tuple(this.padding)}`;
+    if (this.dilation.some((d) => d !== 1)) s += `, dilation=${tuple(this.dilation)}`;
+    if (this.groups !== 1) s += `, groups=${this.groups}`;
+    if (this.bias === null) s += ', bias=False';
+    if (this.paddingMode !== 'zeros') s += `, padding_mode=${this.paddingMode}`;
+    return s;
+  }
+
   protected checkInput(input: Tensor): void {
     const rank = this.dims + 2;
     if (input.shape.length !== rank) {

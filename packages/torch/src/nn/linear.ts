@@ -26,6 +26,10 @@ export class Linear extends Module {
     return this.param('bias');
   }
 
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`;
+  }
+
   forward(input: Tensor): Tensor {
     const last = input.shape[input.shape.length - 1];
     if (last !== this.inFeatures) {

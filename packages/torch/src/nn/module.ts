@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Tensor } from '../tensor.js';
 import { fromArray } from '../factory.js';
 import { noGrad } from '../autograd.js';
@@ -15,6 +16,16 @@ import { StoredTensor } from '../serialization/values.js';
 // The containers hold modules of any signature; `any` here is the usual variance escape for heterogeneous lists.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModule = Module<any[], any>;
+
+/** A number as Python's repr writes a float (`1e-05`, `0.1`), for module descriptions PyTorch users recognise. */
+export function pyFloat(x: number): string {
+  if (x !== 0 && Number.isFinite(x) && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e16)) {
+    const [mantissa, exponent] = x.toExponential().split('e');
+    const sign = exponent.startsWith('-') ? '-' : '+';
+    return `${mantissa}e${sign}${exponent.replace(/^[+-]/, '').padStart(2, '0')}`;
+  }
+  return String(x);
+}
 
 export interface LoadStateDictResult {
   missingKeys: string[];
@@ -267,6 +278,29 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** Frees every parameter and buffer of this module and its descendants. */
   dispose(): void {
     for (const t of [...this.parameters(), ...this.buffers()]) t.dispose();
+  }
+
+  /** Turns gradient recording on or off for every parameter (e.g. to freeze an encoder while fine-tuning). */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
+  }
+
+  /** The constructor arguments shown by `toString()`, as PyTorch's `extra_repr`. */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** The module tree as PyTorch prints it: `Sequential(\n  (0): Conv3d(1, 8, kernel_size=(3, 3, 3), ...)\n)`. */
+  toString(): string {
+    const children = [...this.namedChildren()].map(([name, m]) => `(${name}): ${m.toString().replace(/\n/g, '\n  ')}`);
+    if (children.length === 0) return `${this.typeName}(${this.extraRepr()})`;
+    const lines = [...(this.extraRepr() ? [this.extraRepr()] : []), ...children];
+    return `${this.typeName}(\n  ${lines.join('\n  ')}\n)`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
   }
 
   /** Number of trainable scalars. */

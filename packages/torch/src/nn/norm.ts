@@ -1,7 +1,7 @@
 import type { Tensor } from '../tensor.js';
 import { ones, zeros } from '../gen/ops.js';
 import { batchNorm, groupNorm, instanceNorm, layerNorm } from '../functional.js';
-import { Module } from './module.js';
+import { Module, pyFloat } from './module.js';
 
 interface TensorOptions {
   dtype?: 'float32' | 'float64';
@@ -58,6 +58,10 @@ abstract class NormBase extends Module {
 
   get numBatchesTracked(): Tensor | null {
     return this.buffer('num_batches_tracked');
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
   }
 
   protected checkInput(input: Tensor, rank: number, layout: string): void {
@@ -117,6 +121,10 @@ export class GroupNorm extends Module {
     this.registerParameter('bias', this.affine ? zeros([numChannels], t) : null);
   }
 
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${this.affine ? 'True' : 'False'}`;
+  }
+
   forward(input: Tensor): Tensor {
     if (input.shape.length < 2 || input.shape[1] !== this.numChannels) {
       throw new Error(`GroupNorm: expected input [N, ${this.numChannels}, *], got shape [${input.shape.join(', ')}]`);
@@ -139,6 +147,10 @@ export class LayerNorm extends Module {
     const t = { dtype: options.dtype ?? 'float32', device: options.device ?? 'cpu' } as const;
     this.registerParameter('weight', this.elementwiseAffine ? ones(this.normalizedShape, t) : null);
     this.registerParameter('bias', this.elementwiseAffine && options.bias !== false ? zeros(this.normalizedShape, t) : null);
+  }
+
+  override extraRepr(): string {
+    return `(${this.normalizedShape.join(', ')}${this.normalizedShape.length === 1 ? ',' : ''}), eps=${pyFloat(this.eps)}, elementwise_affine=${this.elementwiseAffine ? 'True' : 'False'}`;
   }
 
   forward(input: Tensor): Tensor {

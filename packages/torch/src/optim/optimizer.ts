@@ -48,7 +48,7 @@ export abstract class Optimizer<H extends object> {
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const p of group.params) {
       if (seen.has(p)) throw new Error(`${this.constructor.name}: some parameters appear in more than one parameter group`);
-      if (!p.requiresGrad) throw new Error(`${this.constructor.name}: can't optimize a tensor that does not require grad`);
+      if (!p.isLeaf) throw new Error(`${this.constructor.name}: can't optimize a non-leaf Tensor`);
       seen.add(p);
     }
     this.paramGroups.push({ ...this.defaults, ...group, params: [...group.params] });
