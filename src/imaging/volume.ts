@@ -79,6 +79,11 @@ export function allocVoxels(type: VoxelType, length: number): VoxelArray {
   return new CONSTRUCTORS[type](length);
 }
 
+/** A typed view of `length` voxels of `type` on existing memory (no copy). */
+export function viewVoxels(type: VoxelType, buffer: ArrayBufferLike, byteOffset: number, length: number): VoxelArray {
+  return new CONSTRUCTORS[type](buffer as ArrayBuffer, byteOffset, length);
+}
+
 export function isIntegerType(type: VoxelType): boolean {
   return type !== 'float32' && type !== 'float64';
 }

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import { createGunzip, gunzip, gunzipSync } from 'node:zlib';
 import { HccError } from '../../util/errors.js';
-import { allocVoxels, makeVolume, type Affine, type VoxelArray, type VoxelType, type Volume } from '../volume.js';
+import { allocVoxels, makeVolume, viewVoxels, type Affine, type VoxelArray, type VoxelType, type Volume } from '../volume.js';
 import { bestAffine, datatypeInfo, NIFTI1_HEADER_BYTES, NIFTI2_HEADER_BYTES, parseNiftiHeader, type NiftiHeader } from './header.js';
 
 /**
@@ -98,9 +98,7 @@ function decodeVoxels(bytes: Uint8Array, h: NiftiHeader, start: number, count: n
   if (!h.littleEndian && info.bytes > 1) {
     for (let i = 0; i < copy.length; i += info.bytes) copy.subarray(i, i + info.bytes).reverse();
   }
-  const out = allocVoxels(info.type, 0);
-  const Ctor = out.constructor as new (buffer: ArrayBufferLike, offset: number, length: number) => VoxelArray;
-  return new Ctor(copy.buffer, copy.byteOffset, count);
+  return viewVoxels(info.type, copy.buffer, copy.byteOffset, count);
 }
 
 function headerBytes(h: NiftiHeader): number {
