@@ -209,6 +209,43 @@ export function renderStudyReport(r: StudyResults): string {
     blocks: [
       { kind: 'table', caption: `Test split. Staging systems enter as Cox models with the stage as a factor, fitted on the training split. Uno's C is truncated at the horizon; td-AUC is riskRegression's cumulative/dynamic IPCW estimator with the influence-function test against the nomogram; the IBS is pec's, against ${f3(r.nomogram.nullIbs.test)} for the Kaplan-Meier null model.`, table: metricsTable(r, 'test') },
       { kind: 'figure', svg: tdAucFigure(r), caption: 'td-AUC of the nomogram (solid) and the first staging systems (dashed) at the study times, test split.' },
+      ...r.nomogram.calibration.map((c) => ({
+        kind: 'figure' as const,
+        svg: xyChart({
+          title: `Calibration at ${c.time} months (test)`,
+          xLabel: 'Predicted risk of death',
+          yLabel: 'Observed (1 - Kaplan-Meier)',
+          xDomain: [0, 1],
+          yDomain: [0, 1],
+          diagonal: true,
+          width: 320,
+          height: 240,
+          series: [
+            { label: 'quintiles', kind: 'points' as const, points: c.grouped.table.mean_pred.map((p, k) => [p, c.grouped.table.obs[k]!] as Point) },
+            { label: 'smoothed', kind: 'line' as const, points: c.smoothed.grid.map((g, k) => [g, c.smoothed.observed[k]!] as Point) },
+          ],
+        }),
+        caption: `Nomogram calibration at ${c.time} months: O/E ${f2(c.grouped.oe_ratio)}, ICI ${f3(c.smoothed.ici)}, E50 ${f3(c.smoothed.e50)}, E90 ${f3(c.smoothed.e90)}.`,
+      })),
+      ...r.nomogram.calibration.map((c) => ({
+        kind: 'figure' as const,
+        svg: xyChart({
+          title: `Decision curve, death by ${c.time} months (test)`,
+          xLabel: 'Threshold probability',
+          yLabel: 'Net benefit',
+          xDomain: [0, 1],
+          width: 320,
+          height: 240,
+          hLines: [0],
+          series: [
+            { label: 'Nomogram', kind: 'line' as const, points: c.decisionCurve.thresholds.map((t, k) => [t, c.decisionCurve.model[k]!] as Point) },
+            { label: 'Treat all', kind: 'line' as const, dashed: true, points: c.decisionCurve.thresholds.map((t, k) => [t, c.decisionCurve.treatAll[k]!] as Point) },
+          ],
+          // Treat-all plunges far below 0 at high thresholds; the useful range is near 0 and above.
+          yDomain: [-0.1, Math.max(0.05, ...c.decisionCurve.model.filter(Number.isFinite), ...c.decisionCurve.treatAll.filter(Number.isFinite))],
+        }),
+        caption: 'Net benefit of acting on the nomogram\'s predicted risk against treating everyone and no one (0 line), Vickers 2008 survival method.',
+      })),
       { kind: 'table', caption: 'The same metrics on the training split (optimistic for the nomogram, which was selected and fitted there).', table: metricsTable(r, 'train') },
     ],
   });

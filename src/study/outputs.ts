@@ -21,6 +21,8 @@ export interface NomogramModelFile {
   terms: Array<{ name: string; label: string; coef: number; min: number; max: number }>;
   means: number[];
   riskCut: { method: string; cutoff: number };
+  /** Cumulative baseline hazard at the centred linear predictor 0 (training split). */
+  baseline: { time: number[]; cumhaz: number[] };
   provenance: { synthetic: boolean; cohortHash: string; study: string };
   metrics: { unoC: { train: number; test: number } };
 }
@@ -36,6 +38,7 @@ export function writeModels(outDir: string, r: StudyResults): void {
     terms: r.nomogram.nomogram.terms.map((t) => ({ name: t.name, label: t.label, coef: t.coef, min: t.min, max: t.max })),
     means: r.nomogram.nomogram.means,
     riskCut: r.nomogram.riskCut,
+    baseline: r.nomogram.nomogram.baseline,
     provenance,
     metrics: { unoC: { train: nomo.train.unoC.c, test: nomo.test.unoC.c } },
   };

@@ -26,6 +26,8 @@ export interface StageOutcome<T> {
 
 export interface Stage<T> {
   name: string;
+  /** Bumped whenever the stage's code changes what it computes, so older cached results are not reused. */
+  version: number;
   /** Everything the stage's output depends on; hashed to decide whether a cached result is still valid. */
   inputs: unknown;
   /** Does the work; files go under `dir`, which is empty at the start. */
@@ -38,7 +40,7 @@ export function stageDir(outDir: string, name: string): string {
 
 export async function runStage<T>(outDir: string, stage: Stage<T>, log: (line: string) => void): Promise<StageOutcome<T>> {
   const dir = stageDir(outDir, stage.name);
-  const inputHash = hashJson(stage.inputs);
+  const inputHash = hashJson({ inputs: stage.inputs, version: stage.version });
   const marker = join(dir, 'stage.json');
   if (existsSync(marker)) {
     const record = JSON.parse(readFileSync(marker, 'utf8')) as StageRecord;

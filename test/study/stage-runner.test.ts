@@ -9,7 +9,7 @@ test('a finished stage is reused while its inputs are unchanged and rerun when t
   const out = mkdtempSync(join(tmpdir(), 'hcc-stage-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
   let runs = 0;
-  const stage = (inputs: unknown) => ({ name: 'demo', inputs, run: async () => ({ value: ++runs }) });
+  const stage = (inputs: unknown) => ({ name: 'demo', version: 1, inputs, run: async () => ({ value: ++runs }) });
   const quiet = () => {};
   const a = await runStage(out, stage({ n: 1 }), quiet);
   const b = await runStage(out, stage({ n: 1 }), quiet);
@@ -19,13 +19,16 @@ test('a finished stage is reused while its inputs are unchanged and rerun when t
   const c = await runStage(out, stage({ n: 2 }), quiet);
   assert.equal(c.cached, false);
   assert.deepEqual(c.result, { value: 2 });
+  // New stage code (a bumped version) recomputes even with equal inputs.
+  const d = await runStage(out, { ...stage({ n: 2 }), version: 2 }, quiet);
+  assert.equal(d.cached, false);
 });
 
 test('a tampered result is refused rather than silently reused', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'hcc-stage-'));
   t.after(() => rmSync(out, { recursive: true, force: true }));
-  await runStage(out, { name: 's', inputs: 1, run: async () => ({ auc: 0.8 }) }, () => {});
+  await runStage(out, { name: 's', version: 1, inputs: 1, run: async () => ({ auc: 0.8 }) }, () => {});
   const file = join(stageDir(out, 's'), 'result.json');
   writeFileSync(file, readFileSync(file, 'utf8').replace('0.8', '0.9'));
-  await assert.rejects(runStage(out, { name: 's', inputs: 1, run: async () => ({ auc: 0 }) }, () => {}), /does not match the hash/);
+  await assert.rejects(runStage(out, { name: 's', version: 1, inputs: 1, run: async () => ({ auc: 0 }) }, () => {}), /does not match the hash/);
 });

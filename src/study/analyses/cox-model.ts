@@ -1,4 +1,4 @@
-import { coxBaseline, coxPredictLp, coxSurvfit, curveAt, fitCox, type CoxData, type CoxFit, type StratumHazard } from '../../survival/cox.js';
+import { coxBaseline, coxPredictLp, fitCox, type CoxData, type CoxFit, type StratumHazard } from '../../survival/cox.js';
 import { HccError } from '../../util/errors.js';
 
 /**
@@ -34,31 +34,38 @@ export function predictLp(model: CoxModel, columns: Float64Array[]): Float64Arra
   return Float64Array.from({ length: n }, (_, i) => coxPredictLp(model.fit, model.data, rowOf(columns, i)));
 }
 
-/** Survival probability of each row at each time: out[i][k] = S(times[k] | row i). */
-export function predictSurvival(model: CoxModel, columns: Float64Array[], times: number[]): number[][] {
-  const n = columns[0]?.length ?? 0;
-  return Array.from({ length: n }, (_, i) => curveAt(coxSurvfit(model.fit, model.baseline, rowOf(columns, i)), times).surv);
+/** The cumulative baseline hazard at the centred linear predictor 0, as a step function. */
+export function baselineCumhaz(model: CoxModel): { time: number[]; cumhaz: number[] } {
+  const st = model.baseline[0]!;
+  let h = 0;
+  return { time: st.time, cumhaz: st.hazard.map((dh) => (h += dh)) };
+}
+
+/** H(t) of a step function: the value at the last step time <= t, 0 before the first. */
+export function stepAt(steps: { time: number[]; cumhaz: number[] }, t: number): number {
+  let lo = 0;
+  let hi = steps.time.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (steps.time[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? 0 : steps.cumhaz[lo - 1]!;
+}
+
+/** P(T <= t) for centred linear predictors `lp` under a baseline: 1 - exp(-H0(t) exp(lp)). */
+export function riskFromBaseline(steps: { time: number[]; cumhaz: number[] }, lp: Float64Array): (t: number) => Float64Array {
+  const risk = lp.map(Math.exp);
+  return (t: number) => {
+    const H = stepAt(steps, t);
+    return risk.map((r) => 1 - Math.exp(-H * r));
+  };
 }
 
 /**
  * The model's predicted risk P(T <= t | row) for `columns`, as a function of t: the form riskRegression's Score
- * and pec take. Uses S(t | x) = exp(-H0(t) exp(lp)) with the centred Breslow/Efron baseline, so evaluating many
- * times is one lookup per row and time.
+ * and pec take. Evaluating many times is one lookup per row and time.
  */
 export function riskFunction(model: CoxModel, columns: Float64Array[]): (t: number) => Float64Array {
-  const st = model.baseline[0]!;
-  let h = 0;
-  const cumhaz = st.hazard.map((dh) => (h += dh));
-  const risk = predictLp(model, columns).map(Math.exp);
-  return (t: number) => {
-    let lo = 0;
-    let hi = st.time.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (st.time[mid]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    const H = lo === 0 ? 0 : cumhaz[lo - 1]!;
-    return risk.map((r) => 1 - Math.exp(-H * r));
-  };
+  return riskFromBaseline(baselineCumhaz(model), predictLp(model, columns));
 }

@@ -2,7 +2,7 @@ import { iptwWeights } from '../../survival/iptw.js';
 import { fitLogistic, predictLogistic } from '../../survival/logistic.js';
 import { HccError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { fitCoxModel, type CoxModel } from './cox-model.js';
+import { baselineCumhaz, fitCoxModel, stepAt, type CoxModel } from './cox-model.js';
 
 /**
  * The treatment model: an IPTW-weighted Cox model with treatment (HAIC = 1), the nomogram's linear predictor,
@@ -60,12 +60,10 @@ export function fitTreatmentModel(d: TreatmentTrainingData): TreatmentModelFit {
   const inter = d.lp.map((v, i) => v * haic[i]!);
   const model = fitCoxModel(d.time, d.event, ['haic', 'lp', 'haic:lp'], [haic, d.lp, inter], weights);
   const f = model.fit;
-  const st = model.baseline[0]!;
-  let h = 0;
   const rule: TreatmentRule = {
     coef: [0, 1, 2].map((j) => (Number.isNaN(f.coef[j]!) ? 0 : f.coef[j]!)) as [number, number, number],
     means: [f.means[0]!, f.means[1]!, f.means[2]!],
-    baseline: { time: st.time, cumhaz: st.hazard.map((dh) => (h += dh)) },
+    baseline: baselineCumhaz(model),
   };
   return {
     coef: { haic: f.coef[0]!, lp: f.coef[1]!, haicByLp: f.coef[2]! },
@@ -77,14 +75,7 @@ export function fitTreatmentModel(d: TreatmentTrainingData): TreatmentModelFit {
 }
 
 function survivalAt(steps: { time: number[]; cumhaz: number[] }, risk: number, t: number): number {
-  let lo = 0;
-  let hi = steps.time.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (steps.time[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? 1 : Math.exp(-steps.cumhaz[lo - 1]! * risk);
+  return Math.exp(-stepAt(steps, t) * risk);
 }
 
 /** Integral of the step function S from 0 to tau. */

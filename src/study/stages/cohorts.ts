@@ -36,6 +36,7 @@ async function prepareCohort(kind: CohortKind, c: CohortConfig, dir: string, wor
 export function cohortsStage(config: StudyConfig, workers = availableParallelism()): Stage<CohortsResult> {
   return {
     name: '1-cohorts',
+    version: 2,
     inputs: { cohorts: config.cohorts },
     async run(dir) {
       return {

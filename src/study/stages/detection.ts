@@ -42,6 +42,7 @@ export function detectionStage(
 ): Stage<DetectionResult> {
   return {
     name: '4-detection',
+    version: 2,
     inputs: { inputHash, seed: config.seed },
     async run() {
       let frame = CohortFrame.read(resectionCsv);

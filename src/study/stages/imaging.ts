@@ -81,7 +81,8 @@ function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number):
 export function imagingStage(cohorts: CohortsResult, cohortsHash: string): Stage<ImagingResult> {
   return {
     name: '3-imaging',
-    inputs: { cohortsHash, version: 1 },
+    version: 2,
+    inputs: { cohortsHash },
     async run(dir) {
       const out: ImagingResult = {};
       for (const kind of ['resection', 'iat'] as const) {

@@ -8,9 +8,10 @@ import { CohortFrame } from '../frame.js';
 import { predictorLabel, predictorValues } from '../predictors.js';
 import type { Stage } from '../stage-runner.js';
 import type { Splits } from '../splits.js';
-import { fitCoxModel, predictLp, riskFunction, type CoxModel } from '../analyses/cox-model.js';
+import { baselineCumhaz, fitCoxModel, predictLp, riskFunction, type CoxModel } from '../analyses/cox-model.js';
 import { evaluateScores, type PrognosticMetrics, type SampleEvaluation } from '../analyses/prognostic-metrics.js';
 import { chooseRiskCut, type RiskCut } from '../analyses/risk-cut.js';
+import { calibrationAndDca, type CalibrationAtTime } from '../analyses/calibration-dca.js';
 import { fitStageModel, stageDesign } from '../analyses/stage-model.js';
 
 /**
@@ -41,12 +42,15 @@ export interface PrognosisResult {
   candidates: string[];
   completeCases: { train: number; test: number; dropped: number };
   selection: Pick<SelectionResult, 'screen' | 'steps' | 'selected'>;
-  nomogram: { terms: NomogramTerm[]; means: number[]; concordance: number };
+  /** `baseline`: cumulative hazard at the centred linear predictor 0, as a step function (for external validation). */
+  nomogram: { terms: NomogramTerm[]; means: number[]; concordance: number; baseline: { time: number[]; cumhaz: number[] } };
   metrics: ScoreMetrics[];
   /** IBS of the Kaplan-Meier null model (pec's "Reference"). */
   nullIbs: { train: number; test: number };
   /** td-AUC of every other score minus the nomogram's (Score's influence-function test). */
   aucContrasts: { train: SampleEvaluation['aucContrasts']; test: SampleEvaluation['aucContrasts'] };
+  /** The nomogram's calibration and decision curves on the test split, at each study time. */
+  calibration: CalibrationAtTime[];
   riskCut: RiskCut;
   /** cases.csv: id, split, nomogram linear predictor, risk group. */
   casesCsv: string;
@@ -58,6 +62,7 @@ export const COMPARED_SYSTEMS = ['bclc', 'cnlc', 'tnm8', 'albi_grade', 'child_pu
 export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Splits, scoresCsv: string | null, inputHash: string): Stage<PrognosisResult> {
   return {
     name: '5-prognosis',
+    version: 2,
     inputs: { inputHash, nomogram: config.nomogram, analyses: config.analyses },
     async run(dir) {
       let frame = CohortFrame.read(iatCsv);
@@ -134,6 +139,7 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
       const evalTrain = evaluate(train);
       const evalTest = evaluate(test);
       const metrics: ScoreMetrics[] = scored.map((sc) => ({ score: sc.name, train: evalTrain.metrics[sc.name]!, test: evalTest.metrics[sc.name]! }));
+      const calibration = calibrationAndDca(test.num('os_months'), test.num('os_event'), riskFunction(model, columnsOf(test)), times);
       const riskCut = chooseRiskCut(config.analyses.riskCut, tTime, tEvent, lpTrain);
       const cutoff = riskCut.cutoff;
       const rows = [
@@ -146,9 +152,10 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
         candidates,
         completeCases: { train: train.length, test: test.length, dropped: frame.length - train.length - test.length },
         selection: { screen: selection.screen, steps: selection.steps, selected },
-        nomogram: { terms, means: model.fit.means, concordance: model.fit.concordance.harrell_c },
+        nomogram: { terms, means: model.fit.means, concordance: model.fit.concordance.harrell_c, baseline: baselineCumhaz(model) },
         metrics,
         nullIbs: { train: evalTrain.nullIbs, test: evalTest.nullIbs },
+        calibration,
         aucContrasts: { train: evalTrain.aucContrasts, test: evalTest.aucContrasts },
         riskCut,
         casesCsv,

@@ -14,6 +14,7 @@ import type { CohortsResult } from './cohorts.js';
 export function splitsStage(config: StudyConfig, cohorts: CohortsResult, cohortsHash: string, outDir: string): Stage<Splits> {
   return {
     name: '2-splits',
+    version: 2,
     inputs: { cohortsHash, splits: config.splits, seed: config.seed },
     async run(dir) {
       const res = CohortFrame.read(cohorts.resection.csv);

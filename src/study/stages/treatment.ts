@@ -43,6 +43,7 @@ export interface TreatmentResult {
 export function treatmentStage(config: StudyConfig, iatCsv: string, truthCsv: string | null, casesCsv: string, inputHash: string): Stage<TreatmentResult> {
   return {
     name: '8-treatment',
+    version: 2,
     inputs: { inputHash, analyses: config.analyses, seed: config.seed },
     async run(dir) {
       const cases = CohortFrame.read(casesCsv);
