@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { applyAffine, invertAffine } from '../../src/imaging/affine.js';
 import {
-  resampleImageToGrid, resampleImageToSpacing, resampleLabelsToGrid, resampleLabelsToSpacing, separateZAxis,
+  resampleDataToShape, resampleImageToGrid, resampleImageToSpacing, resampleLabelsToGrid, resampleLabelsToSpacing, separateZAxis,
 } from '../../src/imaging/ops/resample.js';
 import { zoomAxes, type SplineOrder } from '../../src/imaging/ops/spline.js';
 import { makeVolume, type Vec3 } from '../../src/imaging/volume.js';
@@ -14,7 +14,7 @@ const ref = JSON.parse(readFileSync(fixture('imaging', 'resample.json'), 'utf8')
   labels: { shape: Vec3; data: number[] };
   zoom: Array<{ order: SplineOrder; shape: Vec3; data: number[] }>;
   map_coordinates: { points: Vec3[]; order1: number[]; order3: number[] };
-  nnunet: Array<{ spacing: Vec3; target: Vec3; shape: Vec3; separate_z: boolean; axis: number | null; image: number[]; labels_linear: number[]; labels_nearest: number[] }>;
+  nnunet: Array<{ spacing: Vec3; target: Vec3; shape: Vec3; separate_z: boolean; axis: number | null; image: number[]; back_linear: number[]; labels_linear: number[]; labels_nearest: number[] }>;
 };
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -56,6 +56,8 @@ test('resampling to a spacing equals nnU-Net resample_data_or_seg (cubic images,
     assert.ok(maxAbsDiff(out.data, c.image) < 1e-3, `image ${c.spacing}->${c.target}: ${maxAbsDiff(out.data, c.image)}`);
     assert.deepEqual(Array.from(resampleLabelsToSpacing(lab, c.target, 'linear').data), c.labels_linear, `labels linear ${c.target}`);
     assert.deepEqual(Array.from(resampleLabelsToSpacing(lab, c.target, 'nearest').data), c.labels_nearest, `labels nearest ${c.target}`);
+    const back = resampleDataToShape(out.data, c.shape, ref.image.shape, c.target, c.spacing, 1);
+    assert.ok(maxAbsDiff(back, c.back_linear) < 1e-3, `back to the original shape ${c.target}->${c.spacing}: ${maxAbsDiff(back, c.back_linear)}`);
     // The new affine puts the first voxel's centre where it was sampled: half a new voxel in from the old edge.
     const first = applyAffine(out.affine, [0, 0, 0]);
     first.forEach((v, a) => assert.ok(Math.abs(v - (-0.5 * c.spacing[a]! + 0.5 * (c.spacing[a]! * ref.image.shape[a]!) / c.shape[a]!)) < 1e-9));

@@ -57,12 +57,12 @@ export function separateZAxis(spacing: Vec3, target: Vec3, threshold = 3): 0 | 1
   return null;
 }
 
-function chooseAxis(volume: Volume, target: Vec3, options: SpacingOptions): 0 | 1 | 2 | null {
+function chooseAxis(spacing: Vec3, target: Vec3, options: SpacingOptions): 0 | 1 | 2 | null {
   const mode = options.separateZ ?? 'auto';
   if (mode === false) return null;
-  if (mode === 'auto') return separateZAxis(volume.spacing, target, options.anisotropyThreshold ?? 3);
-  const axis = lowResAxis(volume.spacing);
-  if (axis === null) throw new HccError(`separate-z resampling needs one thickest axis; spacing is ${volume.spacing.join(' x ')} mm`);
+  if (mode === 'auto') return separateZAxis(spacing, target, options.anisotropyThreshold ?? 3);
+  const axis = lowResAxis(spacing);
+  if (axis === null) throw new HccError(`separate-z resampling needs one thickest axis; spacing is ${spacing.join(' x ')} mm`);
   return axis;
 }
 
@@ -128,12 +128,22 @@ function globalRange(data: ArrayLike<number>): [number, number] {
   return [lo, hi];
 }
 
+/**
+ * nnU-Net's `resample_data_or_seg_to_shape` for one image channel: `data` on a grid of `shape` with `spacing`
+ * resampled to `outShape`, whose spacing is `target` (which decides separate z). Float32 out. Also what nnU-Net
+ * does to each logit channel on export (order 1, back to the original shape).
+ */
+export function resampleDataToShape(
+  data: ArrayLike<number>, shape: Vec3, outShape: Vec3, spacing: Vec3, target: Vec3, order: ImageOrder = 3, options: SpacingOptions = {},
+): Float32Array {
+  return Float32Array.from(nnunetZoom(data, shape, outShape, order, chooseAxis(spacing, target, options), true));
+}
+
 /** An image resampled to `target` spacing (mm, along i, j, k); cubic by default, float32 out, as nnU-Net. */
 export function resampleImageToSpacing(volume: Volume, target: Vec3, order: ImageOrder = 3, options: SpacingOptions = {}): Volume<Float32Array> {
   const outShape = shapeForSpacing(volume.shape, volume.spacing, target);
-  const axis = chooseAxis(volume, target, options);
-  const out = nnunetZoom(volume.data, volume.shape, outShape, order, axis, true);
-  return makeVolume(outShape, zoomedAffine(volume.affine, volume.shape, outShape), Float32Array.from(out), structuredClone(volume.meta));
+  const out = resampleDataToShape(volume.data, volume.shape, outShape, volume.spacing, target, order, options);
+  return makeVolume(outShape, zoomedAffine(volume.affine, volume.shape, outShape), out, structuredClone(volume.meta));
 }
 
 function labelValues(data: VoxelArray): number[] {
@@ -142,28 +152,36 @@ function labelValues(data: VoxelArray): number[] {
   return [...seen].sort((a, b) => a - b);
 }
 
+/** nnU-Net's `resample_data_or_seg_to_shape(is_seg=True)` on a label array; keeps the array's type. */
+export function resampleLabelsToShape(
+  data: VoxelArray, shape: Vec3, outShape: Vec3, spacing: Vec3, target: Vec3, mode: LabelMode = 'linear', options: SpacingOptions = {},
+): VoxelArray {
+  const axis = chooseAxis(spacing, target, options);
+  const n = outShape[0] * outShape[1] * outShape[2];
+  const out = allocVoxels(voxelTypeOf(data), n);
+  if (mode === 'nearest') {
+    const z = nnunetZoom(data, shape, outShape, 0, axis, false);
+    for (let i = 0; i < n; i++) out[i] = z[i]!;
+    return out;
+  }
+  const planeShape = [...outShape] as Vec3;
+  if (axis !== null) planeShape[axis] = shape[axis];
+  const plane = allocVoxels(voxelTypeOf(data), planeShape[0] * planeShape[1] * planeShape[2]);
+  const mask = new Uint8Array(data.length);
+  for (const label of labelValues(data)) {
+    for (let i = 0; i < mask.length; i++) mask[i] = data[i] === label ? 1 : 0;
+    const z = zoomAxes(mask, shape, planeShape, 1, axis === null ? [0, 1, 2] : inPlane(axis));
+    for (let i = 0; i < z.length; i++) if (z[i]! >= 0.5) plane[i] = label;
+  }
+  if (axis === null) out.set(plane);
+  else out.set(zoomAxes(plane, planeShape, outShape, 0, [axis]));
+  return out;
+}
+
 /** Labels resampled to `target` spacing; keeps the input's integer type. */
 export function resampleLabelsToSpacing(volume: Volume, target: Vec3, mode: LabelMode = 'linear', options: SpacingOptions = {}): Volume {
   const outShape = shapeForSpacing(volume.shape, volume.spacing, target);
-  const axis = chooseAxis(volume, target, options);
-  const n = outShape[0] * outShape[1] * outShape[2];
-  const out = allocVoxels(voxelTypeOf(volume.data), n);
-  if (mode === 'nearest') {
-    const z = nnunetZoom(volume.data, volume.shape, outShape, 0, axis, false);
-    for (let i = 0; i < n; i++) out[i] = z[i]!;
-  } else {
-    const planeShape = [...outShape] as Vec3;
-    if (axis !== null) planeShape[axis] = volume.shape[axis];
-    const plane = allocVoxels(voxelTypeOf(volume.data), planeShape[0] * planeShape[1] * planeShape[2]);
-    const mask = new Uint8Array(volume.data.length);
-    for (const label of labelValues(volume.data)) {
-      for (let i = 0; i < mask.length; i++) mask[i] = volume.data[i] === label ? 1 : 0;
-      const z = zoomAxes(mask, volume.shape, planeShape, 1, axis === null ? [0, 1, 2] : inPlane(axis));
-      for (let i = 0; i < z.length; i++) if (z[i]! >= 0.5) plane[i] = label;
-    }
-    if (axis === null) out.set(plane);
-    else out.set(zoomAxes(plane, planeShape, outShape, 0, [axis]));
-  }
+  const out = resampleLabelsToShape(volume.data, volume.shape, outShape, volume.spacing, target, mode, options);
   return makeVolume(outShape, zoomedAffine(volume.affine, volume.shape, outShape), out, structuredClone(volume.meta));
 }
 
