@@ -104,7 +104,7 @@ const hasTorch = ((): boolean => {
   }
 })();
 
-test("Python's torch.load reads our model and optimizer checkpoint: strict load_state_dict, same output, optimizer resumes", { skip: hasTorch ? false : 'python3-torch not installed (only needed for this live check; committed fixtures cover CI)' }, () => {
+test("Python's torch.load reads our model and optimizer checkpoint (a bare state dict even with weights_only): strict load_state_dict, same output, optimizer resumes", { skip: hasTorch ? false : 'python3-torch not installed (only needed for this live check; committed fixtures cover CI)' }, () => {
   withTmp((dir) => {
     manualSeed(5);
     const net = fixtureNet();
@@ -116,6 +116,7 @@ test("Python's torch.load reads our model and optimizer checkpoint: strict load_
         opt.step();
         net.eval();
         save({ network_weights: net.stateDict(), optimizer_state: opt.stateDict(), x, y: net.forward(x), current_epoch: 1 }, join(dir, 'ck.pth'));
+        save(net.stateDict(), join(dir, 'weights.pth'));
       });
       x.dispose();
       const script = `
@@ -123,6 +124,7 @@ import sys, torch
 ck = torch.load(sys.argv[1])
 net = torch.nn.Sequential(torch.nn.Conv3d(1, 2, 3, padding=1), torch.nn.InstanceNorm3d(2, affine=True), torch.nn.BatchNorm3d(2), torch.nn.Linear(3, 2))
 net.load_state_dict(ck["network_weights"], strict=True)
+net.load_state_dict(torch.load(sys.argv[2], weights_only=True), strict=True)
 net.eval()
 err = (net(ck["x"]) - ck["y"]).abs().max().item()
 assert err < 1e-5, err
@@ -134,7 +136,7 @@ net(ck["x"]).sum().backward()
 opt.step()
 print("ok", err)
 `;
-      const out = execFileSync(python, ['-c', script, join(dir, 'ck.pth')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = execFileSync(python, ['-c', script, join(dir, 'ck.pth'), join(dir, 'weights.pth')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       assert.match(out, /^ok /);
       assert.equal((loadRaw(join(dir, 'ck.pth')) as Record<string, unknown>).current_epoch, 1);
     } finally {
