@@ -80,3 +80,15 @@ test('bad input gives a clear HccError naming the file', async () => {
   assert.throws(() => decodeNifti(bytes.subarray(0, 1000), 'cut.nii'), (e: unknown) => e instanceof HccError && /cut\.nii: truncated image data/.test(e.message));
   assert.throws(() => decodeNifti(bytes.subarray(0, 200), 'cut.nii'), (e: unknown) => e instanceof HccError && /truncated NIfTI-1 header/.test(e.message));
 });
+
+test('a .hdr/.img pair reads as nibabel reads it, by its .hdr path', async () => {
+  const expected = JSON.parse(readFileSync(fixture('imaging', 'pair', 'pair.json'), 'utf8')) as { affine: number[][]; values: number[]; axcodes: string };
+  for (const vol of [readNiftiSync(fixture('imaging', 'pair', 'pair.hdr')), await readNifti(fixture('imaging', 'pair', 'pair.hdr'))]) {
+    assert.deepEqual(vol.shape, [4, 3, 2]);
+    expected.affine.flat().forEach((v, i) => close(vol.affine[i]!, v, 1e-9, `pair affine[${i}]`));
+    assert.deepEqual(Array.from(vol.data), expected.values);
+    assert.equal(axisCodes(vol.affine), expected.axcodes);
+  }
+  const { decodeNifti } = await import('../../src/imaging/nifti/read.js');
+  assert.throws(() => decodeNifti(readFileSync(fixture('imaging', 'pair', 'pair.hdr')), 'pair.hdr'), /read it by its \.hdr path/);
+});

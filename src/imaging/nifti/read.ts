@@ -8,7 +8,7 @@ import { allocVoxels, makeVolume, viewVoxels, type Affine, type VoxelArray, type
 import { bestAffine, datatypeInfo, NIFTI1_HEADER_BYTES, NIFTI2_HEADER_BYTES, parseNiftiHeader, type NiftiHeader } from './header.js';
 
 /**
- * NIfTI-1/2 reader (.nii, .nii.gz by content, either byte order). The voxel order is kept as stored (no
+ * NIfTI-1/2 reader (.nii, .nii.gz by content, either byte order; .hdr/.img pairs by their .hdr path). The voxel order is kept as stored (no
  * reorientation, as nnU-Net expects); the affine is chosen as nibabel chooses it; scl_slope/scl_inter are applied.
  */
 
@@ -105,11 +105,17 @@ function headerBytes(h: NiftiHeader): number {
   return h.version === 1 ? NIFTI1_HEADER_BYTES : NIFTI2_HEADER_BYTES;
 }
 
-/** Decodes a whole (already read) .nii or .nii.gz file into a Volume. */
-export function decodeNifti(fileBytes: Uint8Array, file: string, options: NiftiReadOptions = {}): Volume {
-  const bytes = inflate(fileBytes, file);
-  const h = parseNiftiHeader(bytes, file);
-  if (!h.singleFile) throw new HccError(`${file}: a NIfTI .hdr/.img pair header; expected a single-file .nii or .nii.gz`);
+/**
+ * Decodes a whole (already read) .nii or .nii.gz file into a Volume. For a .hdr/.img pair, `fileBytes` is the
+ * header and `imageBytes` the .img contents (both may be gzipped).
+ */
+export function decodeNifti(fileBytes: Uint8Array, file: string, options: NiftiReadOptions = {}, imageBytes?: Uint8Array): Volume {
+  const headerFile = inflate(fileBytes, file);
+  const h = parseNiftiHeader(headerFile, file);
+  if (!h.singleFile && !imageBytes) {
+    throw new HccError(`${file}: a NIfTI .hdr/.img pair header; read it by its .hdr path so the .img is found`);
+  }
+  const bytes = h.singleFile ? headerFile : inflate(imageBytes!, pairImagePath(file));
   const [nx = 1, ny = 1, nz = 1, ...rest] = h.dims;
   const frames = rest.reduce((a, b) => a * b, 1);
   const frame = options.frame ?? 0;
@@ -122,7 +128,7 @@ export function decodeNifti(fileBytes: Uint8Array, file: string, options: NiftiR
   const perFrame = nx * ny * nz;
   const info = datatypeInfo(h.datatype, file);
   // nibabel treats a single-file vox_offset below the header end as the header end.
-  const offset = Math.max(h.voxOffset, headerBytes(h) + 4);
+  const offset = h.singleFile ? Math.max(h.voxOffset, headerBytes(h) + 4) : h.voxOffset;
   let data = decodeVoxels(bytes, h, offset + frame * perFrame * info.bytes, perFrame, file);
   const scale = scaling(h, file);
   if (scale) {
@@ -145,6 +151,13 @@ export function decodeNifti(fileBytes: Uint8Array, file: string, options: NiftiR
   return makeVolume([nx, ny, nz], affine, data, { source: basename(file), nifti });
 }
 
+/** The .img beside a .hdr (same compression suffix, as nibabel looks for it). */
+function pairImagePath(hdrPath: string): string {
+  return hdrPath.replace(/\.hdr(\.gz)?$/i, (_m, gz: string | undefined) => `.img${gz ?? ''}`);
+}
+
+const isPairHeader = (path: string) => /\.hdr(\.gz)?$/i.test(path);
+
 function readError(path: string, err: unknown): HccError {
   const code = (err as NodeJS.ErrnoException).code;
   return new HccError(`${path}: cannot read (${code ?? (err as Error).message})`, { cause: err });
@@ -158,14 +171,24 @@ export async function readNifti(path: string, options: NiftiReadOptions = {}): P
   } catch (err) {
     throw readError(path, err);
   }
-  if (isGzip(bytes)) {
+  const inflateAsync = async (b: Uint8Array, name: string) => {
+    if (!isGzip(b)) return b;
     try {
-      bytes = await gunzipAsync(bytes);
+      return await gunzipAsync(b);
     } catch (err) {
-      throw new HccError(`${path}: gzip data is corrupt or truncated (${(err as Error).message})`);
+      throw new HccError(`${name}: gzip data is corrupt or truncated (${(err as Error).message})`);
     }
+  };
+  bytes = await inflateAsync(bytes, path);
+  if (!isPairHeader(path)) return decodeNifti(bytes, path, options);
+  const img = pairImagePath(path);
+  let image: Uint8Array;
+  try {
+    image = await readFile(img);
+  } catch (err) {
+    throw readError(img, err);
   }
-  return decodeNifti(bytes, path, options);
+  return decodeNifti(bytes, path, options, await inflateAsync(image, img));
 }
 
 export function readNiftiSync(path: string, options: NiftiReadOptions = {}): Volume {
@@ -175,7 +198,13 @@ export function readNiftiSync(path: string, options: NiftiReadOptions = {}): Vol
   } catch (err) {
     throw readError(path, err);
   }
-  return decodeNifti(bytes, path, options);
+  if (!isPairHeader(path)) return decodeNifti(bytes, path, options);
+  const img = pairImagePath(path);
+  try {
+    return decodeNifti(bytes, path, options, readFileSync(img));
+  } catch (err) {
+    throw err instanceof HccError ? err : readError(img, err);
+  }
 }
 
 /**
