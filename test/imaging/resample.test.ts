@@ -58,6 +58,7 @@ test('resampling to a spacing equals nnU-Net resample_data_or_seg (cubic images,
     assert.deepEqual(Array.from(resampleLabelsToSpacing(lab, c.target, 'nearest').data), c.labels_nearest, `labels nearest ${c.target}`);
     const back = resampleDataToShape(out.data, c.shape, ref.image.shape, c.target, c.spacing, 1);
     assert.ok(maxAbsDiff(back, c.back_linear) < 1e-3, `back to the original shape ${c.target}->${c.spacing}: ${maxAbsDiff(back, c.back_linear)}`);
+    assert.throws(() => resampleImageToSpacing(img, [1, 0, 1]), /expected three positive numbers/);
     // The new affine puts the first voxel's centre where it was sampled: half a new voxel in from the old edge.
     const first = applyAffine(out.affine, [0, 0, 0]);
     first.forEach((v, a) => assert.ok(Math.abs(v - (-0.5 * c.spacing[a]! + 0.5 * (c.spacing[a]! * ref.image.shape[a]!) / c.shape[a]!)) < 1e-9));

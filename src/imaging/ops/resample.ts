@@ -40,6 +40,9 @@ function roundHalfEven(x: number): number {
 }
 
 export function shapeForSpacing(shape: Vec3, spacing: Vec3, target: Vec3): Vec3 {
+  if (!target.every((t) => Number.isFinite(t) && t > 0)) {
+    throw new HccError(`resample: target spacing ${target.join(' x ')} mm; expected three positive numbers`);
+  }
   return shape.map((n, a) => Math.max(1, roundHalfEven((spacing[a]! / target[a]!) * n))) as Vec3;
 }
 
