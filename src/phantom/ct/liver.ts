@@ -14,6 +14,8 @@ import { Ellipsoid, type P3 } from './shapes.js';
 export interface LiverShape {
   /** Signed distance-like function of the bare liver (without tumours), mm. */
   f: (x: number, y: number, z: number) => number;
+  /** The same before carving (lobes and displacement only), for callers that add tumours first. */
+  lobes: (x: number, y: number, z: number) => number;
   lo: P3;
   hi: P3;
   rightLobe: Ellipsoid;
@@ -34,14 +36,14 @@ export function drawLiver(rng: Rng, an: Anatomy, cirrhosis: number): LiverShape 
   const tipScale = rng.uniformIn(0.5, 1.1);
   const tip = new Ellipsoid([right.centre[0] + 10, right.centre[1] + 10, right.centre[2] - rr[2] * 0.65], [32 * tipScale, 48 * tipScale, 42 * tipScale]);
   const medial = new Ellipsoid([(right.centre[0] + left.centre[0]) / 2 + 10, (right.centre[1] + left.centre[1]) / 2 + 8, right.centre[2] + 15], [45, 45, 50]);
-  const warp = new PlaneWaves(rng, 6, 1 / 170, 1 / 70);
+  const warp = new PlaneWaves(rng, 5, 1 / 170, 1 / 70);
   const warpAmp = rng.uniformIn(5, 10);
-  const nodules = new PlaneWaves(rng, 10, 1 / 22, 1 / 10);
+  const nodules = new PlaneWaves(rng, 7, 1 / 22, 1 / 10);
   const nodAmp = 1.6 * cirrhosis;
   const kidney = an.kidneys[0]!;
   const leftMinX = left.centre[0] - rl[0];
 
-  const f = (x: number, y: number, z: number): number => {
+  const lobes = (x: number, y: number, z: number): number => {
     // The left lateral segment tapers towards its tip: thinner and shorter the further left.
     const taper = 0.35 + 0.65 * Math.min(1, Math.max(0, (x - leftMinX) / (1.4 * rl[0])));
     const dLeft = left.sdf(x, y, z, 0, 1, taper, taper);
@@ -49,12 +51,12 @@ export function drawLiver(rng: Rng, an: Anatomy, cirrhosis: number): LiverShape 
     d = smoothMin(d, medial.sdf(x, y, z), 25);
     d = smoothMin(d, caudate.sdf(x, y, z), 15);
     d = smoothMin(d, tip.sdf(x, y, z), 25);
-    d += warpAmp * warp.at(x, y, z) + nodAmp * nodules.at(x, y, z);
-    return carveHard(an, carveSoft(an, kidney, d, x, y, z), x, y, z);
+    return d + warpAmp * warp.at(x, y, z) + nodAmp * nodules.at(x, y, z);
   };
+  const f = (x: number, y: number, z: number) => carveHard(an, carveSoft(an, kidney, lobes(x, y, z), x, y, z), x, y, z);
   const lo: P3 = [Math.min(left.centre[0] - rl[0], right.centre[0] - rr[0]) - 25, yPost - 5, tip.centre[2] - tip.radii[2] - 25];
   const hi: P3 = [xWall + 5, yAnt + 5, Math.max(right.centre[2] + rr[2], left.centre[2] + rl[2]) + 20];
-  return { f, lo, hi, rightLobe: right, leftLobe: left };
+  return { f, lobes, lo, hi, rightLobe: right, leftLobe: left };
 }
 
 /** Keeps the liver off the right kidney and stomach; a tumour bulge may push into them (see carveHard). */
@@ -73,9 +75,10 @@ export function carveHard(an: Anatomy, d: number, x: number, y: number, z: numbe
 /**
  * The implicit function sampled on a lattice over a box (cell `cellMm`) and read back by trilinear
  * interpolation: one evaluation of the expensive function per lattice node instead of per voxel. Nodes are
- * first evaluated every fourth cell; inside a block whose eight corners all lie more than a block diagonal
- * from the surface (same sign), the fine nodes are interpolated rather than evaluated. Only the sign matters
- * that far out, and it is kept; near the surface every node is exact.
+ * first evaluated every fourth cell; inside a block whose eight corners all lie more than half a block diagonal
+ * from the surface (same sign), the fine nodes are interpolated rather than evaluated: every fine node is then
+ * within half a diagonal of a corner, so for a distance-like function its sign is kept. Near the surface every
+ * node is exact.
  */
 export class SampledField {
   private readonly values: Float32Array;
@@ -92,7 +95,7 @@ export class SampledField {
       this.values[at(i, j, k)] = f(lo[0] + i * cell, lo[1] + j * cell, lo[2] + k * cell);
     };
     for (let k = 0; k < nz; k += B) for (let j = 0; j < ny; j += B) for (let i = 0; i < nx; i += B) evalNode(i, j, k);
-    const far = B * cell * Math.sqrt(3);
+    const far = 0.5 * B * cell * Math.sqrt(3);
     for (let K = 0; K < nz - 1; K += B) for (let J = 0; J < ny - 1; J += B) for (let I = 0; I < nx - 1; I += B) {
       const c = [0, 1].flatMap((dk) => [0, 1].flatMap((dj) => [0, 1].map((di) => this.values[at(I + B * di, J + B * dj, K + B * dk)]!)));
       const exact = !(c.every((v) => v > far) || c.every((v) => v < -far));
@@ -127,9 +130,19 @@ export class SampledField {
     return c0 + w * (c1 - c0);
   }
 
-  /** Highest z (mm) at which the shape is present above (x, y), or −Infinity; found by a downward scan. */
+  /** Highest z (mm) at which the shape is present above (x, y), or −Infinity: a scan down the nearest column. */
   topAt(x: number, y: number): number {
-    for (let z = this.hi[2]; z > this.lo[2]; z -= this.cell * 0.5) if (this.at(x, y, z) < 0) return z;
+    const [nx, ny, nz] = this.dims;
+    const i = Math.round((x - this.lo[0]) / this.cell), j = Math.round((y - this.lo[1]) / this.cell);
+    if (i < 0 || j < 0 || i >= nx || j >= ny) return -Infinity;
+    for (let k = nz - 1; k >= 0; k--) {
+      const a = this.values[i + nx * (j + ny * k)]!;
+      if (a < 0) {
+        // Interpolate the crossing between this node and the one above it.
+        const b = k + 1 < nz ? this.values[i + nx * (j + ny * (k + 1))]! : a;
+        return this.lo[2] + this.cell * (k + (b > a ? -a / (b - a) : 0));
+      }
+    }
     return -Infinity;
   }
 }

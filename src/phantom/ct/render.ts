@@ -40,9 +40,8 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
   const pv = new Float32Array(canvas.tissue.length);
   const texRng = stream('texture');
   // Air carries no texture: skipping it halves the work on a typical field of view.
-  const air = canvas.tissue.map((t) => (t === Tissue.air ? 1 : 0));
-  addLatticeTexture(art, air, grid.shape, grid.spacing, grid.origin, 3, 0.6, texRng);
-  addLatticeTexture(art, air, grid.shape, grid.spacing, grid.origin, 10, 0.8, texRng);
+  addLatticeTexture(art, canvas.tissue, grid.shape, grid.spacing, grid.origin, 3, 0.6, texRng);
+  addLatticeTexture(art, canvas.tissue, grid.shape, grid.spacing, grid.origin, 10, 0.8, texRng);
   const { mean: mA, texture: tA } = hu.arterial;
   const { mean: mP, texture: tP } = hu.portal;
   for (let v = 0; v < art.length; v++) {
@@ -91,7 +90,7 @@ function buildScene(record: PatientRecord, stream: (name: string) => Rng, cellMm
   const kidney = anatomy.kidneys[0]!;
   // The liver grows around its tumours (large HCCs bulge its contour), then is carved again off its neighbours.
   const withTumours = (x: number, y: number, z: number): number => {
-    let d = carveSoft(anatomy, kidney, shape.f(x, y, z), x, y, z);
+    let d = carveSoft(anatomy, kidney, shape.lobes(x, y, z), x, y, z);
     for (const t of tumours) {
       const r = t.radius * 1.2 + 5;
       d = smoothMin(d, len3(x - t.centre[0], y - t.centre[1], z - t.centre[2]) - r, 15);
@@ -139,16 +138,21 @@ function sub(a: readonly number[], b: readonly number[]): P3 {
   return [a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!];
 }
 
-/** The point nearest `p` (on a 4 mm search lattice) at least `depth` mm inside the shape `f`. */
+/** Offsets of a 4 mm search lattice within 40 mm, nearest first. */
+const SEARCH_OFFSETS: P3[] = (() => {
+  const out: P3[] = [];
+  for (let dz = -40; dz <= 40; dz += 4) for (let dy = -40; dy <= 40; dy += 4) for (let dx = -40; dx <= 40; dx += 4) out.push([dx, dy, dz]);
+  // Ties are broken by the generation order, so the search is deterministic.
+  return out.map((o, i) => ({ o, i, d: o[0] ** 2 + o[1] ** 2 + o[2] ** 2 })).sort((a, b) => a.d - b.d || a.i - b.i).map((e) => e.o);
+})();
+
+/** The point nearest `p` (on a 4 mm search lattice) at least `depth` mm inside the shape `f`, else `p`. */
 function findInside(f: (x: number, y: number, z: number) => number, p: P3, depth: number): P3 {
-  let best: P3 = p;
-  let bestDist = Infinity;
-  for (let dz = -40; dz <= 40; dz += 4) for (let dy = -40; dy <= 40; dy += 4) for (let dx = -40; dx <= 40; dx += 4) {
-    const q: P3 = [p[0] + dx, p[1] + dy, p[2] + dz];
-    const dist = dx * dx + dy * dy + dz * dz;
-    if (dist < bestDist && f(q[0], q[1], q[2]) < -depth) [best, bestDist] = [q, dist];
+  for (const o of SEARCH_OFFSETS) {
+    const q: P3 = [p[0] + o[0], p[1] + o[1], p[2] + o[2]];
+    if (f(q[0], q[1], q[2]) < -depth) return q;
   }
-  return best;
+  return p;
 }
 
 /** Paints the tissue and label maps in anatomical order: later structures overwrite earlier ones. */

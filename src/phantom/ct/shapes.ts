@@ -53,10 +53,13 @@ export class Ellipsoid {
     );
   }
 
-  /** A world bounding box that contains the ellipsoid inflated by `margin` mm (the bounding sphere's box). */
+  /** The world axis-aligned bounding box of the ellipsoid inflated by `margin` mm. */
   box(margin = 0): { lo: P3; hi: P3 } {
-    const r = Math.max(...this.radii) + margin;
-    return { lo: add(this.centre, [-r, -r, -r]), hi: add(this.centre, [r, r, r]) };
+    // rot's rows are the local axes in world coordinates; the half-extent along world axis i is
+    // √Σ_j (axis_j[i]·r_j)².
+    const r = this.rot;
+    const half = [0, 1, 2].map((i) => Math.sqrt([0, 1, 2].reduce((acc, j) => acc + (r[3 * j + i]! * (this.radii[j]! + margin)) ** 2, 0)));
+    return { lo: add(this.centre, half, -1), hi: add(this.centre, half) };
   }
 }
 
