@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseStudyConfig } from '../../src/study/config.js';
 import { runStudy } from '../../src/study/run.js';
+import { validateStudy } from '../../src/study/validate.js';
 
 const quiet = () => {};
 
@@ -39,6 +40,19 @@ test('a miniature synthetic study runs end to end, writes every output, and reus
   assert.deepEqual(again.provenance.lock, r.provenance.lock);
   assert.deepEqual(again.nomogram, r.nomogram);
   await assert.rejects(runStudy(config, { outDir: join(out, 'study'), resume: false, log: quiet }), /not empty; pass --resume/);
+
+  // External validation on a new seed from another site: the frozen model still discriminates, the calibration
+  // slope is near 1 (same generative model), and recalibrating cannot make the Brier score worse in-sample.
+  const external = parseStudyConfig(
+    { name: 'ext', cohorts: { resection: { synthetic: { n: 20, seed: 8, grid: 'tiny', images: false } }, iat: { synthetic: { n: 300, seed: 9, grid: 'tiny', images: false, site: 'siteB' } } } },
+    join(out, 'ext.json'),
+  );
+  const v = await validateStudy(join(out, 'study'), external, join(out, 'validation'));
+  assert.equal(v.cohort.complete, 300);
+  assert.ok(v.frozen.metrics.unoC.c > 0.6, `external Uno's C ${v.frozen.metrics.unoC.c}`);
+  assert.ok(v.recalibrated.slope > 0.5 && v.recalibrated.slope < 1.6, `slope ${v.recalibrated.slope}`);
+  assert.equal(v.recalibrated.metrics.unoC.c, v.frozen.metrics.unoC.c);
+  assert.ok(existsSync(join(out, 'validation', 'validation.json')));
 });
 
 test('a real cohort with an unknown column or a missing image fails fast, naming the problem', async (t) => {

@@ -5,11 +5,11 @@ import { infoCommand } from './info.js';
 import { demoCommand } from './demo.js';
 import { predictCommand } from './predict.js';
 import { statsCommand } from './stats.js';
-import { studyRunCommand } from './study.js';
+import { studyRunCommand, studyValidateCommand } from './study.js';
 import { torchDemoCommand } from './torch-demo.js';
 
 /**
  * Every `hcc` subcommand, in the order `hcc --help` lists them. Each domain adds its own file under
  * src/cli/commands/ and one line here.
  */
-export const commands: Command[] = [convertCommand, infoCommand, cohortGenerateCommand, statsCommand, studyRunCommand, predictCommand, demoCommand, torchDemoCommand];
+export const commands: Command[] = [convertCommand, infoCommand, cohortGenerateCommand, statsCommand, studyRunCommand, studyValidateCommand, predictCommand, demoCommand, torchDemoCommand];

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStudyConfig } from '../../study/config.js';
 import { runStudy } from '../../study/run.js';
+import { validateStudy } from '../../study/validate.js';
 import { renderStudyReport } from '../../report/study-report.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { usageError } from '../../util/errors.js';
@@ -49,6 +50,46 @@ export const studyRunCommand: Command = {
     else {
       process.stdout.write(`study '${config.name}' finished: ${outDir}\nreport: ${report}\n`);
       process.stdout.write(`nomogram terms: ${summary.selected.join(', ')}; Uno's C train ${summary.unoC.train.toFixed(3)}, test ${summary.unoC.test.toFixed(3)}\n`);
+    }
+    return 0;
+  },
+};
+
+const VALIDATE_USAGE = `hcc study validate --study DIR --cohort <config.yaml|config.json> [--out DIR] [--json]
+
+External validation: the frozen nomogram of a finished study applied to the IAT cohort of another config
+(another site, or a synthetic cohort from a new seed or --site). Reports discrimination (Harrell's and Uno's C,
+td-AUC), Brier and IBS against the Kaplan-Meier null model, and calibration with decision curves; then the
+same after recalibrating the slope and baseline hazard on the new cohort, reported separately.
+
+  --out DIR   output folder for validation.json and the cohort (default: <study>/validation-<config name>)`;
+
+export const studyValidateCommand: Command = {
+  name: 'study validate',
+  summary: 'Apply a frozen study to another cohort: external validation, with optional recalibration',
+  usage: VALIDATE_USAGE,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: { study: { type: 'string' }, cohort: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false }, debug: { type: 'boolean', default: false } },
+    });
+    if (positionals.length > 0 || !values.study || !values.cohort) throw usageError(`--study and --cohort are required\n\n${VALIDATE_USAGE}`);
+    const config = loadStudyConfig(values.cohort);
+    const studyDir = resolve(values.study);
+    const outDir = resolve(values.out ?? join(studyDir, `validation-${config.name}`));
+    const r = await validateStudy(studyDir, config, outDir);
+    if (values.json) printJson(r);
+    else {
+      const f = (m: typeof r.frozen.metrics) => `Uno's C ${m.unoC.c.toFixed(3)}, td-AUC ${m.tdAuc.map((a) => `${a.time} mo ${a.auc.toFixed(3)}`).join(', ')}, IBS ${m.ibs.toFixed(3)}`;
+      process.stdout.write(
+        [
+          `External validation of '${r.study}' on ${r.cohort.complete} of ${r.cohort.n} patients (${join(outDir, 'validation.json')})`,
+          `  frozen:        ${f(r.frozen.metrics)} (null model IBS ${r.frozen.nullIbs.toFixed(3)})`,
+          `  recalibrated:  ${f(r.recalibrated.metrics)}; calibration slope ${r.recalibrated.slope.toFixed(3)} (SE ${r.recalibrated.slopeSe.toFixed(3)})`,
+        ].join('\n') + '\n',
+      );
     }
     return 0;
   },

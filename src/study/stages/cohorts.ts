@@ -22,7 +22,7 @@ export interface CohortEntry {
 
 export type CohortsResult = Record<CohortKind, CohortEntry>;
 
-async function prepareCohort(kind: CohortKind, c: CohortConfig, dir: string, workers: number): Promise<CohortEntry> {
+export async function prepareCohort(kind: CohortKind, c: CohortConfig, dir: string, workers: number): Promise<CohortEntry> {
   const out = join(dir, kind);
   if (isSynthetic(c)) {
     const s = c.synthetic;
