@@ -26,16 +26,21 @@ export interface BrierResult {
 export function brier(s: IpcwSample, risk: Float64Array, t: number, opts: { influence?: boolean; conservative?: boolean } = {}): BrierResult {
   const n = s.n;
   const gt = s.G.at(t);
-  const res = new Float64Array(n);
+  const time = s.time;
+  const event = s.event;
+  const gMinus = s.gMinus;
+  const res = opts.influence ? new Float64Array(n) : undefined;
   let sum = 0;
   for (let i = 0; i < n; i++) {
     const r = risk[i]!;
-    if (s.time[i]! > t) res[i] = (r * r) / gt;
-    else if (s.event[i] === 1) res[i] = ((1 - r) * (1 - r)) / s.gMinus[i]!;
-    sum += res[i]!;
+    let v = 0;
+    if (time[i]! > t) v = (r * r) / gt;
+    else if (event[i] === 1) v = ((1 - r) * (1 - r)) / gMinus[i]!;
+    if (res) res[i] = v;
+    sum += v;
   }
   const bs = sum / n;
-  if (!opts.influence) return { brier: bs };
+  if (!res) return { brier: bs };
   const inf = Float64Array.from(res, (r) => r - bs);
   if (opts.conservative) return { brier: bs, influence: inf };
   const firsthit = lastAtOrBefore(s, t);

@@ -73,7 +73,11 @@ export function ipcwSample(time: ArrayLike<number>, event: ArrayLike<number>): I
 }
 
 export function sortedValues(s: IpcwSample, values: ArrayLike<number>): Float64Array {
-  return Float64Array.from(s.order, (i) => values[i]!);
+  const n = s.n;
+  const order = s.order;
+  const out = new Float64Array(n);
+  for (let k = 0; k < n; k++) out[k] = values[order[k]!]!;
+  return out;
 }
 
 export function lastAtOrBefore(s: IpcwSample, t: number): number {

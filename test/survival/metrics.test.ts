@@ -15,7 +15,8 @@ import { aucDelong, atThreshold, rocCurve, splitByOutcome, youden } from '../../
 import { bootstrap, bootstrapIndices, bcaCi, jackknife, pairedBootstrapTest, percentileCi } from '../../src/survival/bootstrap.js';
 import { statistic } from '../../src/survival/bootstrap-statistics.js';
 import { maxstatTest, pExactGauss } from '../../src/survival/maxstat.js';
-import { groupedCalibration, netBenefit } from '../../src/survival/calibration.js';
+import { groupedCalibration, netBenefit, smoothedCalibration } from '../../src/survival/calibration.js';
+import { readFileSync } from 'node:fs';
 import { runTask } from '../../src/survival/tasks/index.js';
 
 function simIat() {
@@ -137,6 +138,18 @@ test('calibration groups partition the subjects and net benefit at a tiny thresh
   assert.ok(c.table.mean_pred.every((v, k) => k === 0 || v > c.table.mean_pred[k - 1]!));
   const nb = netBenefit(d.time, d.event, d.risk[1]!.map(() => 1), 24, [0.2]);
   assert.ok(close(nb[0]!, 1 - (1 - c.overall_observed) - ((1 - c.overall_observed) * 0.2) / 0.8, 1e-12));
+});
+
+test('smoothed calibration (hazard regression on cll with rcs(cll, 3)) matches R to 1e-9', () => {
+  const ref = JSON.parse(readFileSync(fixture('survival', 'smooth_calibration.json'), 'utf8')) as { time: number; n: number; grid: number[]; observed: number[]; ici: number; e50: number; e90: number };
+  // R's complete cases over every column, then risks below 1.
+  const frame = prepare(readCsv(fixture('survival', 'sim_iat.csv')), {}, { columns: ['dl_score', 'afp_log10', 'risk_12'] });
+  const risk = (frameVariable(frame, 'risk_12') as { values: Float64Array }).values;
+  const keep = [...risk.keys()].filter((i) => risk[i]! < 1);
+  assert.equal(keep.length, ref.n);
+  const s = smoothedCalibration(keep.map((i) => frame.time[i]!), keep.map((i) => frame.event[i]!), keep.map((i) => risk[i]!), ref.time, ref.grid);
+  s.observed.forEach((v, k) => assert.ok(close(v, ref.observed[k]!, 1e-9), `grid ${ref.grid[k]}`));
+  for (const key of ['ici', 'e50', 'e90'] as const) assert.ok(close(s[key], ref[key], 1e-9), key);
 });
 
 test('metric tasks give clear errors for a missing column, markers where probabilities are needed, bad times', async () => {

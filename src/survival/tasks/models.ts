@@ -72,7 +72,10 @@ export function coxRiskAt(m: FittedCox, t: number): Float64Array {
     const k = stepIndex(st.time, t);
     return k < 0 ? 0 : m.cumhaz[s]![k]!;
   });
-  return Float64Array.from(m.relRisk, (r, i) => 1 - Math.exp(-H[m.data.strata ? m.data.strata[i]! : 0]! * r));
+  const out = new Float64Array(m.relRisk.length);
+  const strata = m.data.strata;
+  for (let i = 0; i < out.length; i++) out[i] = 1 - Math.exp(-H[strata ? strata[i]! : 0]! * m.relRisk[i]!);
+  return out;
 }
 
 function numericColumn(frame: SurvFrame, col: string): Float64Array {
