@@ -92,8 +92,10 @@ function docount(time: ArrayLike<number>, status: ArrayLike<number>, x: ArrayLik
     lw[k] = w[i]!;
   }
   // reverse time, censored before deaths, then by score
-  const sort = lexOrder(n, [lt, ls, lx], [true, false, false]);
-  const { rank, count: nu } = denseRanks(lx);
+  const xr = denseRanks(lx);
+  const { rank, count: nu } = xr;
+  // status is 0/1, so it is its own dense rank
+  const sort = lexOrder(n, [lt, { rank: Int32Array.from(ls), count: 2 }, xr], [true, false, false]);
   const T = (k: number) => lt[k]!;
   const S = (k: number) => ls[k]!;
   const W = (k: number) => lw[k]!;

@@ -7,7 +7,7 @@
  * Exports:
  * - `denseRanks(values)` -> {rank: Int32Array, count}: 0-based ranks of the distinct values.
  * - `lexOrder(n, keys, descending?)`: row indices sorted by keys[0], then keys[1], ...; `descending[k]` flips key k.
- *   Stable (ties keep ascending row index).
+ *   Stable (ties keep ascending row index). A key may be passed as precomputed `Ranks`.
  */
 
 export function denseRanks(values: ArrayLike<number>): { rank: Int32Array; count: number } {
@@ -32,9 +32,16 @@ export function denseRanks(values: ArrayLike<number>): { rank: Int32Array; count
   return { rank, count };
 }
 
-export function lexOrder(n: number, keys: ArrayLike<number>[], descending: boolean[] = []): Int32Array {
+export interface Ranks {
+  rank: Int32Array;
+  count: number;
+}
+
+/** Keys may be given as values or, when already known, as dense ranks (saves a sort). */
+export function lexOrder(n: number, keys: (ArrayLike<number> | Ranks)[], descending: boolean[] = []): Int32Array {
   const ranks = keys.map((k, j) => {
-    const r = denseRanks(k);
+    const given = 'rank' in k && 'count' in k;
+    const r = given ? { rank: Int32Array.from((k as Ranks).rank), count: (k as Ranks).count } : denseRanks(k as ArrayLike<number>);
     if (descending[j]) for (let i = 0; i < n; i++) r.rank[i] = r.count - 1 - r.rank[i]!;
     return r;
   });
