@@ -124,3 +124,17 @@ test('stack geometry: LPS affine from positions; errors for uneven gaps, mixed o
   const wobble: Vec3 = [10.001, 20, 3];
   assert.doesNotThrow(() => stackGeometry([axial(0), axial(3, 's3', { position: wobble }), axial(6, 's6', { position: [10.002, 20, 6] })], 'stack'));
 });
+
+test('JPEG 2000 and JPEG-LS series decode identically on worker threads (HCC_DECODE_THREADS=2)', async () => {
+  const saved = process.env.HCC_DECODE_THREADS;
+  process.env.HCC_DECODE_THREADS = '2';
+  try {
+    for (const encoding of ['j2k', 'jls']) {
+      const vol = await readFolder(dicomData('oblique_from_totalseg', encoding));
+      assertSameAsReference(vol, dicomData('oblique_from_totalseg', 'synth_truth.nii.gz'));
+    }
+  } finally {
+    if (saved === undefined) delete process.env.HCC_DECODE_THREADS;
+    else process.env.HCC_DECODE_THREADS = saved;
+  }
+});

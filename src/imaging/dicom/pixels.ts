@@ -7,6 +7,7 @@ import { HccError } from '../../util/errors.js';
 import { decodeJpegDct } from './codecs/jpeg-dct.js';
 import { decodeJpegLossless } from './codecs/jpeg-lossless.js';
 import { decodeRle } from './codecs/rle.js';
+import type { DecodePool } from './codecs/pool.js';
 import { decodeJpeg2000, decodeJpegLs } from './codecs/wasm.js';
 import { type DataSet, type ParsedFile, TransferSyntax } from './parse.js';
 import { Tag } from './tags.js';
@@ -153,7 +154,7 @@ function unpackBits(bytes: Uint8Array, fmt: PixelFormat, index: number): Uint8Ar
   return out;
 }
 
-async function decode(file: ParsedFile, fmt: PixelFormat, index: number): Promise<StoredFrame> {
+async function decode(file: ParsedFile, fmt: PixelFormat, index: number, pool?: DecodePool): Promise<StoredFrame> {
   const ts = file.transferSyntax;
   const el = file.dataset.get(Tag.PixelData)!;
   if (!el.fragments) {
@@ -177,7 +178,7 @@ async function decode(file: ParsedFile, fmt: PixelFormat, index: number): Promis
     case TransferSyntax.jpeg2000Lossless:
     case TransferSyntax.jpeg2000: {
       const isJ2k = ts === TransferSyntax.jpeg2000Lossless || ts === TransferSyntax.jpeg2000;
-      const { info, bytes } = await (isJ2k ? decodeJpeg2000(frame) : decodeJpegLs(frame));
+      const { info, bytes } = await (pool ? pool.decode(isJ2k ? 'j2k' : 'jls', frame) : isJ2k ? decodeJpeg2000(frame) : decodeJpegLs(frame));
       if (info.width !== fmt.columns || info.height !== fmt.rows) throw new Error(`codestream is ${info.width}x${info.height}, the header says ${fmt.columns}x${fmt.rows}`);
       // `bytes` is a fresh copy, so its buffer is aligned for 16-bit views.
       const n = pixels * info.componentCount;
@@ -189,14 +190,22 @@ async function decode(file: ParsedFile, fmt: PixelFormat, index: number): Promis
   throw new HccError(`${file.dataset.name}: transfer syntax ${ts} is not supported; expected one of ${Object.keys(SYNTAX_NAMES).join(', ')}`);
 }
 
-/** Decodes frame `index` (0-based) of a fully parsed file. Errors name the file and the transfer syntax. */
-export async function decodeFrame(file: ParsedFile, index = 0, fmt: PixelFormat = pixelFormat(file.dataset)): Promise<StoredFrame> {
+/** True for the syntaxes whose frames DecodePool can decode on worker threads. */
+export function usesCodecPool(transferSyntax: string): boolean {
+  return transferSyntax === TransferSyntax.jpeg2000Lossless || transferSyntax === TransferSyntax.jpeg2000 || transferSyntax === TransferSyntax.jpegLsLossless || transferSyntax === TransferSyntax.jpegLsNearLossless;
+}
+
+/**
+ * Decodes frame `index` (0-based) of a fully parsed file. Errors name the file and the transfer syntax. With a
+ * pool, JPEG 2000 and JPEG-LS frames decode on its worker threads.
+ */
+export async function decodeFrame(file: ParsedFile, index = 0, fmt: PixelFormat = pixelFormat(file.dataset), pool?: DecodePool): Promise<StoredFrame> {
   const name = file.dataset.name;
   if (!file.dataset.has(Tag.PixelData)) throw new HccError(`${name}: not an image (no Pixel Data element (7FE0,0010)); expected a DICOM image`);
   if (index < 0 || index >= fmt.frames) throw new HccError(`${name}: frame ${index + 1} requested, the file has ${fmt.frames}`);
   if (!(file.transferSyntax in SYNTAX_NAMES)) throw new HccError(`${name}: transfer syntax ${file.transferSyntax} is not supported; expected one of: ${Object.values(SYNTAX_NAMES).join(', ')}`);
   try {
-    return await decode(file, fmt, index);
+    return await decode(file, fmt, index, pool);
   } catch (err) {
     if (err instanceof HccError) throw err;
     throw new HccError(`${name}: cannot decode ${SYNTAX_NAMES[file.transferSyntax]} pixel data: ${(err as Error).message}`, { cause: err });

@@ -16,7 +16,8 @@ import { lpsToRasAffine, spacingFromAffine } from '../affine.js';
 import { type SlicePlacement, stackGeometry } from './geometry.js';
 import { type DataSet, NotDicomError, type ParsedFile, parseDicom, TruncatedError } from './parse.js';
 import { phaseHints, type PhaseHints } from './phase.js';
-import { decodeFrame, pixelFormat, type StoredFrame, transferSyntaxName } from './pixels.js';
+import { DecodePool, decodeThreads } from './codecs/pool.js';
+import { decodeFrame, pixelFormat, type StoredFrame, transferSyntaxName, usesCodecPool } from './pixels.js';
 import { Tag } from './tags.js';
 
 const DICOMDIR_CLASS = '1.2.840.10008.1.3.10';
@@ -245,22 +246,37 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
   const perSlice = nx * ny;
   const progress = createProgress({ label: 'reading DICOM', total: nz, unit: 'slices', mode: options.progress ? undefined : 'none' });
   let work: Int16Array | Int32Array | Float32Array | undefined;
+  // JPEG 2000 / JPEG-LS: slices decode on worker threads, a few in flight per thread; files are read here.
+  const threads = s.transferSyntaxes.every(usesCodecPool) && nz >= 8 ? decodeThreads(nz) : 1;
+  const pool = threads > 1 ? new DecodePool(threads) : undefined;
+  const inFlight = new Set<Promise<void>>();
   // Multi-frame files stay parsed: their frames need not come in stored order.
   const multiFrame = new Map<string, ParsedFile>();
-  for (let k = 0; k < nz; k++) {
-    const slice = s.slices[geometry.order[k]];
-    let file = multiFrame.get(slice.path);
-    if (!file) {
-      file = parseDicom(readFileSync(slice.path), slice.path);
-      if (slice.frames > 1) multiFrame.set(slice.path, file);
+  try {
+    for (let k = 0; k < nz; k++) {
+      const slice = s.slices[geometry.order[k]];
+      let file = multiFrame.get(slice.path);
+      if (!file) {
+        file = parseDicom(readFileSync(slice.path), slice.path);
+        if (slice.frames > 1) multiFrame.set(slice.path, file);
+      }
+      const fmt = pixelFormat(file.dataset);
+      if (fmt.rows !== ny || fmt.columns !== nx) throw new HccError(`${slice.path}: ${fmt.columns}x${fmt.rows} pixels, but ${first.path} has ${nx}x${ny}; expected one size per series`);
+      if (fmt.samplesPerPixel !== 1) throw new HccError(`${slice.path}: ${fmt.photometric} with ${fmt.samplesPerPixel} samples per pixel; expected a greyscale (MONOCHROME) image`);
+      const out = (work ??= allocateOutput(s.slices, fmt, perSlice * nz));
+      const job = decodeFrame(file, slice.frame, fmt, pool).then((stored) => {
+        rescaleInto(out, k * perSlice, stored, slice.slope, slice.intercept);
+        progress.tick();
+      });
+      inFlight.add(job);
+      void job.then(() => inFlight.delete(job), () => undefined);
+      if (inFlight.size >= 2 * threads) await Promise.race(inFlight);
     }
-    const fmt = pixelFormat(file.dataset);
-    if (fmt.rows !== ny || fmt.columns !== nx) throw new HccError(`${slice.path}: ${fmt.columns}x${fmt.rows} pixels, but ${first.path} has ${nx}x${ny}; expected one size per series`);
-    if (fmt.samplesPerPixel !== 1) throw new HccError(`${slice.path}: ${fmt.photometric} with ${fmt.samplesPerPixel} samples per pixel; expected a greyscale (MONOCHROME) image`);
-    work ??= allocateOutput(s.slices, fmt, perSlice * nz);
-    const stored = await decodeFrame(file, slice.frame, fmt);
-    rescaleInto(work, k * perSlice, stored, slice.slope, slice.intercept);
-    progress.tick();
+    await Promise.all(inFlight);
+  } finally {
+    // Settle every job before the workers go, so no rejection is left unhandled.
+    await Promise.allSettled(inFlight);
+    await pool?.close();
   }
   progress.done();
   return {
