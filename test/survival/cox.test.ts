@@ -122,3 +122,12 @@ test('separation gives R\'s warning and R\'s (large) coefficient; running out of
   closeAll(short.coef, [6.4451343, -0.8318823], 1e-6, 'coef after 3 iterations');
   assert.equal(short.warnings[0], 'Ran out of iterations and did not converge');
 });
+
+test('robust = TRUE without weights gives R\'s sandwich se, robust Wald and robust score tests', () => {
+  // R: coxph(Surv(time, status) ~ age + sex + ph.ecog, data = lung, robust = TRUE)
+  const { data } = coxDataFromFrame(lungFrame(), parseFormula('age + sex + ph.ecog'));
+  const fit = fitCox(data, { robust: true });
+  closeAll(fit.se, [0.00988139278009105, 0.16474842795208, 0.124158848613175], 1e-7, 'robust se');
+  close(fit.tests.robust_score!.statistic, 27.4262958578737, 1e-7, 'robust score');
+  close(fit.tests.wald.statistic, 23.8022914238079, 1e-7, 'robust Wald');
+});
