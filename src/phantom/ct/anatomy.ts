@@ -29,6 +29,9 @@ export interface Anatomy {
   kidneys: Ellipsoid[];
   spleen: Ellipsoid;
   stomach: Ellipsoid;
+  /** Gas above this fraction of the stomach's AP radius (supine: gas rises anteriorly); fluid or food below. */
+  stomachGasLevel: number;
+  stomachContent: number;
   /** Portal-venous confluence behind the pancreatic neck. */
   confluence: P3;
   pancreas: P3[];
@@ -60,7 +63,9 @@ export function drawAnatomy(rng: Rng, cirrhosis: number): Anatomy {
     -40 + rng.uniformIn(-10, 10),
   );
   const stomach = new Ellipsoid([-45 + rng.uniformIn(-8, 8), yv + 85, rng.uniformIn(15, 35)], [rng.uniformIn(25, 40), rng.uniformIn(20, 32), 50], -30 + rng.uniformIn(-10, 10), 0, -20);
-    const confluence: P3 = [6, yv + 52, -30];
+    const stomachGasLevel = rng.uniformIn(0, 1.1);
+  const stomachContent = rng.bernoulli(0.5) ? Tissue.bowelFluid : Tissue.stool;
+  const confluence: P3 = [6, yv + 52, -30];
   const pancreas: P3[] = [
     [spleen.centre[0] + 22, yv + 35, spleen.centre[2] - 28],
     [-30, yv + 62, -22],
@@ -92,7 +97,7 @@ export function drawAnatomy(rng: Rng, cirrhosis: number): Anatomy {
     const t = rng.uniformIn(0, 2 * Math.PI);
     plaques.push([aorta.x + aorta.r * Math.cos(t), aorta.y + aorta.r * Math.sin(t), rng.uniformIn(-150, 60)]);
   }
-  return { a, bAnt, bPost, fatLat, fatAnt, fatPost, muscle, yv, spineZ0: rng.uniformIn(0, 32), aorta, ivc, kidneys, spleen, stomach, confluence, pancreas, bowel, plaques };
+  return { a, bAnt, bPost, fatLat, fatAnt, fatPost, muscle, yv, spineZ0: rng.uniformIn(0, 32), aorta, ivc, kidneys, spleen, stomach, stomachGasLevel, stomachContent, confluence, pancreas, bowel, plaques };
 }
 
 /** Approximate signed distance (mm) to the body outline inset by (lat, ant, post) mm, in the axial plane. */
@@ -236,7 +241,7 @@ export function paintThorax(c: Canvas, an: Anatomy, domeZ: (x: number, y: number
 export function paintBowel(c: Canvas, an: Anatomy, rng: Rng): void {
   const stool = new PlaneWaves(rng, 8, 1 / 14, 1 / 6);
   for (const loop of an.bowel) {
-    for (let s = 0; s < loop.path.length - 1; s++) c.paintTube(loop.path[s]!, loop.path[s + 1]!, loop.r, Tissue.bowelWall, Tissue.fat);
+    for (let s = 0; s < loop.path.length - 1; s++) c.paintTube(loop.path[s]!, loop.path[s + 1]!, loop.r, Tissue.bowelWall, Tissue.fat, true);
     if (loop.content === 'collapsed') continue;
     for (let s = 0; s < loop.path.length - 1; s++) {
       const a = loop.path[s]!, b = loop.path[s + 1]!;
@@ -268,11 +273,11 @@ function insideTube(x: number, y: number, z: number, a: readonly number[], b: re
 export function paintOrgans(c: Canvas, an: Anatomy): void {
   const st = an.stomach;
   let box = st.box(2);
-  const gasLevel = st.centre[1] + 0.35 * st.radii[1];
+  const gasLevel = st.centre[1] + an.stomachGasLevel * st.radii[1];
   c.forBox(box.lo, box.hi, (v, x, y, z) => {
     const s = st.sdf(x, y, z);
     if (s >= 0) return;
-    c.tissue[v] = s > -4 ? Tissue.bowelWall : y > gasLevel ? Tissue.gas : Tissue.bowelFluid;
+    c.tissue[v] = s > -4 ? Tissue.bowelWall : y > gasLevel ? Tissue.gas : an.stomachContent;
   });
   const pan = spline(an.pancreas, 4);
   for (let s = 0; s < pan.length - 1; s++) {

@@ -72,13 +72,13 @@ export class Canvas {
 
   /**
    * Paints a tube (capsule) of radius r around segment a-b. `only`, when given, restricts painting to voxels
-   * currently of that class (intrahepatic vessels stay inside the liver).
+   * currently of that class (intrahepatic vessels stay inside the liver), and `cavity` to the body cavity.
    */
-  paintTube(a: readonly number[], b: readonly number[], r: number, cls: number, only?: number): void {
+  paintTube(a: readonly number[], b: readonly number[], r: number, cls: number, only?: number, cavity = false): void {
     const lo = [0, 1, 2].map((d) => Math.min(a[d]!, b[d]!) - r);
     const hi = [0, 1, 2].map((d) => Math.max(a[d]!, b[d]!) + r);
     this.forBox(lo, hi, (v, x, y, z) => {
-      if (only !== undefined && this.tissue[v] !== only) return;
+      if ((only !== undefined && this.tissue[v] !== only) || (cavity && !this.inCavity(v))) return;
       if (segmentDistance(x, y, z, a[0]!, a[1]!, a[2]!, b[0]!, b[1]!, b[2]!) < r) this.tissue[v] = cls;
     });
   }

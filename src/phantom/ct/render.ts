@@ -13,7 +13,7 @@ import { Ellipsoid, type P3 } from './shapes.js';
 import { type ScanGrid, scanGrid, siteProfile, type SiteProfile } from './site.js';
 import { drawPatientHu, type PatientHu, Tissue } from './tissue.js';
 import { placeTumours, renderTumours, type Tumour, tumourHu } from './tumour.js';
-import { growTree, paintTree, type Segment, thrombosedSegments } from './vessels.js';
+import { arteriesAlongPortal, growTree, paintTree, type Segment, thrombosedSegments } from './vessels.js';
 
 /**
  * The CT phantom renderer: a patient record in, an arterial and a portal-venous CT and a label map out.
@@ -193,6 +193,7 @@ function paintScene(c: Canvas, s: Scene, rng: Rng): void {
     });
   }
   paintTree(c, { segments: s.portal, cls: Tissue.portalVein }, s.thrombus);
+  paintTree(c, { segments: arteriesAlongPortal(s.portal), cls: Tissue.artery });
   paintTree(c, { segments: s.hepatic, cls: Tissue.hepaticVein });
   paintIvc(c, an, s.zTop + 40);
 }

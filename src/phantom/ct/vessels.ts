@@ -123,3 +123,21 @@ export function thrombosedSegments(tree: VesselTree, vpGrade: number, tumourCent
   if (vpGrade >= 4) segs.forEach((s, i) => s.order === 0 && out.add(i));
   return out;
 }
+
+/**
+ * Intrahepatic hepatic-artery branches: thin tubes running beside the portal branches of order 1-3 (the
+ * portal triads), which light up in the arterial phase.
+ */
+export function arteriesAlongPortal(portal: readonly Segment[]): Segment[] {
+  const out: Segment[] = [];
+  for (const s of portal) {
+    if (s.order < 1 || s.order > 3) continue;
+    const d = unit(add(s.b, s.a, -1));
+    let side: P3 = [d[1], -d[0], 0];
+    if (norm(side) < 0.2) side = [0, d[2], -d[1]];
+    side = unit(side);
+    const offset = s.r + 2.5;
+    out.push({ a: add(s.a, side, offset), b: add(s.b, side, offset), r: Math.max(1, 0.3 * s.r), order: s.order, parent: -1 });
+  }
+  return out;
+}
