@@ -169,10 +169,13 @@ async function decode(file: ParsedFile, fmt: PixelFormat, index: number, pool?: 
       return typed(decodeRle(frame, pixels, Math.ceil(fmt.bitsAllocated / 8), fmt.samplesPerPixel), { ...fmt, samplesPerPixel: fmt.samplesPerPixel }, true);
     case TransferSyntax.jpegLosslessP14:
     case TransferSyntax.jpegLosslessSV1:
-      return fromSamples(decodeJpegLossless(frame).data, fmt);
     case TransferSyntax.jpegBaseline:
-    case TransferSyntax.jpegExtended:
-      return fromSamples(decodeJpegDct(frame).data, fmt);
+    case TransferSyntax.jpegExtended: {
+      const lossless = ts === TransferSyntax.jpegLosslessP14 || ts === TransferSyntax.jpegLosslessSV1;
+      const image = lossless ? decodeJpegLossless(frame) : decodeJpegDct(frame);
+      if (image.width !== fmt.columns || image.height !== fmt.rows) throw new Error(`JPEG frame is ${image.width}x${image.height}, the header says ${fmt.columns}x${fmt.rows}`);
+      return fromSamples(image.data, fmt);
+    }
     case TransferSyntax.jpegLsLossless:
     case TransferSyntax.jpegLsNearLossless:
     case TransferSyntax.jpeg2000Lossless:

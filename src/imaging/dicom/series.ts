@@ -244,6 +244,8 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
   const ny = s.rows!;
   const nz = s.slices.length;
   const perSlice = nx * ny;
+  // Typed arrays stop at 2^31 elements in practice; a header claiming more is corrupt or not a CT.
+  if (!(perSlice * nz <= 2 ** 31)) throw new HccError(`${first.path}: ${nx}x${ny}x${nz} voxels is more than one volume can hold; expected a CT or MR series`);
   const progress = createProgress({ label: 'reading DICOM', total: nz, unit: 'slices', mode: options.progress ? undefined : 'none' });
   let work: Int16Array | Int32Array | Float32Array | undefined;
   // JPEG 2000 / JPEG-LS: slices decode on worker threads, a few in flight per thread; files are read here.
