@@ -177,7 +177,6 @@ export function kmRmean(curve: KmCurve, endTime: number, startTime = Math.min(0,
     ss = [...keep.map((k) => curve.surv[k]!), curve.surv[keep[keep.length - 1]!]!];
     h = [...keep.map((k) => hh[k]!), 0];
   }
-  const n = tt.length;
   const rect = tt.map((t, k) => (t - (k === 0 ? startTime : tt[k - 1]!)) * (k === 0 ? 1 : ss[k - 1]!));
   const mean = rect.reduce((a, b) => a + b, 0);
   // varmean = sum(cumsum(rev(rectangles[-1]))^2 * rev(hh)[-1])
@@ -189,7 +188,6 @@ export function kmRmean(curve: KmCurve, endTime: number, startTime = Math.min(0,
     cum += r;
     v += cum * cum * hr[k]!;
   });
-  void n;
   return { rmean: mean, se: Math.sqrt(v) };
 }
 

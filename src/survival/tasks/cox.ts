@@ -19,7 +19,7 @@ export function formulaColumns(terms: Term[]): string[] {
   return terms.map((t) => t.variable);
 }
 
-function coxOne(frame: SurvFrame, terms: Term[], ties: Ties, opts: TaskOptions, table: CsvTable): Record<string, unknown> {
+function coxOne(frame: SurvFrame, terms: Term[], ties: Ties, opts: TaskOptions): Record<string, unknown> {
   const strata = opts['strata'];
   const weights = opts['weights'];
   const { data, design } = coxDataFromFrame(frame, terms, strata, weights);
@@ -30,7 +30,7 @@ function coxOne(frame: SurvFrame, terms: Term[], ties: Ties, opts: TaskOptions, 
   const lpCent = coxLinearPredictor(fit, data, true);
   let times = optNumbers(opts, 'times');
   if (!times) times = quantileType1(Array.from(frame.time).filter((_, i) => frame.event[i] === 1), [0.25, 0.5, 0.75]);
-  const preds = predictions(fit, data, design, frame, table, opts, times, baseline);
+  const preds = predictions(fit, data, design, frame, opts, times, baseline);
   const strataTerm = strata ? ` + strata(${strata})` : '';
   const out: Record<string, unknown> = {
     ties,
@@ -62,7 +62,7 @@ function coxOne(frame: SurvFrame, terms: Term[], ties: Ties, opts: TaskOptions, 
   return out;
 }
 
-function predictions(fit: CoxFit, data: CoxData, design: Design, frame: SurvFrame, table: CsvTable, opts: TaskOptions, times: number[], baseline: ReturnType<typeof coxBaseline>): unknown[] {
+function predictions(fit: CoxFit, data: CoxData, design: Design, frame: SurvFrame, opts: TaskOptions, times: number[], baseline: ReturnType<typeof coxBaseline>): unknown[] {
   const strata = opts['strata'];
   const newdata = opts['newdata'];
   const items: { id: string; x: Float64Array; stratum: number }[] = [];
@@ -90,7 +90,6 @@ function predictions(fit: CoxFit, data: CoxData, design: Design, frame: SurvFram
       items.push({ id: `row_${r}`, x: Float64Array.from(data.columns, (c) => c[i]!), stratum: data.strata ? data.strata[i]! : 0 });
     }
   }
-  void table;
   return items.map((it) => ({
     id: it.id,
     lp_centered: coxPredictLp(fit, data, it.x, data.strata ? it.stratum : undefined),
@@ -105,7 +104,7 @@ export function runCox(table: CsvTable, opts: TaskOptions): TaskOutput {
   requireEvents(frame, 'cox');
   const ties = optString(opts, 'ties', 'efron')!;
   if (!['efron', 'breslow', 'exact', 'both'].includes(ties)) throw usageError(`--ties must be efron, breslow, exact or both, got '${ties}'`);
-  const result = ties === 'both' ? { efron: coxOne(frame, terms, 'efron', opts, table), breslow: coxOne(frame, terms, 'breslow', opts, table) } : coxOne(frame, terms, ties as Ties, opts, table);
+  const result = ties === 'both' ? { efron: coxOne(frame, terms, 'efron', opts), breslow: coxOne(frame, terms, 'breslow', opts) } : coxOne(frame, terms, ties as Ties, opts);
   return { na: frame.na, result };
 }
 
