@@ -5,6 +5,8 @@
  * - `binaryAuc` {scores[], y, directions[]}: the AUC of each score (pROC conventions) on the resample.
  * - `timeDependentAuc` {time, event, markers[], times[]}: Score's td-AUC of each marker at each time (marker-major:
  *   marker 0 at every time, then marker 1, ...), with the censoring model refitted on the resample.
+ * - `tdAucCells` {time, event, cells[] {values, t}}: the td-AUC of each (values, time) cell, e.g. a model's risk
+ *   at its own time.
  * - `concordanceC` {time, event, risks[], timewt, tau?}: survival::concordance C of each risk score (higher = riskier).
  * - `integratedBrier` {time, event, risks[][] (per model, one column per grid time), grid[], horizon}: pec's IBS
  *   of each model on the resample (the grid is fixed to the original data's observed times).
@@ -16,7 +18,7 @@ import { aucDelong, type RocDirection } from './roc.js';
 import { tdAuc } from './tdauc.js';
 import type { StatisticRef } from './bootstrap.js';
 
-export function statistic(name: 'binaryAuc' | 'timeDependentAuc' | 'concordanceC' | 'integratedBrier'): StatisticRef {
+export function statistic(name: 'binaryAuc' | 'timeDependentAuc' | 'tdAucCells' | 'concordanceC' | 'integratedBrier'): StatisticRef {
   return { module: import.meta.url, name };
 }
 
@@ -37,6 +39,11 @@ export function timeDependentAuc(data: { time: Float64Array; event: Uint8Array; 
     const x = sortedValues(sample, pick(m, idx));
     return data.times.map((t) => tdAuc(sample, x, t).auc);
   });
+}
+
+export function tdAucCells(data: { time: Float64Array; event: Uint8Array; cells: Array<{ values: Float64Array; t: number }> }, idx: Int32Array): number[] {
+  const sample = ipcwSample(pick(data.time, idx), pick(data.event, idx));
+  return data.cells.map((c) => tdAuc(sample, sortedValues(sample, pick(c.values, idx)), c.t).auc);
 }
 
 export function concordanceC(data: { time: Float64Array; event: Uint8Array; risks: Float64Array[]; timewt: TimeWeight; tau?: number }, idx: Int32Array): number[] {

@@ -162,3 +162,15 @@ test('metric tasks give clear errors for a missing column, markers where probabi
   await assert.rejects(runTask('maxstat', csv, { score: 'dl_score', pmethod: 'HL' }), /not available/);
   await assert.rejects(runTask('score', csv, { times: '12', marker: 'dl_score', status: 'trt' }), /status column 'trt'/);
 });
+
+test('score --boot-n: bootstrap IBS estimate is pec IBS, td-AUC estimate is Score AUC, same output for 1 and 2 workers', async () => {
+  const csv = fixture('survival', 'sim_iat.csv');
+  const opts = { times: '12,36', cox: 'nomogram:dl_score+bclc+afp_log10;staging:bclc', 'boot-n': '20', seed: '4', 'no-se': 'TRUE' };
+  const one = (await runTask('score', csv, { ...opts, workers: '1' })).result as Record<string, any>;
+  const two = (await runTask('score', csv, { ...opts, workers: '2' })).result as Record<string, any>;
+  assert.deepEqual(two['bootstrap'], one['bootstrap']);
+  const boot = one['bootstrap'];
+  assert.ok(close(boot.ibs.IBS[1], one['pec'].ibs.nomogram[1]));
+  (one['auc'].AUC as number[]).forEach((v, k) => assert.ok(close(boot.auc.AUC[k], v)));
+  assert.ok(boot.auc_contrasts.p.every((p: number) => p < 0.05));
+});

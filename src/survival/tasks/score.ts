@@ -6,9 +6,12 @@ import type { CsvTable } from '../../util/csv.js';
 import { usageError } from '../../util/errors.js';
 import { censoringKm } from '../concordance.js';
 import { prepare, requireEvents } from '../data.js';
-import { brier as brierAt } from '../brier.js';
+import { brier as brierAt, pecGrid } from '../brier.js';
 import { ipcwSample, sortedValues } from '../ipcw.js';
-import { NULL_MODEL, pecCurves, scoreAuc, scoreBrier } from '../score.js';
+import { NULL_MODEL, pecCurves, scoreAuc, scoreBrier, type ScoreModel } from '../score.js';
+import { bootstrap, pairedBootstrapTest, percentileCi } from '../bootstrap.js';
+import { statistic } from '../bootstrap-statistics.js';
+import { kmRiskAt } from '../calibration.js';
 import { tdAuc, tdAucCounts, timeRocStrictAuc } from '../tdauc.js';
 import { buildModels, modelColumns, parseModels, type ModelSpec } from './models.js';
 import { dataOptions, fmt, formatTable, optFlag, optNumber, optNumbers, type StatsTask, type TaskOptions, type TaskOutput } from './task.js';
@@ -25,7 +28,7 @@ export function requireTimes(opts: TaskOptions, task: string): number[] {
   return times;
 }
 
-export function runScore(table: CsvTable, opts: TaskOptions): TaskOutput {
+export async function runScore(table: CsvTable, opts: TaskOptions): Promise<TaskOutput> {
   const times = requireTimes(opts, 'score');
   const specs = parseModels(opts);
   const frame = prepare(table, dataOptions(opts), { columns: modelColumns(specs) });
@@ -112,7 +115,81 @@ export function runScore(table: CsvTable, opts: TaskOptions): TaskOutput {
       };
     }
   }
+  const bootN = optNumber(opts, 'boot-n');
+  if (bootN !== undefined) result['bootstrap'] = await bootstrapScore(frame.time, frame.event, models, fits.size > 0 ? prob.filter((m) => fits.has(m.name)) : [], times, bootN, opts);
   return { na: frame.na, result };
+}
+
+/** Pairs (reference, model) in Score's contrast order: every earlier model is the reference of every later one. */
+function pairs(k: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let r = 0; r < k - 1; r++) for (let m = r + 1; m < k; m++) out.push([r, m]);
+  return out;
+}
+
+/**
+ * Seeded bootstrap (subjects resampled, predictions kept: the apparent performance) of td-AUC at every time and of
+ * pec's IBS at the horizon for Cox models: percentile CIs and paired tests of every pair of models (pROC's D).
+ */
+async function bootstrapScore(time: Float64Array, event: Uint8Array, models: ScoreModel[], coxModels: ScoreModel[], times: number[], B: number, opts: TaskOptions) {
+  if (!(Number.isInteger(B) && B >= 10)) throw usageError(`score: --boot-n must be an integer >= 10, got ${opts['boot-n']}`);
+  const seed = optNumber(opts, 'seed', 20250101)!;
+  const workers = optNumber(opts, 'workers', 1)!;
+  const level = optNumber(opts, 'conf-level', 0.95)!;
+  const n = time.length;
+  const cells = models.flatMap((m) => times.map((t) => ({ values: Float64Array.from(m.at(t)), t })));
+  const b = await bootstrap(statistic('tdAucCells'), { time, event, cells }, n, { replicates: B, seed, workers });
+  const auc: Record<string, unknown[]> = { model: [], times: [], AUC: [], lower: [], upper: [] };
+  models.forEach((m, j) =>
+    times.forEach((t, k) => {
+      const [lo, hi] = percentileCi(b.replicates, j * times.length + k, level);
+      auc['model']!.push(m.name);
+      auc['times']!.push(t);
+      auc['AUC']!.push(b.estimate[j * times.length + k]);
+      auc['lower']!.push(lo);
+      auc['upper']!.push(hi);
+    }),
+  );
+  const contrastTable = (names: string[], est: number[], reps: number[][], index: (model: number, k: number) => number, at: number[]) => {
+    const out: Record<string, unknown[]> = { times: [], model: [], reference: [], delta: [], D: [], p: [], lower: [], upper: [] };
+    at.forEach((t, k) =>
+      pairs(names.length).forEach(([r, m]) => {
+        const test = pairedBootstrapTest(est, reps, index(m, k), index(r, k), level);
+        out['times']!.push(t);
+        out['model']!.push(names[m]);
+        out['reference']!.push(names[r]);
+        out['delta']!.push(test.difference);
+        out['D']!.push(test.d);
+        out['p']!.push(test.p);
+        out['lower']!.push(test.ci[0]);
+        out['upper']!.push(test.ci[1]);
+      }),
+    );
+    return out;
+  };
+  const out: Record<string, unknown> = {
+    replicates: B,
+    seed,
+    method: 'subjects resampled with replacement (predictions fixed, censoring model refitted); percentile CIs; model vs reference: D = delta / sd(delta*), two-sided normal p (pROC roc.test bootstrap)',
+    auc,
+  };
+  if (models.length > 1) out['auc_contrasts'] = contrastTable(models.map((m) => m.name), b.estimate, b.replicates, (m, k) => m * times.length + k, times);
+  if (coxModels.length > 0) {
+    const horizon = Math.max(...times);
+    const grid = [...new Set(pecGrid(time, times))].filter((g) => g <= horizon);
+    const all = [{ name: NULL_MODEL, at: (t: number) => new Float64Array(n).fill(1 - kmRiskAt(time, event, t).surv) }, ...coxModels];
+    const risks = all.map((m) => grid.map((g) => Float64Array.from(m.at(g))));
+    const ib = await bootstrap(statistic('integratedBrier'), { time, event, risks, grid, horizon }, n, { replicates: B, seed, workers });
+    out['ibs'] = {
+      model: all.map((m) => m.name),
+      horizon,
+      IBS: ib.estimate,
+      lower: all.map((_, j) => percentileCi(ib.replicates, j, level)[0]),
+      upper: all.map((_, j) => percentileCi(ib.replicates, j, level)[1]),
+    };
+    out['ibs_contrasts'] = contrastTable(all.map((m) => m.name), ib.estimate, ib.replicates, (m) => m, [horizon]);
+  }
+  return out;
 }
 
 export const scoreTask: StatsTask = {
@@ -123,8 +200,9 @@ export const scoreTask: StatsTask = {
     '  --times=t1,t2,... (required)   models: --marker=a[,b] (higher = more risk; AUC only)',
     "  --risk-cols=c_t1,c_t2,... --risk-name=NAME (P(T<=t) per time)   --cox='name:rhs;name2:rhs2' (in-sample coxph)",
     '  --no-se  --conservative (G treated as known)  --conf-level=0.95  --ties=efron|breslow',
+    '  --boot-n=B --seed=N --workers=K: bootstrap percentile CIs and paired tests of td-AUC and (Cox models) the pec IBS',
   ].join('\n'),
-  options: ['times', 'marker', 'risk-cols', 'risk-name', 'cox', 'no-se', 'conservative', 'conf-level', 'ties'],
+  options: ['times', 'marker', 'risk-cols', 'risk-name', 'cox', 'no-se', 'conservative', 'conf-level', 'ties', 'boot-n', 'seed', 'workers'],
   run: runScore,
   print(out) {
     const r = out.result;
@@ -138,6 +216,13 @@ export const scoreTask: StatsTask = {
     if (pec) {
       lines.push('', `Integrated Brier score (pec, all observed times up to ${pec.ibs_times.map((t) => fmt(t)).join(', ')})`);
       lines.push(formatTable({ model: Object.keys(pec.ibs), ...Object.fromEntries(pec.ibs_times.map((t, k) => [`IBS[0;${fmt(t)})`, Object.values(pec.ibs).map((v) => v[k])])) }, 5));
+    }
+    const boot = r['bootstrap'] as { replicates: number; auc: Record<string, unknown[]>; auc_contrasts?: Record<string, unknown[]>; ibs?: Record<string, unknown>; ibs_contrasts?: Record<string, unknown[]> } | undefined;
+    if (boot) {
+      lines.push('', `Bootstrap (${boot.replicates} replicates): td-AUC percentile CIs`, formatTable(boot.auc, 5));
+      if (boot.auc_contrasts) lines.push('', 'td-AUC paired bootstrap tests', formatTable(boot.auc_contrasts, 5));
+      if (boot.ibs) lines.push('', `IBS to ${fmt(boot.ibs['horizon'])} with percentile CIs`, formatTable({ model: boot.ibs['model'] as string[], IBS: boot.ibs['IBS'] as number[], lower: boot.ibs['lower'] as number[], upper: boot.ibs['upper'] as number[] }, 5));
+      if (boot.ibs_contrasts) lines.push('', 'IBS paired bootstrap tests', formatTable(boot.ibs_contrasts, 5));
     }
     return lines.join('\n');
   },
