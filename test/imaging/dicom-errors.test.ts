@@ -11,6 +11,7 @@ import { parseDicom } from '../../src/imaging/dicom/parse.js';
 import { decodeFrame } from '../../src/imaging/dicom/pixels.js';
 import { chooseSeries, discoverSeries, readSeries } from '../../src/imaging/dicom/series.js';
 import { HccError } from '../../src/util/errors.js';
+import { Rng } from '../../src/util/rng.js';
 import { dicomData } from './dicom-fixtures.js';
 
 const isHcc = (pattern: RegExp) => (err: unknown) => err instanceof HccError && pattern.test(err.message);
@@ -74,4 +75,25 @@ test('a series with a truncated member fails naming that file', async () => {
   } finally {
     rmSync(dir, { recursive: true });
   }
+});
+
+test('randomly corrupted files in every encoding fail only with HccError (seeded)', async () => {
+  const files = ['oblique_from_totalseg/unc/IM0003.dcm', 'oblique_from_totalseg/rle/IM0003.dcm', 'oblique_from_totalseg/jpegll/IM0003.dcm', 'oblique_from_totalseg/jls/IM0003.dcm', 'oblique_from_totalseg/j2k/IM0003.dcm', 'dcmqi_ct3_liverseg/ct-3slice/01.dcm', 'pydicom/JPGExtended.dcm', 'dcm_qa_ts/In/3.dcm'];
+  const rng = Rng.stream(3, 'dicom-fuzz');
+  const escaped: string[] = [];
+  for (const f of files) {
+    const original = readFileSync(dicomData(f));
+    for (let t = 0; t < 15; t++) {
+      const bytes = new Uint8Array(original);
+      // Half the mutations hit the header (first 3000 bytes), half anywhere.
+      const span = t % 2 ? Math.min(bytes.length, 3000) : bytes.length;
+      for (let i = 0, n = 1 + rng.int(8); i < n; i++) bytes[rng.int(span)] = rng.int(256);
+      try {
+        await decodeFrame(parseDicom(bytes, 'fuzzed.dcm'));
+      } catch (err) {
+        if (!(err instanceof HccError)) escaped.push(`${f} #${t}: ${(err as Error).name}: ${(err as Error).message}`);
+      }
+    }
+  }
+  assert.deepEqual(escaped, []);
 });
