@@ -1,7 +1,8 @@
 /**
  * `hcc stats roc`: pROC for a binary outcome (--outcome=COL) or a survival landmark (--landmark=t: cases T <= t
  * with an event, controls T > t, censored before t dropped): AUC with DeLong variance and CI, a seeded stratified
- * bootstrap percentile CI, the Youden cut-off and every threshold's sensitivity/specificity; with two scores,
+ * bootstrap percentile CI, the Youden cut-off (with PPV/NPV there: `youden_summary`, ours), every threshold's
+ * sensitivity/specificity, and with --threshold=x the classification at x (`at_threshold`, ours); with two scores,
  * DeLong's paired test, the paired bootstrap test and the DeLong covariance. JSON as the oracle's.
  *
  * --direction: '<' (default; controls < cases, i.e. a higher score means a higher risk) or '>' per score. Never
@@ -12,7 +13,7 @@ import { HccError, usageError } from '../../util/errors.js';
 import { frameVariable, prepare, type SurvFrame } from '../data.js';
 import { bootstrap, pairedBootstrapTest, percentileCi } from '../bootstrap.js';
 import { statistic } from '../bootstrap-statistics.js';
-import { aucDelong, autoDirection, delongCi, delongPaired, rocCurve, splitByOutcome, youden, type RocDirection } from '../roc.js';
+import { atThreshold, aucDelong, autoDirection, delongCi, delongPaired, rocCurve, splitByOutcome, youden, type RocDirection } from '../roc.js';
 import { dataOptions, fmt, formatTable, optList, optNumber, type StatsTask, type TaskOptions, type TaskOutput } from './task.js';
 
 /** The oracle's make_event for a 0/1 outcome column: 0/1, FALSE/TRUE, 1/2 (2 = event) or --event-value. */
@@ -63,6 +64,7 @@ export async function runRoc(table: CsvTable, opts: TaskOptions): Promise<TaskOu
     return Float64Array.from(keep, (i) => v.values[i]!);
   });
   const bootN = optNumber(opts, 'boot-n', 2000)!;
+  const threshold = optNumber(opts, 'threshold');
   const seed = optNumber(opts, 'seed', 20250101)!;
   const result: Record<string, unknown> = {
     outcome: outcome ?? `landmark T<=${landmark} & event vs T>${landmark} (censored before landmark excluded)`,
@@ -89,6 +91,8 @@ export async function runRoc(table: CsvTable, opts: TaskOptions): Promise<TaskOu
       coords: { threshold: curve.thresholds, sensitivity: curve.sensitivity, specificity: curve.specificity },
       direction_auto: auto,
       auc_direction_auto: aucDelong(cases, controls, auto).auc,
+      youden_summary: atThreshold(cases, controls, best.thresholds[0]!, directions[k]),
+      ...(threshold !== undefined ? { at_threshold: atThreshold(cases, controls, threshold, directions[k]) } : {}),
     };
     return d;
   });
@@ -116,8 +120,9 @@ export const rocTask: StatsTask = {
   usage: [
     '  --score=a[,b]  --outcome=COL (0/1) | --landmark=t   --direction=<|> per score (default <: higher = more risk)',
     '  --boot-n=2000  --seed=N  --workers=K (bootstrap threads; results do not depend on K)',
+    '  --threshold=x: sensitivity, specificity, PPV, NPV and counts at x (positive: score >= x for <, <= x for >)',
   ].join('\n'),
-  options: ['score', 'outcome', 'landmark', 'direction', 'boot-n', 'seed', 'workers'],
+  options: ['score', 'outcome', 'landmark', 'direction', 'boot-n', 'seed', 'workers', 'threshold'],
   run: runRoc,
   print(out) {
     const r = out.result;
