@@ -122,6 +122,19 @@ export function renderStudyReport(r: StudyResults): string {
           rows: (['resection', 'iat'] as const).map((k) => [k, r.cohorts[k].synthetic ? 'synthetic' : 'real', r.cohorts[k].n, r.splits.train[k] ?? null, r.splits.test[k] ?? null]),
         },
       },
+      ...(['iat', 'resection'] as const).map((k) => ({
+        kind: 'table' as const,
+        caption: `Table 1${k === 'iat' ? 'a' : 'b'}. Baseline characteristics of the ${k === 'iat' ? 'TACE/HAIC cohort by treatment and split' : 'resection cohort by split'}: median [IQR] or n (%).${k === 'iat' ? ' SMD: standardised mean difference HAIC vs TACE over the whole cohort (|SMD| > 0.1 marks imbalance).' : ''}`,
+        table: {
+          columns: ['Variable', ...r.table1[k].groups.map((g) => `${g.name} (n=${g.n})`), 'Missing', ...(k === 'iat' ? ['SMD'] : [])],
+          rows: r.table1[k].rows.map((row) => [
+            row.level === null ? row.variable : `${row.variable} = ${row.level}`,
+            ...row.cells,
+            row.missing,
+            ...(k === 'iat' ? [row.smdTreatment === null ? null : f2(row.smdTreatment)] : []),
+          ]),
+        },
+      })),
       { kind: 'paragraph', text: `Complete cases for the survival analyses: ${r.nomogram.completeCases.train} train, ${r.nomogram.completeCases.test} test, ${r.nomogram.completeCases.dropped} dropped for missing values.` },
     ],
   });

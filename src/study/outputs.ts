@@ -79,6 +79,14 @@ export function writeTables(outDir: string, r: StudyResults): void {
       })),
     ),
   );
+  for (const k of ['iat', 'resection'] as const) {
+    const t = r.table1[k];
+    put(
+      `table1_${k}.csv`,
+      ['variable', 'level', ...t.groups.map((g) => g.name), 'missing', 'smd_haic_vs_tace'],
+      t.rows.map((row) => ({ variable: row.variable, level: row.level, ...Object.fromEntries(t.groups.map((g, j) => [g.name, row.cells[j]])), missing: row.missing, smd_haic_vs_tace: row.smdTreatment })),
+    );
+  }
   put('nomogram_terms.csv', ['name', 'coef', 'hr', 'lower', 'upper', 'p'], r.nomogram.nomogram.terms.map((t) => ({ ...t })));
   put(
     'treatment_by_risk_group.csv',

@@ -13,6 +13,8 @@ import { splitsStage } from './stages/splits.js';
 import { detectionStage, type DetectionResult } from './stages/detection.js';
 import { imagingStage, type ImagingResult } from './stages/imaging.js';
 import { hashJson } from '../util/hash.js';
+import { CohortFrame } from './frame.js';
+import { tableOne, type TableOne } from './analyses/table-one.js';
 import { treatmentStage, type TreatmentResult } from './stages/treatment.js';
 
 /**
@@ -25,6 +27,8 @@ export interface StudyResults {
   synthetic: boolean;
   cohorts: CohortsResult;
   splits: { train: Record<string, number>; test: Record<string, number> };
+  /** Baseline characteristics: IAT by treatment and split, resection by split. */
+  table1: { iat: TableOne; resection: TableOne };
   imaging: ImagingResult;
   detection: DetectionResult;
   nomogram: PrognosisResult;
@@ -70,6 +74,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   const treatment = await run(
     treatmentStage(config, cohorts.result.iat.csv, cohorts.result.iat.truth, prognosis.result.casesCsv, prognosis.record.resultHash),
   );
+  const table1 = baselineTables(cohorts.result, splits.result);
   const { source: _source, ...portableConfig } = config;
   const lock = buildLock(config, records);
   const results: StudyResults = {
@@ -77,6 +82,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     synthetic: cohorts.result.resection.synthetic && cohorts.result.iat.synthetic,
     cohorts: cohorts.result,
     splits: splitCounts(splits.result),
+    table1,
     imaging: imaging.result,
     detection: detection.result,
     nomogram: prognosis.result,
@@ -87,6 +93,29 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   writeJsonAtomicSync(join(outDir, 'study.lock'), lock);
   writeJsonAtomicSync(join(outDir, 'results.json'), results);
   return results;
+}
+
+function baselineTables(cohorts: CohortsResult, splits: Splits): StudyResults['table1'] {
+  const iat = CohortFrame.read(cohorts.iat.csv);
+  const res = CohortFrame.read(cohorts.resection.csv);
+  const rowsWhere = (f: CohortFrame, ids: string[], pred: (i: number) => boolean = () => true) => {
+    const set = new Set(ids);
+    return f.ids.map((id, i) => (set.has(id) && pred(i) ? i : -1)).filter((i) => i >= 0);
+  };
+  const trt = iat.str('treatment');
+  const s = splits.cohorts;
+  return {
+    iat: tableOne(iat, [
+      { name: 'TACE, train', rows: rowsWhere(iat, s.iat!.train, (i) => trt[i] === 'TACE') },
+      { name: 'HAIC, train', rows: rowsWhere(iat, s.iat!.train, (i) => trt[i] === 'HAIC') },
+      { name: 'TACE, test', rows: rowsWhere(iat, s.iat!.test, (i) => trt[i] === 'TACE') },
+      { name: 'HAIC, test', rows: rowsWhere(iat, s.iat!.test, (i) => trt[i] === 'HAIC') },
+    ]),
+    resection: tableOne(res, [
+      { name: 'train', rows: rowsWhere(res, s.resection!.train) },
+      { name: 'test', rows: rowsWhere(res, s.resection!.test) },
+    ]),
+  };
 }
 
 function splitCounts(s: Splits): StudyResults['splits'] {
