@@ -203,7 +203,9 @@ function tsTrack(op, call) {
   }
 }
 
-function generate() {
+/** Every generated file as { path relative to the package: content }. */
+export function render() {
+  const files = {};
   const ops = parseSpec(readFileSync(join(pkg, 'codegen', 'ops.spec'), 'utf8'));
   const seen = new Set();
   for (const op of ops) {
@@ -213,8 +215,6 @@ function generate() {
     }
   }
   const sections = [...new Set(ops.map((o) => o.section))];
-  mkdirSync(join(pkg, 'native', 'gen'), { recursive: true });
-  mkdirSync(join(pkg, 'src', 'gen'), { recursive: true });
   for (const section of sections) {
     const mine = ops.filter((o) => o.section === section);
     const fns = [];
@@ -229,9 +229,9 @@ function generate() {
     }
     const text = `${HEADER}#include "common.h"\n#include "op_helpers.h"\n\n#include <ATen/Functions.h>\n\nnamespace hcc {\nnamespace {\n\n`
       + fns.join('\n\n') + `\n\n}  // namespace\n\nvoid RegisterOps_${section}(Napi::Env env, Napi::Object exports) {\n${regs.join('\n')}\n}\n\n}  // namespace hcc\n`;
-    writeFileSync(join(pkg, 'native', 'gen', `ops_${section}.cc`), text);
+    files[`native/gen/ops_${section}.cc`] = text;
   }
-  writeFileSync(join(pkg, 'native', 'gen', 'register.cc'), `${HEADER}#include "common.h"\n\nnamespace hcc {\n\n`
+  files['native/gen/register.cc'] = (`${HEADER}#include "common.h"\n\nnamespace hcc {\n\n`
     + sections.map((s) => `void RegisterOps_${s}(Napi::Env env, Napi::Object exports);`).join('\n')
     + `\n\nvoid RegisterGeneratedOps(Napi::Env env, Napi::Object exports) {\n`
     + sections.map((s) => `  RegisterOps_${s}(env, exports);`).join('\n') + '\n}\n\n}  // namespace hcc\n');
@@ -286,9 +286,18 @@ export function installTensorMethods(proto: Record<string, unknown>): void {
 ${installLines.join('\n')}
 }
 `;
-  writeFileSync(join(pkg, 'src', 'gen', 'methods.ts'), methods);
-  writeFileSync(join(pkg, 'src', 'gen', 'ops.ts'), ts);
-  return ops.length;
+  files['src/gen/methods.ts'] = methods;
+  files['src/gen/ops.ts'] = ts;
+  return { files, count: ops.length };
+}
+
+function generate() {
+  const { files, count } = render();
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(pkg, rel)), { recursive: true });
+    writeFileSync(join(pkg, rel), text);
+  }
+  return count;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
