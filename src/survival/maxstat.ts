@@ -13,8 +13,10 @@
  *   computed by Genz's separation-of-variables integral with randomized Richtmyer lattice points (quasi-Monte
  *   Carlo like mvtnorm::pmvnorm, seeded with src/util/rng.ts), returning the estimate and its standard error.
  *
+ * - `pCondMC(result, B, seed)`: the conditional Monte-Carlo (permutation) p-value, seeded.
+ *
  * Exports: `logrankScores(time, event)`, `maxstatTest(time, event, x, opts)` -> {statistic, cutpoint, cuts,
- * stats, m, n}, `pLausen92`, `pLausen94`, `pExactGauss`.
+ * stats, m, n, scores}, `pLausen92`, `pLausen94`, `pExactGauss`, `pCondMC`.
  */
 import { Rng } from '../util/rng.js';
 import { pnorm, qnorm } from './distributions.js';
@@ -49,6 +51,8 @@ export interface MaxstatResult {
   /** Low-group sizes of the candidate cuts. */
   m: number[];
   n: number;
+  /** Log-rank scores in the order of the sorted score (for the permutation p-value). */
+  scores: Float64Array;
 }
 
 export function maxstatTest(time: ArrayLike<number>, event: ArrayLike<number>, x: ArrayLike<number>, opts: { minprop?: number; maxprop?: number } = {}): MaxstatResult {
@@ -86,7 +90,7 @@ export function maxstatTest(time: ArrayLike<number>, event: ArrayLike<number>, x
   });
   const statistic = Math.max(...stats);
   const cuts = m.map((k) => xs[k - 1]!);
-  return { statistic, cutpoint: cuts[stats.indexOf(statistic)]!, cuts, stats, m, n };
+  return { statistic, cutpoint: cuts[stats.indexOf(statistic)]!, cuts, stats, m, n, scores: y };
 }
 
 const dnorm = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
@@ -163,6 +167,42 @@ export function pExactGauss(b: number, m: number[], n: number, opts: { seed?: nu
     perShift = Math.min(perShift * 2, Math.ceil(maxPoints / shifts) - done);
     if (perShift <= 0) return { p, error: se };
   }
+}
+
+/**
+ * maxstat's condMC: the share of B random permutations of the scores whose maximal standardized statistic over
+ * the same cuts exceeds M (maxstatpermdist.c), seeded; `error` is the binomial standard error.
+ */
+export function pCondMC(mt: MaxstatResult, B = 10000, seed = 20250101): { p: number; error: number } {
+  const { n, m, scores } = mt;
+  let ss = 0;
+  let ss2 = 0;
+  for (const v of scores) {
+    ss += v;
+    ss2 += v * v;
+  }
+  const E = m.map((k) => (k / n) * ss);
+  const sd = m.map((k) => Math.sqrt(((k * (n - k)) / (n * n * (n - 1))) * (n * ss2 - ss * ss)));
+  const rng = Rng.stream(seed, 'maxstat-condMC');
+  const y = Array.from(scores);
+  let exceed = 0;
+  for (let b = 0; b < B; b++) {
+    rng.shuffle(y);
+    let sum = 0;
+    let k = 0;
+    for (let j = 0; j < n && k < m.length; j++) {
+      sum += y[j]!;
+      if (j + 1 === m[k]) {
+        if (Math.abs((sum - E[k]!) / sd[k]!) > mt.statistic) {
+          exceed++;
+          break;
+        }
+        k++;
+      }
+    }
+  }
+  const p = exceed / B;
+  return { p, error: Math.sqrt((p * (1 - p)) / B) };
 }
 
 function baker(x: number): number {

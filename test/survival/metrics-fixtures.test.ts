@@ -22,11 +22,13 @@ const METRIC_TASKS = new Set(['score', 'tdauc', 'brier', 'roc', 'maxstat', 'cali
  * Resampled keys and how close they must be. A bootstrap percentile bound has a Monte-Carlo sd of about
  * 2.7 sd(AUC)/sqrt(B) per run, so two independent runs of B >= 1000 agree within 0.4 sd(AUC) (over 3 sd of their
  * difference); the bootstrap test's D within 10% (its sd is about D/sqrt(2B) per run); its p-value is checked as
- * 2 pnorm(-|D|) of our own D; exactGauss within 15% (R's own default run carries an error bound larger than the
+ * 2 pnorm(-|D|) of our own D; condMC within 4 binomial sd; exactGauss within 15% (R's own default run carries an error bound larger than the
  * p-value; the Miwa value is checked in maxstat.test.ts).
  */
 const MC_KEYS: Array<[RegExp, (expected: number, actual: number, path: string, rResult: unknown, ourResult: unknown) => boolean]> = [
   [/\.p_exactGauss$/, (e, a) => Math.abs(a - e) <= 0.15 * e],
+  // condMC fixtures use B = 10000 permutations on both sides: 4 sd of the difference of two binomial estimates.
+  [/\.p_condMC$/, (e, a) => Math.abs(a - e) <= 4 * Math.sqrt((2 * e * (1 - e)) / 10000) + 1e-4],
   [/\.ci_bootstrap_percentile\[\d\]$/, (e, a, path, result) => Math.abs(a - e) <= 0.4 * Math.sqrt(get(result, path.replace(/^result\./, '').replace(/ci_bootstrap_percentile\[\d\]$/, 'var_delong')) as number)],
   [/\.bootstrap_test\.d$/, (e, a) => Math.abs(a - e) <= 0.1 * Math.abs(e)],
   [/\.bootstrap_test\.p$/, (_e, a, _p, _r, ours) => Math.abs(a - 2 * pnorm(-Math.abs(get(ours, 'bootstrap_test.d') as number))) <= 1e-12],

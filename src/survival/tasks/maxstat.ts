@@ -4,10 +4,11 @@ import { HccError, usageError } from '../../util/errors.js';
 import { frameVariable, prepare, requireEvents } from '../data.js';
 import { pchisqUpper } from '../distributions.js';
 import { survdiff } from '../logrank.js';
-import { maxstatTest, pExactGauss, pLausen92, pLausen94 } from '../maxstat.js';
+import { maxstatTest, pCondMC, pExactGauss, pLausen92, pLausen94 } from '../maxstat.js';
 import { dataOptions, fmt, formatTable, optList, optNumber, type StatsTask, type TaskOptions, type TaskOutput } from './task.js';
 
-const PMETHODS = ['Lau92', 'Lau94', 'exactGauss'];
+const DEFAULT_PMETHODS = ['Lau92', 'Lau94', 'exactGauss'];
+const PMETHODS = [...DEFAULT_PMETHODS, 'condMC'];
 
 export function runMaxstat(table: CsvTable, opts: TaskOptions): TaskOutput {
   const sc = opts['score'];
@@ -19,9 +20,9 @@ export function runMaxstat(table: CsvTable, opts: TaskOptions): TaskOutput {
   const minprop = optNumber(opts, 'minprop', 0.1)!;
   const maxprop = optNumber(opts, 'maxprop', 1 - minprop)!;
   if (!(minprop >= 0 && maxprop <= 1 && minprop <= maxprop)) throw usageError(`maxstat: need 0 <= minprop <= maxprop <= 1, got ${minprop}, ${maxprop}`);
-  const pms = optList(opts, 'pmethod') ?? PMETHODS;
+  const pms = optList(opts, 'pmethod') ?? DEFAULT_PMETHODS;
   const bad = pms.filter((p) => p !== 'none' && !PMETHODS.includes(p));
-  if (bad.length > 0) throw usageError(`maxstat: --pmethod ${bad.join(',')} is not available (available: ${PMETHODS.join(', ')}; HL and condMC are not implemented)`);
+  if (bad.length > 0) throw usageError(`maxstat: --pmethod ${bad.join(',')} is not available (available: ${PMETHODS.join(', ')}; HL is not implemented)`);
   let mt;
   try {
     mt = maxstatTest(frame.time, frame.event, v.values, { minprop, maxprop });
@@ -37,6 +38,11 @@ export function runMaxstat(table: CsvTable, opts: TaskOptions): TaskOutput {
       const g = pExactGauss(mt.statistic, mt.m, mt.n, { seed });
       result['p_exactGauss'] = g.p;
       result['p_exactGauss_error'] = g.error;
+    }
+    if (pm === 'condMC') {
+      const c = pCondMC(mt, optNumber(opts, 'B', 10000)!, seed);
+      result['p_condMC'] = c.p;
+      result['p_condMC_error'] = c.error;
     }
   }
   result['cutpoint'] = mt.cutpoint;
@@ -56,14 +62,14 @@ export function runMaxstat(table: CsvTable, opts: TaskOptions): TaskOutput {
 
 export const maxstatTask: StatsTask = {
   name: 'maxstat',
-  summary: 'Maximally selected log-rank statistic and cut-point with Lau92/Lau94/exactGauss p-values (maxstat)',
-  usage: '  --score=COL  --minprop=0.1  --maxprop=1-minprop  --pmethod=Lau92,Lau94,exactGauss  --seed=N (exactGauss quasi-Monte Carlo)',
-  options: ['score', 'minprop', 'maxprop', 'pmethod', 'seed'],
+  summary: 'Maximally selected log-rank statistic and cut-point with Lau92/Lau94/exactGauss/condMC p-values (maxstat)',
+  usage: '  --score=COL  --minprop=0.1  --maxprop=1-minprop  --pmethod=Lau92,Lau94,exactGauss[,condMC]  --B=10000 (condMC)  --seed=N (exactGauss, condMC)',
+  options: ['score', 'minprop', 'maxprop', 'pmethod', 'seed', 'B'],
   run: runMaxstat,
   print(out) {
     const r = out.result;
     const split = r['split'] as { n_low: number; n_high: number; logrank_chisq: number; naive_p: number };
-    const ps = ['p_Lau92', 'p_Lau94', 'p_exactGauss'].filter((k) => r[k] !== undefined);
+    const ps = ['p_Lau92', 'p_Lau94', 'p_exactGauss', 'p_condMC'].filter((k) => r[k] !== undefined);
     return [
       `Maximally selected LogRank statistics using ${ps.map((k) => k.slice(2)).join(', ')}`,
       `M = ${fmt(r['statistic_M'])}, estimated cutpoint = ${fmt(r['cutpoint'])} (low group: ${r['score']} <= cutpoint)`,
