@@ -161,6 +161,8 @@ test('metric tasks give clear errors for a missing column, markers where probabi
   await assert.rejects(runTask('roc', csv, { score: 'dl_score', outcome: 'bclc' }), /outcome column 'bclc' must be coded 0\/1/);
   await assert.rejects(runTask('maxstat', csv, { score: 'dl_score', pmethod: 'HL' }), /not available/);
   await assert.rejects(runTask('score', csv, { times: '12', marker: 'dl_score', status: 'trt' }), /status column 'trt'/);
+  await assert.rejects(runTask('score', csv, { times: '0.25', marker: 'dl_score' }), /no events at or before time 0.25/);
+  await assert.rejects(runTask('score', csv, { times: '48', marker: 'dl_score' }), /nobody is followed beyond time 48/);
 });
 
 test('score --boot-n: bootstrap IBS estimate is pec IBS, td-AUC estimate is Score AUC, same output for 1 and 2 workers', async () => {

@@ -3,7 +3,7 @@
  * contrasts, IPA and IBS, the manual re-computations, and pec's prediction-error curves, in the oracle's JSON.
  */
 import type { CsvTable } from '../../util/csv.js';
-import { usageError } from '../../util/errors.js';
+import { HccError, usageError } from '../../util/errors.js';
 import { censoringKm } from '../concordance.js';
 import { prepare, requireEvents } from '../data.js';
 import { brier as brierAt, pecGrid } from '../brier.js';
@@ -38,6 +38,11 @@ export async function runScore(table: CsvTable, opts: TaskOptions): Promise<Task
   const conservative = optFlag(opts, 'conservative');
   const confLevel = optNumber(opts, 'conf-level', 0.95)!;
   const sample = ipcwSample(frame.time, frame.event);
+  for (const t of times) {
+    const c = tdAucCounts(sample, t);
+    if (c.n_cases === 0) throw new HccError(`${frame.source}: score: no events at or before time ${t} in '${frame.timeColumn}' (first event at ${Math.min(...frame.time.filter((_, i) => frame.event[i] === 1))}); choose later --times`);
+    if (c.n_controls === 0) throw new HccError(`${frame.source}: score: nobody is followed beyond time ${t} (last follow-up ${Math.max(...frame.time)}); choose --times inside the follow-up`);
+  }
   const result: Record<string, unknown> = {
     times,
     cens_model: 'km (marginal reverse Kaplan-Meier)',
