@@ -1,0 +1,87 @@
+/**
+ * The PMN's configuration (pmn-design.md §0 and §5): every choice the paper leaves open is a field here, stored
+ * in model.json so a model folder says exactly what it is. Sizes are [x, y, z] like Volume shapes.
+ */
+export interface PmnConfig {
+  /** Network input [x, y, z] voxels, randomly (training) or centrally (inference) cut from the stored crop. */
+  inputSize: [number, number, number];
+  /** Stored crop size [x, y, z] (the jitter margin around inputSize). */
+  cropSize: [number, number, number];
+  /** 3 = [AP, PVP, tumour mask]; 4 adds the liver mask. */
+  inChannels: 3 | 4;
+  stemChannels: [number, number];
+  dModel: number;
+  depth: number;
+  dState: number;
+  expand: number;
+  dConv: number;
+  /** Prototypes per class (class 0 non-proliferative, class 1 proliferative). */
+  prototypesPerClass: number;
+  /** HU clip window before the z-score. */
+  clipHu: [number, number];
+}
+
+export const DEFAULT_CONFIG: PmnConfig = {
+  inputSize: [64, 64, 32],
+  cropSize: [72, 72, 36],
+  inChannels: 3,
+  stemChannels: [16, 32],
+  dModel: 64,
+  depth: 4,
+  dState: 8,
+  expand: 2,
+  dConv: 4,
+  prototypesPerClass: 5,
+  clipHu: [-160, 240],
+};
+
+/** Total downsampling from input voxels to tokens per axis [x, y, z]: stem (2,2,1), (2,2,2), patch (2,2,2). */
+export const TOKEN_STRIDE: [number, number, number] = [8, 8, 4];
+
+export function tokenGrid(config: PmnConfig): [number, number, number] {
+  return config.inputSize.map((s, d) => Math.floor(s / TOKEN_STRIDE[d]!)) as [number, number, number];
+}
+
+export interface TrainingConfig {
+  epochs: number;
+  batchSize: number;
+  warmupEpochs: number;
+  lr: number;
+  prototypeLr: number;
+  minLr: number;
+  weightDecay: number;
+  clipGrad: number;
+  /** Loss weights: L = CE_w + clst·Clst − sep·Sep + cox·Cox [+ div·Div]. */
+  clst: number;
+  sep: number;
+  cox: number;
+  div: number;
+  l1: number;
+  /** Epochs (1-based, after which) the prototypes are pushed; the last push always happens at the end. */
+  pushEpochs: number[];
+  lastLayerSteps: number;
+  lastLayerLr: number;
+  augment: boolean;
+  seed: number;
+}
+
+export const DEFAULT_TRAINING: TrainingConfig = {
+  epochs: 60,
+  batchSize: 16,
+  warmupEpochs: 5,
+  lr: 1e-3,
+  prototypeLr: 3e-3,
+  minLr: 1e-5,
+  weightDecay: 0.05,
+  clipGrad: 1,
+  clst: 0.8,
+  sep: 0.08,
+  cox: 0.5,
+  div: 0,
+  l1: 1e-4,
+  pushEpochs: [20, 40, 60],
+  lastLayerSteps: 300,
+  lastLayerLr: 1e-2,
+  augment: true,
+  seed: 0,
+};

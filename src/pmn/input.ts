@@ -1,0 +1,151 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readNiftiSync } from '../imaging/nifti/read.js';
+import { HccError } from '../util/errors.js';
+import { hashFile, hashJson } from '../util/hash.js';
+import type { Rng } from '../util/rng.js';
+import { DEFAULT_CROP, tumourCrop, type CropSpec, type TumourCrop } from './crop.js';
+import { cropPath, saveCrop } from './crop-store.js';
+import type { PmnConfig } from './config.js';
+
+/**
+ * Where a case's images are: a pre-stored crop (the study's imaging stage writes `<crops>/<id>.crop`), or the
+ * CONTRACTS.md case files `<prefix>_art.nii.gz`, `<prefix>_pv.nii.gz` and a mask (the cohort's label map, or a
+ * segmentation's predicted mask given per case).
+ */
+export type CaseSource = { id: string; crop: string } | { id: string; art: string; pv: string; mask: string };
+
+/** Resolves a cohort folder's case: `<dir>/crops/<id>.crop` if present, else `<dir>/images/<id>_*.nii.gz`. */
+export function cohortCase(dir: string, id: string, options: { crops?: string; maskPath?: string } = {}): CaseSource {
+  const crop = cropPath(options.crops ?? join(dir, 'crops'), id);
+  if (existsSync(crop) && !options.maskPath) return { id, crop };
+  const base = join(dir, 'images', id);
+  return { id, art: `${base}_art.nii.gz`, pv: `${base}_pv.nii.gz`, mask: options.maskPath ?? `${base}_label.nii.gz` };
+}
+
+/** Case files named by a path prefix (CONTRACTS.md): P_art.nii.gz, P_pv.nii.gz, P_label.nii.gz. */
+export function prefixCase(prefix: string, id = prefix.split('/').pop()!, maskPath?: string): CaseSource {
+  return { id, art: `${prefix}_art.nii.gz`, pv: `${prefix}_pv.nii.gz`, mask: maskPath ?? `${prefix}_label.nii.gz` };
+}
+
+function checkExists(id: string, what: string, path: string): void {
+  if (!existsSync(path)) throw new HccError(`case ${id}: the ${what} is missing (${path} does not exist); the PMN needs the arterial and portal-venous phases and a tumour mask`);
+}
+
+/**
+ * The crop file for a case, made once: crops from NIfTIs are cached under `cacheDir` keyed by the content hash
+ * of the three image files and the crop spec, so reruns and other models never resample the CT again.
+ */
+export async function ensureCrop(source: CaseSource, cacheDir: string, spec: CropSpec = DEFAULT_CROP): Promise<string> {
+  if ('crop' in source) {
+    checkExists(source.id, 'crop file', source.crop);
+    return source.crop;
+  }
+  checkExists(source.id, 'arterial phase', source.art);
+  checkExists(source.id, 'portal-venous phase', source.pv);
+  checkExists(source.id, 'tumour mask', source.mask);
+  const key = hashJson({ art: await hashFile(source.art), pv: await hashFile(source.pv), mask: await hashFile(source.mask), spec, version: 1 });
+  mkdirSync(cacheDir, { recursive: true });
+  const path = join(cacheDir, `${key.slice(0, 32)}.crop`);
+  if (!existsSync(path)) {
+    const crop = tumourCrop(readNiftiSync(source.art), readNiftiSync(source.pv), readNiftiSync(source.mask), spec, { source: `case ${source.id} (${source.mask})` });
+    saveCrop(path, crop);
+  }
+  return path;
+}
+
+/** Intensity normalisation stored with the model: clip, then z-score per phase with training liver statistics. */
+export interface Normalisation {
+  clipHu: [number, number];
+  art: { mean: number; sd: number };
+  pv: { mean: number; sd: number };
+}
+
+/** Mean and SD of the clipped HU inside the liver mask over the given (training) crops. */
+export function liverStatistics(crops: Iterable<TumourCrop>, clipHu: [number, number]): Normalisation {
+  const acc = { art: [0, 0, 0], pv: [0, 0, 0] };
+  for (const crop of crops) {
+    for (let p = 0; p < crop.liver.length; p++) {
+      if (!crop.liver[p]) continue;
+      for (const phase of ['art', 'pv'] as const) {
+        const v = Math.min(clipHu[1], Math.max(clipHu[0], crop[phase][p]!));
+        const a = acc[phase];
+        a[0]!++;
+        a[1]! += v;
+        a[2]! += v * v;
+      }
+    }
+  }
+  const stat = ([n, s, ss]: number[]) => {
+    if (!n) throw new HccError('normalisation: the training crops contain no liver voxels (liver mask empty)');
+    const mean = s! / n;
+    return { mean, sd: Math.sqrt(Math.max(ss! / n - mean * mean, 1e-6)) };
+  };
+  return { clipHu, art: stat(acc.art), pv: stat(acc.pv) };
+}
+
+export interface Augmentation {
+  offset: [number, number, number];
+  flipX: boolean;
+  flipY: boolean;
+  /** Quarter turns in the axial plane (only for square inputs). */
+  rot90: number;
+  scale: [number, number];
+  shift: [number, number];
+  noise: number;
+}
+
+/** Training augmentation (pmn-design.md §5.5): jitter crop, flips, axial quarter turns, intensity, noise. */
+export function drawAugmentation(config: PmnConfig, cropSize: [number, number, number], rng: Rng): Augmentation {
+  return {
+    offset: [0, 1, 2].map((d) => rng.int(cropSize[d]! - config.inputSize[d]! + 1)) as [number, number, number],
+    flipX: rng.bernoulli(0.5),
+    flipY: rng.bernoulli(0.5),
+    rot90: config.inputSize[0] === config.inputSize[1] ? rng.int(4) : 0,
+    scale: [rng.uniformIn(0.9, 1.1), rng.uniformIn(0.9, 1.1)],
+    shift: [rng.uniformIn(-0.1, 0.1), rng.uniformIn(-0.1, 0.1)],
+    noise: 0.02,
+  };
+}
+
+export function centreOffset(config: PmnConfig, cropSize: [number, number, number]): [number, number, number] {
+  return [0, 1, 2].map((d) => Math.floor((cropSize[d]! - config.inputSize[d]!) / 2)) as [number, number, number];
+}
+
+/**
+ * Writes one case's network input [C, Z, Y, X] (x fastest) into `out`: [AP, PVP, tumour mask (, liver)] cut
+ * from the crop at the augmentation's offset (the centre when `aug` is null).
+ */
+export function fillInput(out: Float32Array, crop: TumourCrop, norm: Normalisation, config: PmnConfig, aug: Augmentation | null, rng: Rng | null, source = 'crop'): void {
+  const [cx, cy, cz] = crop.size;
+  const [nx, ny, nz] = config.inputSize;
+  if (cx < nx || cy < ny || cz < nz) throw new HccError(`${source}: crop ${crop.size.join('x')} is smaller than the model's input ${config.inputSize.join('x')}`);
+  const [ox, oy, oz] = aug?.offset ?? centreOffset(config, crop.size);
+  const n = nx * ny * nz;
+  const channels: Array<ArrayLike<number>> = [crop.art, crop.pv, crop.tumour];
+  if (config.inChannels === 4) channels.push(crop.liver);
+  const [lo, hi] = norm.clipHu;
+  const stats = [norm.art, norm.pv];
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++) {
+        // Output (x, y) reads input (sx, sy) after the quarter turns and flips.
+        let sx = x;
+        let sy = y;
+        for (let r = 0; r < (aug?.rot90 ?? 0); r++) [sx, sy] = [sy, nx - 1 - sx];
+        if (aug?.flipX) sx = nx - 1 - sx;
+        if (aug?.flipY) sy = ny - 1 - sy;
+        const src = sx + ox + cx * (sy + oy + cy * (z + oz));
+        const dst = x + nx * (y + ny * z);
+        channels.forEach((ch, c) => {
+          let v = ch[src]!;
+          if (c < 2) {
+            v = (Math.min(hi, Math.max(lo, v)) - stats[c]!.mean) / stats[c]!.sd;
+            if (aug) v = v * aug.scale[c]! + aug.shift[c]! + (rng ? rng.normal(0, aug.noise) : 0);
+          }
+          out[c * n + dst] = v;
+        });
+      }
+    }
+  }
+}
