@@ -218,13 +218,18 @@ export function paintRibs(c: Canvas, an: Anatomy, zTop: number): void {
  * of liver, spleen and stomach plus its thickness), computed by the caller from the organ shapes.
  */
 export function paintThorax(c: Canvas, an: Anatomy, domeZ: (x: number, y: number) => number, zTop: number): void {
-  const zLow = zTop - 140;
-  c.forBox([-an.a, -an.bPost, zLow], [an.a, an.bAnt, 1e4], (v, x, y, z) => {
-    if (c.tissue[v] !== Tissue.fat || !c.inCavity(v)) return;
-    const d = domeZ(x, y);
-    if (z > d + 5) c.tissue[v] = Tissue.lung;
-    else if (z > d) c.tissue[v] = Tissue.muscle;
-  });
+  // The dome height of every (i, j) column, once; then each voxel is a comparison.
+  const plane = c.nx * c.ny;
+  const dome = new Float32Array(plane);
+  for (let j = 0; j < c.ny; j++) for (let i = 0; i < c.nx; i++) dome[i + c.nx * j] = domeZ(c.x(i), c.y(j));
+  const [k0] = c.range(2, zTop - 140, 1e4);
+  for (let k = Math.max(0, k0); k < c.nz; k++) {
+    const z = c.z(k);
+    for (let p = 0, v = k * plane; p < plane; p++, v++) {
+      if (c.tissue[v] !== Tissue.fat || c.cavity[p] !== 1 || z <= dome[p]!) continue;
+      c.tissue[v] = z > dome[p]! + 5 ? Tissue.lung : Tissue.muscle;
+    }
+  }
   // The heart sits on the central tendon, wrapped in pericardial fat.
   const h = new Ellipsoid([-20, 20, zTop + 40], [62, 50, 55], -30);
   const box = h.box(8);

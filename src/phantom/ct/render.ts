@@ -23,8 +23,8 @@ import { arteriesAlongPortal, growTree, paintTree, type Segment, thrombosedSegme
 export function renderPatient(record: PatientRecord, options: RenderOptions): RenderedCase {
   const stream = (name: string) => Rng.stream(record.seed, record.cohort, record.index, 'ct', name);
   const site = siteProfile(options.site);
-  // The liver's implicit function is tabulated a little finer than the voxels it will be sampled at.
-  const scene = buildScene(record, stream, { tiny: 6, small: 3, clinical: 2.5 }[options.grid] ?? 3);
+  // The liver's implicit function is tabulated on a lattice of about two voxels (smooth enough for its surface).
+  const scene = buildScene(record, stream, { tiny: 6, small: 3.5, clinical: 2.5 }[options.grid] ?? 3);
   const grid = scanGrid(options.grid, site, scene.anatomy.a, scene.zCentre, scene.zExtent, stream('grid'));
   const canvas = new Canvas(grid);
   paintScene(canvas, scene, stream('paint'));
@@ -40,8 +40,7 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
   const pv = new Float32Array(canvas.tissue.length);
   const texRng = stream('texture');
   // Air carries no texture: skipping it halves the work on a typical field of view.
-  addLatticeTexture(art, canvas.tissue, grid.shape, grid.spacing, grid.origin, 3, 0.6, texRng);
-  addLatticeTexture(art, canvas.tissue, grid.shape, grid.spacing, grid.origin, 10, 0.8, texRng);
+  addLatticeTexture(art, canvas.tissue, grid.shape, grid.spacing, grid.origin, 4, 1, texRng);
   const { mean: mA, texture: tA } = hu.arterial;
   const { mean: mP, texture: tP } = hu.portal;
   for (let v = 0; v < art.length; v++) {
@@ -262,8 +261,9 @@ function scannerModel(grid: ScanGrid, site: SiteProfile, rng: Rng): (img: Float3
     gaussianBlur3d(img, grid.shape, sigma);
     const out = new Int16Array(img.length);
     for (let v = 0; v < img.length; v++) {
-      const x = Math.round(img[v]!);
-      out[v] = x < -1024 ? -1024 : x > 3071 ? 3071 : x;
+      // floor(x + 0.5) rounds exactly as Math.round does, and twice as fast here.
+      const x = img[v]! + 0.5;
+      out[v] = x < -1024 ? -1024 : x > 3071 ? 3071 : Math.floor(x);
     }
     return out;
   };
