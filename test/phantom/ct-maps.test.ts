@@ -4,6 +4,7 @@ import { Rng } from '../../src/util/rng.js';
 import { PHENOTYPE_THRESHOLD as TAU } from '../../src/phantom/patient.js';
 import { gaussianBlur3d, normalCdf } from '../../src/phantom/ct/field.js';
 import { poissonFromUniform, tumourPhenotype } from '../../src/phantom/ct/phenotype.js';
+import { scannerFor } from '../../src/phantom/ct/scanner.js';
 import { DEFAULT_SITE, scanGrid, siteProfile } from '../../src/phantom/ct/site.js';
 import { thrombosedSegments, type Segment } from '../../src/phantom/ct/vessels.js';
 
@@ -131,4 +132,37 @@ test('tumour thrombus fills a second-order branch for Vp1-2, a lobar branch for 
   assert.deepEqual([...thrombosedSegments(tree, 2, [60, 0, 0])].sort(), [3]);
   assert.deepEqual([...thrombosedSegments(tree, 3, [60, 0, 0])].sort(), [1, 3, 4]);
   assert.deepEqual([...thrombosedSegments(tree, 4, [-60, 0, 0])].sort(), [0, 2, 5]);
+});
+
+test('scanner: noise has the drawn SD and is correlated by the kernel; edges get partial volume', () => {
+  const grid = scanGrid('small', DEFAULT_SITE, 160, 0, 200, Rng.stream(3));
+  const small = { ...grid, shape: [64, 64, 24] as [number, number, number] };
+  const n = 64 * 64 * 24;
+  const scanner = scannerFor(small, DEFAULT_SITE, Rng.stream(4));
+  assert.ok(scanner.noiseSdHu >= 8 && scanner.noiseSdHu <= 16);
+  const flat = scanner.acquire(new Float32Array(n).fill(100), Rng.stream(5));
+  let sum = 0, sq = 0, lag = 0, m = 0;
+  for (let v = 0; v < n; v++) {
+    sum += flat[v]!;
+    sq += flat[v]! ** 2;
+  }
+  const mean = sum / n;
+  const sd = Math.sqrt(sq / n - mean * mean);
+  for (let v = 0; v < n - 1; v++) if ((v + 1) % 64 !== 0) {
+    lag += (flat[v]! - mean) * (flat[v + 1]! - mean);
+    m++;
+  }
+  assert.ok(Math.abs(mean - 100) < 0.3, `mean ${mean}`);
+  // Rounding to integers adds 1/12 HU² of variance.
+  assert.ok(Math.abs(sd - Math.sqrt(scanner.noiseSdHu ** 2 + 1 / 12)) < 0.03 * scanner.noiseSdHu, `sd ${sd} vs ${scanner.noiseSdHu}`);
+  const rho = lag / m / (sd * sd);
+  assert.ok(rho > 0.05 && rho < 0.8, `lag-1 correlation ${rho}`);
+  // A step from 0 to 1000 HU along x: the voxels beside the edge take intermediate values (noise is ≪ 1000).
+  const step = new Float32Array(n);
+  for (let v = 0; v < n; v++) step[v] = v % 64 >= 32 ? 1000 : 0;
+  const img = scanner.acquire(step, Rng.stream(6));
+  const row = Array.from({ length: 64 }, (_, i) => img[i + 64 * (32 + 64 * 12)]!);
+  assert.ok(row[31]! > 50 && row[31]! < 500 && row[32]! > 500 && row[32]! < 950, `edge ${row.slice(29, 35).join(' ')}`);
+  assert.ok(Math.abs(row[10]!) < 60 && Math.abs(row[50]! - 1000) < 60);
+  assert.equal(Math.min(...scanner.acquire(new Float32Array(n).fill(-3000), Rng.stream(7))), -1024);
 });

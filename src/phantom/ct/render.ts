@@ -6,12 +6,13 @@ import {
   paintSpine, paintThorax, paintVenousInflow,
 } from './anatomy.js';
 import { Canvas } from './canvas.js';
-import { addLatticeTexture, addWhiteNoise, gaussianBlur3d, gaussianKernel, len3, normalCdf, smoothMin } from './field.js';
+import { addLatticeTexture, len3, normalCdf, smoothMin } from './field.js';
 import { carveHard, carveSoft, drawLiver, SampledField } from './liver.js';
 import { tumourPhenotype, type TumourPhenotype } from './phenotype.js';
+import { scannerFor } from './scanner.js';
 import { Ellipsoid, type P3 } from './shapes.js';
-import { type ScanGrid, scanGrid, siteProfile, type SiteProfile } from './site.js';
-import { drawPatientHu, type PatientHu, Tissue } from './tissue.js';
+import { type ScanGrid, scanGrid, siteProfile } from './site.js';
+import { drawPatientHu, Tissue } from './tissue.js';
 import { placeTumours, renderTumours, type Tumour, tumourHu } from './tumour.js';
 import { arteriesAlongPortal, growTree, paintTree, type Segment, thrombosedSegments } from './vessels.js';
 
@@ -30,7 +31,7 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
   paintScene(canvas, scene, stream('paint'));
 
   const hu = drawPatientHu(stream('hu'), site, scene.cirrhosis);
-  const scanner = scannerModel(grid, site, stream('scanner'));
+  const scanner = scannerFor(grid, site, stream('scanner'));
   const apheOffset = stream('aphe').normal(0, 15);
   const h = Math.cbrt(grid.spacing[0] * grid.spacing[1] * grid.spacing[2]);
 
@@ -50,7 +51,7 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
   }
   const values = [tumourHu(scene.phenotype, hu, 'arterial', apheOffset), tumourHu(scene.phenotype, hu, 'portal', apheOffset)];
   renderTumours(canvas, [art, pv], values, scene.liver, scene.tumours, scene.phenotype, h);
-  const phases = [scanner(art, stream('noise-arterial')), scanner(pv, stream('noise-portal'))];
+  const phases = [scanner.acquire(art, stream('noise-arterial')), scanner.acquire(pv, stream('noise-portal'))];
   const meta = { modality: 'CT', source: `hcc-iat CT phantom, ${record.cohort} ${record.id}`, site: site.name, grid: options.grid };
   return {
     art: volume(grid, phases[0]!, { ...meta, phase: 'arterial' }),
@@ -243,29 +244,6 @@ function domeHeight(c: Canvas, s: Scene): (x: number, y: number) => number {
     const i = Math.floor(fi), j = Math.floor(fj), u = fi - i, w = fj - j;
     const t = (a: number, b: number) => table[a + nx * b]!;
     return (t(i, j) * (1 - u) + t(i + 1, j) * u) * (1 - w) + (t(i, j + 1) * (1 - u) + t(i + 1, j + 1) * u) * w;
-  };
-}
-
-/**
- * The scanner: point-spread blur (reconstruction kernel in-plane, slice profile along z, plus the voxel's own
- * extent) applied to the object and to white noise alike, so the noise is spatially correlated the way the
- * kernel correlates it, scaled to this scan's noise SD; then HU are rounded to Int16 as a scanner stores them.
- */
-function scannerModel(grid: ScanGrid, site: SiteProfile, rng: Rng): (img: Float32Array, noiseRng: Rng) => Int16Array {
-  const sdHu = rng.uniformIn(site.noiseSdHu[0], site.noiseSdHu[1]);
-  const fwhm = [site.kernelFwhmMm, site.kernelFwhmMm, grid.sliceThicknessMm];
-  const sigma = [0, 1, 2].map((a) => Math.sqrt((fwhm[a]! / 2.355) ** 2 + (0.4 * grid.spacing[a]!) ** 2) / grid.spacing[a]!) as [number, number, number];
-  const gain = sigma.reduce((g, s) => g * Math.sqrt(gaussianKernel(s).reduce((acc, k) => acc + k * k, 0)), 1);
-  return (img, noiseRng) => {
-    addWhiteNoise(img, noiseRng, sdHu / gain);
-    gaussianBlur3d(img, grid.shape, sigma);
-    const out = new Int16Array(img.length);
-    for (let v = 0; v < img.length; v++) {
-      // floor(x + 0.5) rounds exactly as Math.round does, and twice as fast here.
-      const x = img[v]! + 0.5;
-      out[v] = x < -1024 ? -1024 : x > 3071 ? 3071 : Math.floor(x);
-    }
-    return out;
   };
 }
 
