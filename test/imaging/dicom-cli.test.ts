@@ -119,7 +119,7 @@ test('hcc info on a study: series list and arterial / portal-venous pairing with
   assert.match(text.stdout, /pairing: arterial 2\.25\.10000, portal-venous 2\.25\.10001/);
 }));
 
-test('hcc info and convert on a tilted series: info reports the problem, convert fails with exit 1', () => {
+test('hcc info and convert on a tilted series: info reports the problem, convert fails with exit 1 unless --correct-tilt', () => {
   const info = hcc('info', dicomData('ge_ct_tilt'), '--json');
   assert.equal(info.status, 0, info.stderr);
   assert.match(JSON.parse(info.stdout).series[0].error, /gantry tilt/);
@@ -127,8 +127,12 @@ test('hcc info and convert on a tilted series: info reports the problem, convert
   try {
     const r = hcc('convert', dicomData('ge_ct_tilt'), join(dir, 'x.nii.gz'));
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /^hcc convert: series .*: gantry tilt/);
+    assert.match(r.stderr, /^hcc convert: series .*: gantry tilt.*--correct-tilt/);
     assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+    const corrected = hcc('convert', dicomData('ge_ct_tilt'), join(dir, 'x.nii.gz'), '--correct-tilt', '--json');
+    assert.equal(corrected.status, 0, corrected.stderr);
+    assert.deepEqual(JSON.parse(corrected.stdout).shape, [512, 611, 56]);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'x.json'), 'utf8')).tiltCorrection.angleDeg, 18.5);
   } finally {
     rmSync(dir, { recursive: true });
   }

@@ -13,6 +13,7 @@ export const refData = (...parts: string[]): string => shared('data', 'refs', ..
 
 interface RefImage {
   dim: [number, number, number];
+  pixdim: [number, number, number];
   affine: number[];
   values: Float64Array;
 }
@@ -26,6 +27,7 @@ export function readReferenceNifti(path: string): RefImage {
   const datatype = v.getInt16(70, true);
   assert.ok(datatype === 4 || datatype === 512, `${path}: int16 or uint16 expected, datatype ${datatype}`);
   const dim: [number, number, number] = [v.getInt16(42, true), v.getInt16(44, true), v.getInt16(46, true)];
+  const pixdim: [number, number, number] = [v.getFloat32(80, true), v.getFloat32(84, true), v.getFloat32(88, true)];
   const offset = v.getFloat32(108, true);
   const slope = v.getFloat32(112, true) || 1;
   const inter = v.getFloat32(116, true) || 0;
@@ -35,7 +37,7 @@ export function readReferenceNifti(path: string): RefImage {
   const n = dim[0] * dim[1] * dim[2];
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) values[i] = (datatype === 4 ? v.getInt16(offset + 2 * i, true) : v.getUint16(offset + 2 * i, true)) * slope + inter;
-  return { dim, affine, values };
+  return { dim, pixdim, affine, values };
 }
 
 function apply(a: number[], p: number[]): number[] {
@@ -96,4 +98,41 @@ export function assertSameAsReference(vol: Volume, refPath: string, mmTolerance 
       }
     }
   assert.equal(mismatches, 0, `${mismatches} voxels differ; first: ${firstMismatch}`);
+}
+
+/**
+ * For resampled outputs that match a reference only within interpolation error: pairs each reference voxel
+ * with our nearest voxel centre (through the affine index map, walked incrementally) and reports the worst
+ * distance between paired centres (mm) and the value differences.
+ */
+export function compareOnGrid(vol: Volume, ref: RefImage): { worstMm: number; meanAbs: number; fractionOver2: number } {
+  const [nx, ny, nz] = ref.dim;
+  const back = invert(vol.affine);
+  // Index map reference (i, j, k) -> our continuous (u, v, w): origin plus one column per reference axis.
+  const origin = apply(back, apply(ref.affine, [0, 0, 0]));
+  const axis = [0, 1, 2].map((a) => apply(back, apply(ref.affine, [a === 0 ? 1 : 0, a === 1 ? 1 : 0, a === 2 ? 1 : 0])).map((v, c) => v - origin[c]));
+  const [sx, sy] = [vol.shape[0], vol.shape[0] * vol.shape[1]];
+  const worst = [0, 0, 0];
+  let sum = 0;
+  let over = 0;
+  let r = 0;
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++) {
+      const base = [0, 1, 2].map((c) => origin[c] + j * axis[1][c] + k * axis[2][c]);
+      for (let i = 0; i < nx; i++, r++) {
+        const u = base[0] + i * axis[0][0];
+        const v = base[1] + i * axis[0][1];
+        const w = base[2] + i * axis[0][2];
+        const [iu, iv, iw] = [Math.round(u), Math.round(v), Math.round(w)];
+        worst[0] = Math.max(worst[0], Math.abs(u - iu));
+        worst[1] = Math.max(worst[1], Math.abs(v - iv));
+        worst[2] = Math.max(worst[2], Math.abs(w - iw));
+        const inside = iu >= 0 && iv >= 0 && iw >= 0 && iu < vol.shape[0] && iv < vol.shape[1] && iw < vol.shape[2];
+        const d = inside ? Math.abs(vol.data[iu + sx * iv + sy * iw] - ref.values[r]) : Infinity;
+        if (inside) sum += d;
+        if (d > 2) over++;
+      }
+    }
+  const worstMm = Math.hypot(worst[0] * vol.spacing[0], worst[1] * vol.spacing[1], worst[2] * vol.spacing[2]);
+  return { worstMm, meanAbs: sum / r, fractionOver2: over / r };
 }

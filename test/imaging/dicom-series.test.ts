@@ -15,7 +15,7 @@ import { el, encodePart10 } from '../../src/imaging/dicom/write.js';
 import { HccError } from '../../src/util/errors.js';
 import type { Vec3 } from '../../src/imaging/volume.js';
 import { fixture } from '../helpers.js';
-import { assertSameAsReference, dicomData, refData } from './dicom-fixtures.js';
+import { assertSameAsReference, compareOnGrid, dicomData, readReferenceNifti, refData } from './dicom-fixtures.js';
 
 async function readFolder(folder: string) {
   const found = discoverSeries(folder);
@@ -100,8 +100,27 @@ test('a missing slice is an error naming the neighbouring files', async () => {
   }
 });
 
-test('gantry tilt (ge_ct_tilt, 18.5 degrees) is refused with a clear message', async () => {
-  await assert.rejects(readFolder(dicomData('ge_ct_tilt')), (err: unknown) => err instanceof HccError && /gantry tilt: slice positions step 18\.5\d degrees off the slice normal \(GantryDetectorTilt 18\.5 degrees\)/.test(err.message));
+test('gantry tilt (ge_ct_tilt, 18.5 degrees) is refused with a clear message unless correction is asked for', async () => {
+  await assert.rejects(readFolder(dicomData('ge_ct_tilt')), (err: unknown) => err instanceof HccError && /gantry tilt: slice positions step 18\.5\d degrees off the slice normal \(GantryDetectorTilt 18\.5 degrees\).*--correct-tilt/.test(err.message));
+});
+
+test('--correct-tilt on ge_ct_tilt gives dcm2niix\'s tilt-corrected, gap-equalised grid and voxels', async () => {
+  const found = discoverSeries(dicomData('ge_ct_tilt'));
+  const vol = await readSeries(chooseSeries(found, 'ge'), { correctTilt: true });
+  const ref = readReferenceNifti(refData('ge_ct_tilt.dcm2niix_tilt_corrected.nii.gz'));
+  assert.deepEqual(vol.shape, ref.dim);
+  // dcm2niix's gap-equalising step scales the sform's z row instead of its slice column (nii_saveNII3Deq), so
+  // its stored affine is not orthogonal. Undo that: z row back by the scale, slice column forward by it. The
+  // scale is the new spacing over the first gap (4.0019 mm, the spacing dcm2niix had before equalising).
+  const scale = ref.pixdim[2] / 4.0019;
+  const fixed = [...ref.affine];
+  for (const i of [8, 9, 10]) fixed[i] /= scale;
+  for (const i of [2, 6, 10]) fixed[i] *= scale;
+  const stats = compareOnGrid(vol, { ...ref, affine: fixed });
+  assert.ok(stats.worstMm < 0.5, `voxel centres differ by up to ${stats.worstMm} mm`);
+  assert.ok(stats.meanAbs < 1, `mean |difference| ${stats.meanAbs} HU`);
+  assert.ok(stats.fractionOver2 < 0.02, `${(100 * stats.fractionOver2).toFixed(2)}% of voxels differ by more than 2 HU`);
+  assert.equal(vol.meta.sopInstanceUids, undefined, 'resampled slices do not claim source instances');
 });
 
 const axial = (z: number, label = `s${z}`, extra: Partial<SlicePlacement> = {}): SlicePlacement => ({

@@ -12,7 +12,7 @@ import { damagedFiles, isNiftiPath, openImage, seriesSidecar } from '../../imagi
 import { writeNifti } from '../../imaging/nifti/write.js';
 import { axisCodes } from '../../imaging/orientation.js';
 
-const USAGE = `Usage: hcc convert <input> <out.nii.gz> [--series UID] [--deidentify] [--json]
+const USAGE = `Usage: hcc convert <input> <out.nii.gz> [--series UID] [--correct-tilt] [--deidentify] [--json]
 
 <input> is a folder of DICOM files (searched recursively; other files are ignored), one DICOM file, or a NIfTI
 file. Writes <out> (.nii or .nii.gz) and <out>.json, a sidecar with the series description, UIDs, phase hints
@@ -20,6 +20,8 @@ and geometry. Voxels keep the stored axis order (as nnU-Net expects); CT comes o
 
 Options:
   --series UID    which series, when the folder holds several (they are listed otherwise, exit code 2)
+  --correct-tilt  resample a gantry-tilted series onto an orthogonal grid (rows shifted per slice, uneven gaps
+                  equalised, as dcm2niix's _Tilt_Eq output) instead of refusing it
   --deidentify    sidecar under DICOM PS3.15's basic profile: UIDs replaced (key: HCC_DEID_KEY, else random
                   per run), descriptions and times removed. The NIfTI never carries identity.
   --json          print the result as JSON on stdout
@@ -39,12 +41,12 @@ export const convertCommand: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { series: { type: 'string' }, deidentify: { type: 'boolean' }, json: { type: 'boolean' }, debug: { type: 'boolean' } },
+      options: { series: { type: 'string' }, 'correct-tilt': { type: 'boolean' }, deidentify: { type: 'boolean' }, json: { type: 'boolean' }, debug: { type: 'boolean' } },
     });
     if (positionals.length !== 2) throw usageError(`expected an input and an output: hcc convert <input> <out.nii.gz> (got ${positionals.length} arguments)`);
     const [input, out] = positionals as [string, string];
     if (!isNiftiPath(out)) throw usageError(`output '${out}' must end in .nii or .nii.gz`);
-    const opened = await openImage(input, { seriesUid: values.series, progressFrom: 50 });
+    const opened = await openImage(input, { seriesUid: values.series, progressFrom: 50, correctTilt: values['correct-tilt'] });
     const { volume, series, discovery } = opened;
     const warnings = discovery ? damagedFiles(discovery).map((d) => `${d.path}: ${d.reason}`) : [];
     for (const w of warnings) process.stderr.write(`hcc convert: warning: skipped ${w}\n`);

@@ -14,7 +14,7 @@ import { readNifti } from '../../imaging/nifti/read.js';
 import { axisCodes } from '../../imaging/orientation.js';
 import type { Volume } from '../../imaging/volume.js';
 
-const USAGE = `Usage: hcc info <file|folder> [--series UID] [--json]
+const USAGE = `Usage: hcc info <file|folder> [--series UID] [--correct-tilt] [--json]
 
 For a NIfTI file, or each image series in a DICOM file or folder: shape, spacing (mm), affine (voxel to RAS
 mm), orientation code, intensity range. A DICOM folder also gets the series list, unreadable files, and a
@@ -22,6 +22,7 @@ proposed arterial / portal-venous pairing with the reasons for it. Patient ident
 
 Options:
   --series UID   describe only this series
+  --correct-tilt describe gantry-tilted series as hcc convert --correct-tilt would write them
   --json         the same as one JSON document on stdout`;
 
 function summary(volume: Volume): Record<string, unknown> {
@@ -60,7 +61,7 @@ export const infoCommand: Command = {
   summary: 'Shape, spacing, affine, orientation and range of an image; DICOM series list and phase pairing',
   usage: USAGE,
   async run(argv) {
-    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { series: { type: 'string' }, json: { type: 'boolean' }, debug: { type: 'boolean' } } });
+    const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { series: { type: 'string' }, 'correct-tilt': { type: 'boolean' }, json: { type: 'boolean' }, debug: { type: 'boolean' } } });
     if (positionals.length !== 1) throw usageError(`expected one file or folder: hcc info <file|folder> (got ${positionals.length} arguments)`);
     const input = positionals[0];
     if (isNiftiPath(input)) {
@@ -78,7 +79,7 @@ export const infoCommand: Command = {
       const entry: Record<string, unknown> = describeSeries(s, input);
       if (s.isImage) {
         try {
-          Object.assign(entry, summary(await readSeries(s, { progress: s.slices.length >= 50 })));
+          Object.assign(entry, summary(await readSeries(s, { progress: s.slices.length >= 50, correctTilt: values['correct-tilt'] })));
         } catch (err) {
           if (!(err instanceof HccError)) throw err;
           entry.error = err.message;

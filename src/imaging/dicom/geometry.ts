@@ -6,6 +6,7 @@
  */
 import { HccError } from '../../util/errors.js';
 import type { Affine, Vec3 } from '../volume.js';
+import { planTiltCorrection, type TiltPlan } from './tilt.js';
 
 export interface SlicePlacement {
   /** File (and frame) named in messages. */
@@ -22,6 +23,8 @@ export interface SlicePlacement {
 export interface StackGeometry {
   /** Indices into the input, in the order of increasing position along the normal. */
   order: number[];
+  /** Set when a tilted stack is to be resampled (`correctTilt`); the affine is then the corrected grid's. */
+  tilt?: TiltPlan;
   /** Voxel (column i, row j, slice k) to LPS mm, row-major 4x4. */
   affineLps: Affine;
   /** Gaps between consecutive sorted slices along the normal, mm. */
@@ -50,7 +53,7 @@ function gapTolerance(step: number): number {
   return Math.max(0.01 * step, 0.01);
 }
 
-export function stackGeometry(slices: SlicePlacement[], series: string): StackGeometry {
+export function stackGeometry(slices: SlicePlacement[], series: string, options: { correctTilt?: boolean } = {}): StackGeometry {
   if (slices.length === 0) throw new HccError(`${series}: no image slices`);
   const first = slices[0];
   for (const s of slices) {
@@ -87,7 +90,19 @@ export function stackGeometry(slices: SlicePlacement[], series: string): StackGe
     const p0 = slices[order[0]].position!;
     const pn = slices[order[order.length - 1]].position!;
     step = sub(pn, p0).map((v) => v / (slices.length - 1)) as Vec3;
-    checkTilt(step, normal, slices, series);
+    const angle = tiltAngle(step, normal);
+    if (angle > TILT_TOLERANCE_DEG) {
+      if (!options.correctTilt) refuseTilt(angle, slices, series);
+      const tilt = planTiltCorrection(order.map((i) => slices[i].position!), row, col, normal, dr, dc, series, angle);
+      const o = slices[order[0]].position!.map((v, a) => v + tilt.minDrift * col[a]);
+      const affineLps: Affine = [
+        row[0] * dc, col[0] * dr, normal[0] * tilt.spacing, o[0],
+        row[1] * dc, col[1] * dr, normal[1] * tilt.spacing, o[1],
+        row[2] * dc, col[2] * dr, normal[2] * tilt.spacing, o[2],
+        0, 0, 0, 1,
+      ];
+      return { order, affineLps, gaps, tilt };
+    }
     checkGaps(gaps, order, slices, series);
   }
   const o = slices[order[0]].position!;
@@ -101,17 +116,17 @@ export function stackGeometry(slices: SlicePlacement[], series: string): StackGe
   return { order, affineLps, gaps };
 }
 
-function checkTilt(step: Vec3, normal: Vec3, slices: SlicePlacement[], series: string): void {
-  const along = dot(step, normal);
-  const angle = (Math.acos(Math.min(1, Math.abs(along) / norm(step))) * 180) / Math.PI;
+function tiltAngle(step: Vec3, normal: Vec3): number {
+  return (Math.acos(Math.min(1, Math.abs(dot(step, normal)) / norm(step))) * 180) / Math.PI;
+}
+
+function refuseTilt(angle: number, slices: SlicePlacement[], series: string): never {
   const declared = slices.find((s) => s.gantryTilt && Math.abs(s.gantryTilt) > TILT_TOLERANCE_DEG)?.gantryTilt;
-  if (angle > TILT_TOLERANCE_DEG) {
-    throw new HccError(
-      `${series}: gantry tilt: slice positions step ${angle.toFixed(2)} degrees off the slice normal` +
-        (declared !== undefined ? ` (GantryDetectorTilt ${declared} degrees)` : '') +
-        '; the stack is sheared and no voxel grid fits it. hcc-iat does not resample tilted acquisitions: ask for a reconstruction without tilt, or convert with dcm2niix (which writes a tilt-corrected copy) and give hcc-iat that NIfTI',
-    );
-  }
+  throw new HccError(
+    `${series}: gantry tilt: slice positions step ${angle.toFixed(2)} degrees off the slice normal` +
+      (declared !== undefined ? ` (GantryDetectorTilt ${declared} degrees)` : '') +
+      '; the stack is sheared and no voxel grid fits it. Rerun with --correct-tilt to resample it onto an orthogonal grid (as dcm2niix does), or ask for a reconstruction without tilt',
+  );
 }
 
 function checkGaps(gaps: number[], order: number[], slices: SlicePlacement[], series: string): void {

@@ -29,6 +29,8 @@ export interface OpenOptions {
   seriesUid?: string;
   /** Show progress for series of at least this many slices (default: never). */
   progressFrom?: number;
+  /** Resample gantry-tilted series instead of refusing them. */
+  correctTilt?: boolean;
 }
 
 export async function openImage(path: string, options: OpenOptions = {}): Promise<OpenedImage> {
@@ -41,7 +43,7 @@ export async function openImage(path: string, options: OpenOptions = {}): Promis
   const discovery = discoverSeries(path);
   const series = chooseSeries(discovery, path, options.seriesUid);
   const progress = options.progressFrom !== undefined && series.slices.length >= options.progressFrom;
-  return { volume: await readSeries(series, { progress }), series, discovery };
+  return { volume: await readSeries(series, { progress, correctTilt: options.correctTilt }), series, discovery };
 }
 
 /** Files that looked like DICOM but could not be read (not the ordinary non-DICOM files), for warnings. */
@@ -87,6 +89,7 @@ export function seriesSidecar(series: SeriesInfo, volume: Volume, options: Sidec
     shape: volume.shape,
     spacing: volume.spacing,
     affine: volume.affine,
+    tiltCorrection: volume.meta.tiltCorrection,
     ...(deid ? { deidentified: 'DICOM PS3.15 E.1 Basic Application Level Confidentiality Profile' } : {}),
   };
 }

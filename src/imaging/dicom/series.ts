@@ -14,6 +14,7 @@ import { createProgress } from '../../util/progress.js';
 import type { Vec3, Volume, VoxelArray } from '../volume.js';
 import { lpsToRasAffine, spacingFromAffine } from '../affine.js';
 import { type SlicePlacement, stackGeometry } from './geometry.js';
+import { applyTiltCorrection } from './tilt.js';
 import { type DataSet, NotDicomError, type ParsedFile, parseDicom, TruncatedError } from './parse.js';
 import { phaseHints, type PhaseHints } from './phase.js';
 import { DecodePool, decodeThreads } from './codecs/pool.js';
@@ -230,6 +231,8 @@ export function describeSeries(s: SeriesInfo, root?: string): Record<string, unk
 export interface ReadOptions {
   /** Show a progress bar (the CLI turns it on for long series). */
   progress?: boolean;
+  /** Resample a gantry-tilted stack onto an orthogonal grid instead of refusing it (see tilt.ts). */
+  correctTilt?: boolean;
 }
 
 /** Reads a series into a Volume: RAS+ affine, voxels in rescaled units (HU for CT), stored axis order kept. */
@@ -238,7 +241,7 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
   if (!s.isImage) {
     throw new HccError(`${s.files[0]}: not an image series (Modality ${s.modality ?? 'unknown'}${s.slices.length ? '' : ', no frames'}); expected CT or MR images with pixel data`);
   }
-  const geometry = stackGeometry(s.slices, label);
+  const geometry = stackGeometry(s.slices, label, { correctTilt: options.correctTilt });
   const first = s.slices[geometry.order[0]];
   const nx = s.columns!;
   const ny = s.rows!;
@@ -281,9 +284,11 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
     await pool?.close();
   }
   progress.done();
+  const tilt = geometry.tilt;
+  const data = tilt ? applyTiltCorrection(work!, nx, ny, tilt, first.pixelSpacing![0]) : work!;
   return {
-    data: narrow(work!),
-    shape: [nx, ny, nz],
+    data: narrow(data),
+    shape: tilt ? [nx, ny + tilt.extraRows, tilt.slices] : [nx, ny, nz],
     spacing: spacingFromAffine(geometry.affineLps),
     affine: lpsToRasAffine(geometry.affineLps),
     meta: {
@@ -294,7 +299,9 @@ export async function readSeries(s: SeriesInfo, options: ReadOptions = {}): Prom
       source: s.files.length === 1 ? s.files[0] : `${s.files.length} DICOM files`,
       frameOfReferenceUid: s.frameOfReferenceUid,
       studyUid: s.studyUid,
-      sopInstanceUids: geometry.order.map((i) => s.slices[i].sopInstanceUid ?? ''),
+      // Resampled slices no longer correspond to source instances.
+      sopInstanceUids: tilt ? undefined : geometry.order.map((i) => s.slices[i].sopInstanceUid ?? ''),
+      ...(tilt ? { tiltCorrection: { angleDeg: +tilt.angleDeg.toFixed(3), addedRows: tilt.extraRows, equalisedSpacing: tilt.equalised ? tilt.spacing : undefined } } : {}),
     },
   };
 }
