@@ -14,7 +14,7 @@ import { scoreAuc, scoreBrier, type ScoreModel } from '../../src/survival/score.
 import { aucDelong, atThreshold, rocCurve, splitByOutcome, youden } from '../../src/survival/roc.js';
 import { bootstrap, bootstrapIndices, bcaCi, jackknife, pairedBootstrapTest, percentileCi } from '../../src/survival/bootstrap.js';
 import { statistic } from '../../src/survival/bootstrap-statistics.js';
-import { maxstatTest, pExactGauss } from '../../src/survival/maxstat.js';
+import { maxstatTest, pExactGauss, pLausen94 } from '../../src/survival/maxstat.js';
 import { groupedCalibration, netBenefit, smoothedCalibration } from '../../src/survival/calibration.js';
 import { readFileSync } from 'node:fs';
 import { runTask } from '../../src/survival/tasks/index.js';
@@ -129,6 +129,18 @@ test("maxstat exactGauss agrees with mvtnorm's deterministic Miwa value within i
   const g = pExactGauss(mt.statistic, mt.m, mt.n, { seed: 1 });
   assert.ok(Math.abs(g.p - 2.038334e-5) <= 4 * g.error + 1e-7, `p ${g.p} +- ${g.error}`);
   assert.equal(pExactGauss(mt.statistic, mt.m, mt.n, { seed: 1 }).p, g.p);
+});
+
+test('maxstat statistic, cut-point and Lau94 p do not depend on row order or time units', () => {
+  const d = simIat();
+  const a = maxstatTest(d.time, d.event, d.dl);
+  const perm = Rng.stream(2, 'perm').shuffle(Array.from({ length: d.time.length }, (_, i) => i));
+  const p = (x: ArrayLike<number>) => Float64Array.from(perm, (i) => x[i]!);
+  const b = maxstatTest(p(d.time).map((t) => t * 30), p(d.event), p(d.dl));
+  assert.equal(b.cutpoint, a.cutpoint);
+  assert.ok(close(b.statistic, a.statistic));
+  assert.deepEqual(b.m, a.m);
+  assert.ok(close(pLausen94(b.statistic, b.n, b.m), pLausen94(a.statistic, a.n, a.m)));
 });
 
 test('calibration groups partition the subjects and net benefit at a tiny threshold approaches treat-all', () => {

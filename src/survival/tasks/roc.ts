@@ -64,6 +64,7 @@ export async function runRoc(table: CsvTable, opts: TaskOptions): Promise<TaskOu
     return Float64Array.from(keep, (i) => v.values[i]!);
   });
   const bootN = optNumber(opts, 'boot-n', 2000)!;
+  if (!(Number.isInteger(bootN) && bootN >= 10)) throw usageError(`roc: --boot-n must be an integer >= 10, got ${opts['boot-n']}`);
   const threshold = optNumber(opts, 'threshold');
   const seed = optNumber(opts, 'seed', 20250101)!;
   const result: Record<string, unknown> = {
