@@ -2,6 +2,7 @@ import * as torch from '@hcc/torch';
 import type { Tensor } from '@hcc/torch';
 import { chunks, inputBatch, type PmnCase } from './batches.js';
 import { TOKEN_STRIDE } from './config.js';
+import { loadCrop } from './crop-store.js';
 import { centreOffset, type Normalisation } from './input.js';
 import { classWeights, coxBreslowLoss, lastLayerL1, weightedCrossEntropy } from './losses.js';
 import type { PrototypeMambaNet } from './model.js';
@@ -81,8 +82,6 @@ export function pushPrototypes(net: PrototypeMambaNet, cases: PmnCase[], cache: 
     }
   }
   const [gx, gy] = net.grid;
-  const crop = net.config.cropSize;
-  const [ox, oy, oz] = centreOffset(net.config, crop);
   const result: PushedPrototype[] = [];
   const next = Float32Array.from(protos);
   for (let j = 0; j < K; j++) {
@@ -93,6 +92,8 @@ export function pushPrototypes(net: PrototypeMambaNet, cases: PmnCase[], cache: 
     const ty = Math.floor(c.t / gx) % gy;
     const tz = Math.floor(c.t / (gx * gy));
     const [sx, sy, sz] = TOKEN_STRIDE;
+    // Boxes are in the stored crop's voxels: the input is its central part.
+    const [ox, oy, oz] = centreOffset(net.config, loadCrop(cases[c.i]!.crop).size);
     result.push({
       prototype: j,
       class: net.prototypeClass[j]!,

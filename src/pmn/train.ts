@@ -10,6 +10,7 @@ import { loadCrop } from './crop-store.js';
 import { DEFAULT_CONFIG, DEFAULT_TRAINING, type PmnConfig, type TrainingConfig } from './config.js';
 import { liverStatistics, type Normalisation } from './input.js';
 import { classWeights, clusterSeparation, coxBreslowLoss, diversityLoss, weightedCrossEntropy } from './losses.js';
+import { writePrototypePatches } from './explain.js';
 import { PrototypeMambaNet } from './model.js';
 import { saveModel, type PmnModelJson } from './model-store.js';
 import { computeFeatures, fitLastLayer, pushPrototypes, similarities, type PushedPrototype } from './push.js';
@@ -192,6 +193,7 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
     provenance: { ...options.provenance, resection: resection.map((c) => c.id), iat: iat.map((c) => c.id) },
     metrics: { finalEpoch: history.at(-1) ?? null },
   });
+  writePrototypePatches(out, pushed, resection);
   opt.dispose();
   net.dispose();
   return { model, dir: out, epochs: history, seconds: (Date.now() - started) / 1000 };

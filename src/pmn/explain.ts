@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as torch from '@hcc/torch';
+import { encodePng } from '../imaging/png.js';
+import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
+import { inputBatch, type PmnCase } from './batches.js';
+import { TOKEN_STRIDE } from './config.js';
+import { loadCrop } from './crop-store.js';
+import type { TumourCrop } from './crop.js';
+import { centreOffset } from './input.js';
+import type { LoadedPmn } from './model-store.js';
+import type { PushedPrototype } from './push.js';
+
+type Box = [number, number, number, number, number, number];
+
+const SCALE = 4;
+
+/**
+ * An axial slice of the arterial phase (window L50/W400), enlarged SCALE times, with an optional heat overlay
+ * (0..1 per crop voxel of the slice, drawn red) and a yellow box outline.
+ */
+export function cropSlicePng(crop: TumourCrop, z: number, heat: Float32Array | null, box: Box | null): Buffer {
+  const [nx, ny] = crop.size;
+  const w = nx * SCALE;
+  const h = ny * SCALE;
+  const rgb = new Uint8Array(w * h * 3);
+  for (let py = 0; py < h; py++) {
+    for (let px = 0; px < w; px++) {
+      const x = Math.floor(px / SCALE);
+      // Anterior (high y in RAS) at the top, patient right on the image left as radiologists view it.
+      const y = ny - 1 - Math.floor(py / SCALE);
+      const p = x + nx * (y + ny * z);
+      const g = Math.max(0, Math.min(255, ((crop.art[p]! - (50 - 200)) / 400) * 255));
+      const a = heat ? 0.6 * heat[x + nx * y]! : 0;
+      let c = [g * (1 - a) + 255 * a, g * (1 - a), g * (1 - a)];
+      if (box && z >= box[2] && z < box[5]) {
+        const edgeX = (x === box[0] || x === box[3] - 1) && y >= box[1] && y < box[4];
+        const edgeY = (y === box[1] || y === box[4] - 1) && x >= box[0] && x < box[3];
+        if (edgeX || edgeY) c = [255, 220, 0];
+      }
+      rgb.set(c.map(Math.round), 3 * (px + w * py));
+    }
+  }
+  return encodePng(rgb, w, h, 3);
+}
+
+/** The training patch each prototype was pushed to, one PNG per prototype under <dir>/prototypes/. */
+export function writePrototypePatches(dir: string, pushed: PushedPrototype[], cases: PmnCase[]): string[] {
+  const out = join(dir, 'prototypes');
+  mkdirSync(out, { recursive: true });
+  return pushed.map((pp) => {
+    const c = cases.find((x) => x.id === pp.caseId)!;
+    const crop = loadCrop(c.crop);
+    const path = join(out, `prototype_${pp.prototype}.png`);
+    writeFileAtomicSync(path, cropSlicePng(crop, Math.floor((pp.box[2] + pp.box[5]) / 2), null, pp.box));
+    return path;
+  });
+}
+
+export interface PrototypeEvidence {
+  prototype: number;
+  /** 0 non-proliferative, 1 proliferative. */
+  class: number;
+  similarity: number;
+  /** (W[1,j] − W[0,j])·s_j: the prototype's share of the proliferative log-odds. */
+  contribution: number;
+  /** w_cox[j]·s_j: its share of the Cox risk. */
+  riskContribution: number;
+  /** Where in this case it matched best (token box in the case's crop voxels). */
+  matchBox: Box;
+  /** The training case and patch it was pushed to, and that patch's PNG in the model folder. */
+  pushedFrom: PushedPrototype | null;
+  trainingPatch: string | null;
+  /** PNG of this case with the prototype's similarity map. */
+  similarityMap: string;
+}
+
+export interface Explanation {
+  id: string;
+  probability: number;
+  /** logit₁ − logit₀ = Σ contributions (no bias). */
+  logit: number;
+  risk: number;
+  riskScore: number;
+  /** All prototypes, by decreasing |contribution|. */
+  prototypes: PrototypeEvidence[];
+}
+
+/**
+ * Explains one case: each prototype's similarity and contribution, where it matched, its similarity map over
+ * the tumour (PNG), and the training patch behind it. Writes explanation.json and the PNGs into `out`.
+ */
+export function explainCase(model: LoadedPmn, c: PmnCase, out: string): Explanation {
+  const { net, meta } = model;
+  mkdirSync(out, { recursive: true });
+  const crop = loadCrop(c.crop);
+  const [gx, gy, gz] = net.grid;
+  const [sx, sy, sz] = TOKEN_STRIDE;
+  const [ox, oy, oz] = centreOffset(net.config, crop.size);
+  const K = net.prototypeClass.length;
+  const r = torch.tidy(() => torch.noGrad(() => {
+    const o = net.forward(inputBatch([c], meta.normalisation, net.config, null));
+    return {
+      logits: o.logits.select(0, 0).tolist() as number[],
+      risk: o.risk.item(),
+      sim: o.similarity.select(0, 0).tolist() as number[],
+      argmin: (o.argmin.select(0, 0).tolist() as number[]).map(Number),
+      dist: o.distances.select(0, 0).contiguous().toArray() as Float32Array,
+      w: net.last_layer.weight.tolist() as number[][],
+      v: (net.cox_head.weight.tolist() as number[][])[0]!,
+    };
+  }));
+  const tokenBox = (t: number): Box => {
+    const tx = t % gx;
+    const ty = Math.floor(t / gx) % gy;
+    const tz = Math.floor(t / (gx * gy));
+    return [ox + tx * sx, oy + ty * sy, oz + tz * sz, ox + (tx + 1) * sx, oy + (ty + 1) * sy, oz + (tz + 1) * sz];
+  };
+  const prototypes: PrototypeEvidence[] = [];
+  for (let j = 0; j < K; j++) {
+    const box = tokenBox(r.argmin[j]!);
+    const zTok = Math.floor(r.argmin[j]! / (gx * gy));
+    // Token similarities on the slice through the best match, spread over each token's footprint.
+    const heat = new Float32Array(crop.size[0] * crop.size[1]);
+    const maxSim = Math.log(1e4);
+    for (let ty = 0; ty < gy; ty++) for (let tx = 0; tx < gx; tx++) {
+      const d = r.dist[(tx + gx * (ty + gy * zTok)) * K + j]!;
+      const s = Math.log((d + 1) / (d + 1e-4)) / maxSim;
+      for (let y = oy + ty * sy; y < oy + (ty + 1) * sy; y++) for (let x = ox + tx * sx; x < ox + (tx + 1) * sx; x++) heat[x + crop.size[0] * y] = s;
+    }
+    const png = join(out, `similarity_${j}.png`);
+    writeFileAtomicSync(png, cropSlicePng(crop, Math.floor((box[2] + box[5]) / 2), heat, box));
+    prototypes.push({
+      prototype: j,
+      class: net.prototypeClass[j]!,
+      similarity: r.sim[j]!,
+      contribution: (r.w[1]![j]! - r.w[0]![j]!) * r.sim[j]!,
+      riskContribution: r.v[j]! * r.sim[j]!,
+      matchBox: box,
+      pushedFrom: meta.prototypes.find((p) => p.prototype === j) ?? null,
+      trainingPatch: existsSync(join(model.dir, 'prototypes', `prototype_${j}.png`)) ? join(model.dir, 'prototypes', `prototype_${j}.png`) : null,
+      similarityMap: png,
+    });
+  }
+  prototypes.sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.prototype - b.prototype);
+  const logit = r.logits[1]! - r.logits[0]!;
+  const explanation: Explanation = {
+    id: c.id,
+    probability: 1 / (1 + Math.exp(-logit)),
+    logit,
+    risk: r.risk,
+    riskScore: (r.risk - meta.riskScale.mean) / meta.riskScale.sd,
+    prototypes,
+  };
+  writeJsonAtomicSync(join(out, 'explanation.json'), explanation);
+  return explanation;
+}
