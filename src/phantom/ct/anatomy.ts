@@ -81,9 +81,9 @@ export function drawAnatomy(rng: Rng, cirrhosis: number): Anatomy {
     content: rng.bernoulli(0.5) ? 'gas' : 'stool',
   });
   // Small-bowel and colon loops fill the fat of the mid and lower abdomen (organs painted later take precedence).
-  const loops = 7 + rng.int(5);
+  const loops = 9 + rng.int(5);
   for (let l = 0; l < loops; l++) {
-    const control: P3[] = [[rng.uniformIn(-a + 50, a - 50), rng.uniformIn(yv + 30, bAnt - 35), rng.uniformIn(-190, -40)]];
+    const control: P3[] = [[rng.uniformIn(-a + 50, a - 50), rng.uniformIn(yv + 30, bAnt - 35), rng.uniformIn(-190, -10)]];
     for (let s = 0; s < 4; s++) {
       const p = control[control.length - 1]!;
       control.push([p[0] + rng.uniformIn(-45, 45), p[1] + rng.uniformIn(-25, 25), p[2] + rng.uniformIn(-30, 30)]);
@@ -165,10 +165,10 @@ export function paintSpine(c: Canvas, an: Anatomy): void {
       c.tissue[v] = Tissue.csf;
       return;
     }
-    if (disc) return;
+    // The arch, facets and spinous process are present at disc levels too; only the body gives way to the disc.
     if (rc < 15 && y < yv - 17) return bone(v, rc / 15, 0.15);
     const qp = len2((Math.abs(x) - 12) / 5, (y - (yv - 18)) / 7);
-    if (qp < 1) return bone(v, qp, 0.2);
+    if (qp < 1 && !disc) return bone(v, qp, 0.2);
     const qs = len2(x / 5, (y - (yv - 50)) / 15);
     if (qs < 1) return bone(v, qs, 0.25);
     if (level > 14) {
