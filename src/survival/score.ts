@@ -84,6 +84,20 @@ function contrasts(cells: Cell[], models: string[], times: number[], n: number, 
   return out;
 }
 
+/** One row of a Score table (model, times, estimate, and with `se` its SE and clipped normal CI), and its cell. */
+function addRow(table: Record<string, unknown[]>, cells: Cell[], key: string, model: string, t: number, value: number, influence: Float64Array | undefined, z: number): void {
+  cells.push({ model, time: t, value, influence });
+  table['model']!.push(model);
+  table['times']!.push(t);
+  table[key]!.push(value);
+  if (influence) {
+    const s = sd(influence) / Math.sqrt(influence.length);
+    table['se']!.push(s);
+    table['lower']!.push(Math.max(0, value - z * s));
+    table['upper']!.push(Math.min(1, value + z * s));
+  }
+}
+
 function checkTimes(times: number[]): void {
   if (times.length === 0 || times.some((t) => !Number.isFinite(t) || t <= 0)) throw new RangeError(`score: evaluation times must be positive numbers, got ${times.join(', ')}`);
 }
@@ -96,23 +110,15 @@ export function scoreAuc(time: ArrayLike<number>, event: ArrayLike<number>, mode
   const cells: Cell[] = [];
   const auc: Record<string, unknown[]> = { model: [], times: [], AUC: [] };
   if (se) Object.assign(auc, { se: [], lower: [], upper: [] });
+  const times = [...opts.times].sort((a, b) => a - b);
   for (const m of models) {
-    for (const t of opts.times) {
+    for (const t of times) {
       const r = tdAuc(sample, sortedValues(sample, m.at(t)), t, { influence: se, conservative: opts.conservative });
-      cells.push({ model: m.name, time: t, value: r.auc, influence: r.influence });
-      auc['model']!.push(m.name);
-      auc['times']!.push(t);
-      auc['AUC']!.push(r.auc);
-      if (se) {
-        const s = sd(r.influence!) / Math.sqrt(n);
-        auc['se']!.push(s);
-        auc['lower']!.push(Math.max(0, r.auc - z * s));
-        auc['upper']!.push(Math.min(1, r.auc + z * s));
-      }
+      addRow(auc, cells, 'AUC', m.name, t, r.auc, r.influence, z);
     }
   }
   const names = models.map((m) => m.name);
-  return { auc, contrasts: names.length > 1 ? contrasts(cells, names, opts.times, n, z, se, 'delta.AUC') : undefined, cells };
+  return { auc, contrasts: names.length > 1 ? contrasts(cells, names, times, n, z, se, 'delta.AUC') : undefined, cells };
 }
 
 /** The Kaplan-Meier null model: P(T <= t) = 1 - KM(t) for everyone. */
@@ -138,16 +144,7 @@ export function scoreBrier(time: ArrayLike<number>, event: ArrayLike<number>, mo
       const r = brier(sample, sortedValues(sample, m.at(t)), t, { influence: se, conservative: opts.conservative });
       if (m.name === NULL_MODEL) nullBrier.set(t, r.brier);
       values.push(r.brier);
-      cells.push({ model: m.name, time: t, value: r.brier, influence: r.influence });
-      out['model']!.push(m.name);
-      out['times']!.push(t);
-      out['Brier']!.push(r.brier);
-      if (se) {
-        const s = sd(r.influence!) / Math.sqrt(n);
-        out['se']!.push(s);
-        out['lower']!.push(Math.max(0, r.brier - z * s));
-        out['upper']!.push(Math.min(1, r.brier + z * s));
-      }
+      addRow(out, cells, 'Brier', m.name, t, r.brier, r.influence, z);
     }
     times.forEach((t) => {
       out['IBS']!.push(integrateStep(times, values, t));
