@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, shared } from '../helpers.js';
+import { fixture } from '../helpers.js';
 import { readCsv } from '../../src/util/csv.js';
 import { Rng } from '../../src/util/rng.js';
 import { prepare, frameVariable } from '../../src/survival/data.js';
@@ -122,7 +122,7 @@ test('percentile, BCa intervals bracket the estimate; the bootstrap SE is close 
 });
 
 test("maxstat exactGauss agrees with mvtnorm's deterministic Miwa value within its Monte-Carlo error; same seed, same p", () => {
-  const table = readCsv(shared('oracle', 'data', 'veteran.csv'));
+  const table = readCsv(fixture('survival', 'veteran.csv'));
   const frame = prepare(table, {}, { columns: ['karno'] });
   const mt = maxstatTest(frame.time, frame.event, (frameVariable(frame, 'karno') as { values: Float64Array }).values);
   // pmvnorm(algorithm = Miwa(steps = 4096)) on maxstat:::corrmsrs(veteran$karno): 2.038334e-05 (R 4.2.2, mvtnorm 1.1-3).
