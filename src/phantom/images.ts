@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { casePaths, type CasePaths } from '../imaging/case.js';
 import { writeNiftiSync } from '../imaging/nifti/write.js';
 import { HccError } from '../util/errors.js';
 import { renderPatient } from './ct/render.js';
@@ -13,9 +14,9 @@ import type { PatientRecord, RenderOptions } from './patient.js';
  * memory does not grow with N.
  */
 
-export function imagePaths(out: string, id: string): { art: string; pv: string; label: string } {
-  const dir = join(out, 'images');
-  return { art: join(dir, `${id}_art.nii.gz`), pv: join(dir, `${id}_pv.nii.gz`), label: join(dir, `${id}_label.nii.gz`) };
+/** A generated patient's case files: <out>/images/<id>_{art,pv,label}.nii.gz. */
+export function imagePaths(out: string, id: string): CasePaths {
+  return casePaths(join(out, 'images', id));
 }
 
 /** Renders one patient and writes its three NIfTI files (what each worker does). */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLINICAL_COLUMNS, validateClinical } from '../clinical/schema.js';
+import { casePaths } from '../imaging/case.js';
 import { deriveStages, STAGE_COLUMNS } from '../staging/index.js';
 import { formatCsv, readCsv } from '../util/csv.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
@@ -25,10 +26,6 @@ const REQUIRED: Record<CohortKind, string[]> = {
   iat: ['id', 'treatment', 'os_months', 'os_event'],
 };
 
-export function imagePaths(imagesDir: string, id: string): { art: string; pv: string; label: string } {
-  return { art: join(imagesDir, `${id}_art.nii.gz`), pv: join(imagesDir, `${id}_pv.nii.gz`), label: join(imagesDir, `${id}_label.nii.gz`) };
-}
-
 /** Validates `csvPath`, then writes the normalised table (with every derivable stage) to `outCsv`. */
 export function checkRealCohort(cohort: CohortKind, csvPath: string, imagesDir: string | undefined, outCsv: string): CohortCheck {
   const table = readCsv(csvPath);
@@ -49,7 +46,7 @@ export function checkRealCohort(cohort: CohortKind, csvPath: string, imagesDir: 
   const missingImages: string[] = [];
   if (imagesDir) {
     for (const row of rows) {
-      const p = imagePaths(imagesDir, String(row.id));
+      const p = casePaths(join(imagesDir, String(row.id)));
       if (!existsSync(p.art) || !existsSync(p.pv)) missingImages.push(String(row.id));
     }
     if (missingImages.length > 0) {

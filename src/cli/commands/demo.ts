@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { renderStudyReport } from '../../report/study-report.js';
 import { CLINICAL_COLUMNS } from '../../clinical/schema.js';
 import { generateCohort } from '../../phantom/generate.js';
+import { imagePaths } from '../../phantom/images.js';
 import { renderPatientReport } from '../../report/patient-report.js';
 import { isSynthetic, loadStudyConfig } from '../../study/config.js';
 import { CohortFrame } from '../../study/frame.js';
@@ -50,14 +51,14 @@ export const demoCommand: Command = {
         .filter((c) => !['id', 'treatment', 'os_months', 'os_event', 'proliferative', 'tumour_count', 'tumour_diameter_cm', 'liver_occupancy_fraction'].includes(c) && row.has(c))
         .map((c) => [c, row.str(c)[0]]),
     );
-    const id = row.ids[0]!;
+    const files = imagePaths(patientDir, row.ids[0]!);
     const html = join(outDir, 'new-patient.html');
     const prediction = await predictPatient({
       studyDir: outDir,
       clinical,
-      art: join(patientDir, 'images', `${id}_art.nii.gz`),
-      pv: join(patientDir, 'images', `${id}_pv.nii.gz`),
-      mask: join(patientDir, 'images', `${id}_label.nii.gz`),
+      art: files.art,
+      pv: files.pv,
+      mask: files.label,
       researchUseOnly: false,
     });
     writeFileAtomicSync(html, renderPatientReport(prediction));
@@ -65,7 +66,7 @@ export const demoCommand: Command = {
     process.stdout.write(
       [
         '',
-        `New synthetic patient ${id} (${patient.n} case, seed ${config.seed + 100_000}): ${prediction.measurements?.count ?? '?'} tumour(s), largest ${((prediction.measurements?.largestDiameterMm ?? 0) / 10).toFixed(1)} cm measured from its mask.`,
+        `New synthetic patient ${row.ids[0]} (${patient.n} case, seed ${config.seed + 100_000}): ${prediction.measurements?.count ?? '?'} tumour(s), largest ${((prediction.measurements?.largestDiameterMm ?? 0) / 10).toFixed(1)} cm measured from its mask.`,
         `  risk group ${prediction.nomogram.riskGroup}; ${s.horizon}-month RMST TACE ${s.rmstTace.toFixed(1)} vs HAIC ${s.rmstHaic.toFixed(1)} months`,
         `  ${prediction.recommendation.text}`,
         `  Patient page: ${html}`,

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { casePaths } from '../../imaging/case.js';
 import { readNiftiSync } from '../../imaging/nifti/read.js';
 import { axialSlicePng } from '../../imaging/png.js';
 import { measureTumours } from '../../imaging/tumour.js';
@@ -55,10 +56,10 @@ function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number):
   const countCol = frame.num('tumour_count');
   const diamCol = frame.num('tumour_diameter_cm');
   frame.ids.forEach((id, i) => {
-    const base = join(entry.images!, id);
-    const art = readNiftiSync(`${base}_art.nii.gz`);
-    const pv = readNiftiSync(`${base}_pv.nii.gz`);
-    const label = readNiftiSync(`${base}_label.nii.gz`);
+    const files = casePaths(join(entry.images!, id));
+    const art = readNiftiSync(files.art);
+    const pv = readNiftiSync(files.pv);
+    const label = readNiftiSync(files.label);
     const m = measureTumours(label);
     agree += Number(m.count === countCol[i]);
     absErr += Math.abs(m.largestDiameterMm / 10 - diamCol[i]!);
