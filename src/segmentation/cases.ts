@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { openImage } from '../imaging/dicom/open.js';
+import { resampleImageToGrid } from '../imaging/ops/resample.js';
+import { sameGrid, type Volume } from '../imaging/volume.js';
+import { HccError } from '../util/errors.js';
+
+/** Input phases a model can ask for, in CONTRACTS.md's names. */
+export type Phase = 'arterial' | 'portal_venous';
+
+export interface CaseImages {
+  art?: Volume;
+  pv?: Volume;
+  labels?: Volume;
+}
+
+/** A case prefix P with P_art.nii.gz, P_pv.nii.gz and optionally P_label.nii.gz (CONTRACTS.md "Image cases"). */
+export async function readCase(prefix: string, options: { labels?: boolean; phases?: Phase[] } = {}): Promise<CaseImages> {
+  const phases = options.phases ?? ['arterial', 'portal_venous'];
+  const path = (suffix: string) => `${prefix}_${suffix}.nii.gz`;
+  const need = (suffix: string) => {
+    if (!existsSync(path(suffix))) throw new HccError(`${path(suffix)}: missing; a case prefix needs ${prefix}_art.nii.gz and ${prefix}_pv.nii.gz`);
+    return path(suffix);
+  };
+  const out: CaseImages = {};
+  if (phases.includes('arterial')) out.art = (await openImage(need('art'))).volume;
+  if (phases.includes('portal_venous')) out.pv = (await openImage(need('pv'))).volume;
+  if (options.labels) out.labels = (await openImage(need('label'))).volume;
+  return out;
+}
+
+/**
+ * The model's input channels in its order, all on one grid: the first phase's grid (arterial when both are
+ * used); the portal-venous series is resampled onto it in world coordinates (trilinear, -1024 HU outside)
+ * when the grids differ.
+ */
+export function channelsFor(images: CaseImages, phases: Phase[]): Volume[] {
+  const vols = phases.map((p) => {
+    const v = p === 'arterial' ? images.art : images.pv;
+    if (!v) throw new HccError(`the model needs the ${p === 'arterial' ? 'arterial (--art)' : 'portal-venous (--pv)'} phase, which was not given; it takes ${phases.join(' + ')}`);
+    return v;
+  });
+  const ref = vols[0]!;
+  return vols.map((v) => (sameGrid(v, ref, 1e-3) ? v : resampleImageToGrid(v, { shape: ref.shape, affine: ref.affine }, 1, { fill: -1024 })));
+}

@@ -1,0 +1,130 @@
+import * as torch from '@hcc/torch';
+import { boundingBox, cropOrPad, expandBox, marginInVoxels, type Box } from '../imaging/ops/crop.js';
+import { keepLargestComponent } from '../imaging/ops/components.js';
+import { resampleDataToShape } from '../imaging/ops/resample.js';
+import { measureTumours, type TumourMeasurements } from '../imaging/tumour.js';
+import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
+import { HccError } from '../util/errors.js';
+import { channelsFor, type CaseImages } from './cases.js';
+import type { LoadedStage, SegmentationModel } from './model.js';
+import { xyz } from './plans.js';
+import { preprocessCase } from './preprocess.js';
+import { slidingWindowLogits, toHalf } from './sliding-window.js';
+
+/**
+ * Inference as nnU-Net's predictor: preprocess, sliding window (logits averaged over folds), export (logits
+ * resampled with order 1 to the cropped shape, softmax, argmax, pasted into the crop box) on the input grid.
+ * A cascade runs the liver stage over the whole scan and the liver+tumour stage inside its liver box.
+ */
+
+export interface InferenceOptions {
+  /** Sliding-window step as a fraction of the patch (nnU-Net 0.5). */
+  step?: number;
+  /** Mirroring TTA (8x the cost), where the model allows it. Default off (CPU). */
+  mirror?: boolean;
+  /** float16 accumulation and export exactly as nnU-Net v2's predictor (slower). */
+  exact?: boolean;
+  onTile?: (stage: string, done: number, total: number) => void;
+}
+
+/** Labels (uint8) on the channels' grid from one stage. */
+export function predictStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): Volume<Uint8Array> {
+  const plans = stage.plans;
+  const pre = preprocessCase(channels, plans);
+  const K = Object.keys(plans.labels).length;
+  const patch = plans.configuration.patch_size;
+  const mirrorAxes = options.mirror ? stage.mirrorAxes : null;
+  let logits: Float32Array | null = null;
+  for (const net of stage.nets) {
+    const l = slidingWindowLogits((x) => net.forward(x)[0]!, pre.channels, pre.shape, patch, K, {
+      step: options.step, mirrorAxes, exact: options.exact, onTile: (d, t) => options.onTile?.(stage.role, d, t),
+    });
+    if (!logits) logits = l;
+    else for (let i = 0; i < l.length; i++) logits[i]! += l[i]!;
+  }
+  if (stage.nets.length > 1) for (let i = 0; i < logits!.length; i++) logits![i]! /= stage.nets.length;
+  const n = pre.shape[0] * pre.shape[1] * pre.shape[2];
+  const crop = pre.properties.shapeAfterCropping;
+  const nCrop = crop[0] * crop[1] * crop[2];
+  const target = xyz(plans.configuration.spacing);
+  const resized = new Float32Array(K * nCrop);
+  const sameShape = xyz(pre.shape).every((s, a) => s === crop[a]);
+  for (let k = 0; k < K; k++) {
+    const ch = logits!.subarray(k * n, (k + 1) * n);
+    const r = sameShape ? ch : resampleDataToShape(ch, xyz(pre.shape), crop, target, pre.properties.spacing, 1);
+    if (options.exact) for (let i = 0; i < nCrop; i++) resized[k * nCrop + i] = toHalf(r[i]!);
+    else resized.set(r, k * nCrop);
+  }
+  const seg = torch.tidy(() => {
+    const t = torch.fromArray(resized, [K, nCrop]);
+    return (options.exact ? t.softmax(0) : t).argmax(0).to('uint8').toArray() as Uint8Array;
+  });
+  const ref = channels[0]!;
+  const cropped = makeVolume(crop, ref.affine, seg);
+  const box = pre.properties.bbox;
+  const full = cropOrPad(cropped, { start: box.start.map((s) => -s) as Vec3, end: box.start.map((s, a) => -s + ref.shape[a]!) as Vec3 });
+  return makeVolume(ref.shape, ref.affine, full.data as Uint8Array, { ...ref.meta, modality: 'SEG' } as Volume['meta']);
+}
+
+export interface SegmentResult {
+  /** 0 background, 1 liver, 2 tumour, on the reference phase's grid (arterial when the model uses it). */
+  labels: Volume<Uint8Array>;
+  measurements: TumourMeasurements;
+  timing: Record<string, number>;
+  warnings: string[];
+  liverBox: Box | null;
+}
+
+/** nnU-Net's LiTS postprocessing: the largest component of liver ∪ tumour, then of the liver; tumours never alone. */
+export function postprocess(labels: Volume): void {
+  keepLargestComponent(labels, [1, 2]);
+  keepLargestComponent(labels, [1]);
+}
+
+/** Segments one case: the model's phases (from `images`) -> labels on the first phase's grid + measurements. */
+export function segmentCase(model: SegmentationModel, images: CaseImages, options: InferenceOptions = {}): SegmentResult {
+  const timing: Record<string, number> = {};
+  const warnings: string[] = [];
+  let t = performance.now();
+  const channels = channelsFor(images, model.channels);
+  timing.load_grid = (performance.now() - t) / 1000;
+  const ref = channels[0]!;
+  const empty = (): SegmentResult => {
+    const labels = makeVolume(ref.shape, ref.affine, new Uint8Array(ref.data.length), { ...ref.meta, modality: 'SEG' } as Volume['meta']);
+    warnings.push('no liver found: the result is empty (is this an abdominal CT with the liver in the field of view?)');
+    return { labels, measurements: measureTumours(labels), timing, warnings, liverBox: null };
+  };
+  let labels: Volume<Uint8Array> | null = null;
+  let liverBox: Box | null = null;
+  for (const [i, stage] of model.stages.entries()) {
+    t = performance.now();
+    const name = `stage${i + 1}_${stage.role}`;
+    if (stage.role === 'liver' || i === 0) {
+      labels = predictStage(stage, channels, options);
+      if (stage.role === 'liver') for (let v = 0; v < labels.data.length; v++) if (labels.data[v]! > 1) labels.data[v] = 1;
+      postprocess(labels);
+      liverBox = boundingBox(labels.data, labels.shape);
+    } else {
+      if (!liverBox) break;
+      const box = expandBox(liverBox, marginInVoxels(ref.spacing, stage.marginMm), ref.shape);
+      const sub = predictStage(stage, channels.map((c) => cropOrPad(c, box, -1024)), options);
+      const full = new Uint8Array(ref.data.length);
+      const [nx, ny] = ref.shape;
+      const [sx, sy, sz] = sub.shape;
+      for (let k = 0; k < sz; k++) for (let j = 0; j < sy; j++) for (let ii = 0; ii < sx; ii++) {
+        full[box.start[0] + ii + nx * (box.start[1] + j + ny * (box.start[2] + k))] = sub.data[ii + sx * (j + sy * k)]!;
+      }
+      labels = makeVolume(ref.shape, ref.affine, full, labels!.meta);
+      postprocess(labels);
+      liverBox = boundingBox(labels.data, labels.shape);
+    }
+    timing[name] = (performance.now() - t) / 1000;
+    if (!liverBox) break;
+  }
+  if (!labels) throw new HccError(`${model.dir}: the model has no stages`);
+  if (!liverBox) return empty();
+  t = performance.now();
+  const measurements = measureTumours(labels);
+  timing.measure = (performance.now() - t) / 1000;
+  return { labels, measurements, timing, warnings, liverBox };
+}

@@ -1,0 +1,221 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import * as torch from '@hcc/torch';
+import { HccError } from '../util/errors.js';
+import type { Phase } from './cases.js';
+import type { ArchitectureKwargs, Configuration, Plans, ZYX } from './plans.js';
+import { PlainConvUNet } from './unet.js';
+
+/**
+ * Model folders (CONTRACTS.md "Models on disk"). Ours: `model.json` (kind 'hcc-seg') naming the input phases
+ * and the stages, one subfolder per stage with its own `model.json` (plans, role) and `fold_k/checkpoint_final.pth`
+ * in nnU-Net's checkpoint layout. A real nnU-Net v2 results folder (plans.json, dataset.json, fold_N/) loads
+ * as a one-stage model whose channels are taken in dataset.json's order.
+ */
+
+export const MODEL_KIND = 'hcc-seg';
+export const MODEL_VERSION = 1;
+
+/** 'liver': finds the liver (label 1) over the whole scan. 'liver_tumour': labels 1 and 2, inside the liver box. */
+export type StageRole = 'liver' | 'liver_tumour';
+
+export interface StageManifest {
+  kind: 'hcc-seg-stage';
+  version: number;
+  role: StageRole;
+  plans: Plans;
+  folds: number[];
+  /** Margin around the stage-1 liver box (mm) that the liver_tumour stage sees, when it follows a liver stage. */
+  marginMm?: number;
+  training?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
+}
+
+export interface ModelManifest {
+  kind: typeof MODEL_KIND;
+  version: number;
+  channels: Phase[];
+  labels: Record<string, number>;
+  stages: Array<{ dir: string; role: StageRole }>;
+  provenance?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
+}
+
+export interface LoadedStage {
+  role: StageRole;
+  plans: Plans;
+  /** One network per fold, deep supervision off; logits are averaged over folds. */
+  nets: PlainConvUNet[];
+  mirrorAxes: number[] | null;
+  marginMm: number;
+}
+
+export interface SegmentationModel {
+  dir: string;
+  format: 'hcc' | 'nnunet';
+  channels: Phase[];
+  stages: LoadedStage[];
+  manifest: ModelManifest;
+}
+
+function readJson(path: string): any {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new HccError(`${path}: missing`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HccError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Loads one checkpoint's network_weights into a network built from the plans; names the file on any failure. */
+export function loadNetwork(path: string, plans: Plans): { net: PlainConvUNet; checkpoint: Record<string, any> } {
+  let ck: Record<string, any>;
+  try {
+    ck = torch.load(path) as Record<string, any>;
+  } catch (e) {
+    throw new HccError(`${path}: cannot read the checkpoint (${(e as Error).message})`);
+  }
+  const weights = ck?.network_weights ?? ck?.state_dict;
+  if (!weights || typeof weights !== 'object') throw new HccError(`${path}: no 'network_weights' in the checkpoint; expected nnU-Net's checkpoint layout`);
+  const K = Object.keys(plans.labels).length;
+  const net = new PlainConvUNet(plans.configuration.normalization_schemes.length, K, plans.configuration.architecture.arch_kwargs, false);
+  try {
+    net.loadStateDict(weights);
+  } catch (e) {
+    net.dispose();
+    throw new HccError(`${path}: the weights do not fit the architecture in the plans: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`);
+  }
+  net.eval();
+  return { net, checkpoint: ck };
+}
+
+function loadHccStage(dir: string, role: StageRole, folds?: number[]): LoadedStage {
+  const m = readJson(join(dir, 'model.json')) as StageManifest;
+  if (m.kind !== 'hcc-seg-stage') throw new HccError(`${join(dir, 'model.json')}: kind '${m.kind}', expected 'hcc-seg-stage'`);
+  if (m.version > MODEL_VERSION) throw new HccError(`${join(dir, 'model.json')}: version ${m.version} is newer than this program reads (${MODEL_VERSION})`);
+  const use = folds ?? m.folds;
+  if (use.length === 0) throw new HccError(`${dir}: no trained folds`);
+  const nets = use.map((f) => {
+    const p = join(dir, `fold_${f}`, 'checkpoint_final.pth');
+    if (!existsSync(p)) throw new HccError(`${p}: missing; fold ${f} is not trained (resume training with --resume)`);
+    return loadNetwork(p, m.plans).net;
+  });
+  return { role: m.role ?? role, plans: m.plans, nets, mirrorAxes: [0, 1, 2], marginMm: m.marginMm ?? 10 };
+}
+
+/** nnU-Net plans.json + dataset.json (v2, with or without the `architecture` block) as our Plans. */
+export function plansFromNnunet(plansJson: any, datasetJson: any, configuration: string, file = 'plans.json'): Plans {
+  const configs = plansJson.configurations ?? {};
+  const resolve = (name: string, depth = 0): any => {
+    const c = configs[name];
+    if (!c) throw new HccError(`${file}: no configuration '${name}' (has ${Object.keys(configs).join(', ')})`);
+    if (c.inherits_from && depth < 5) return { ...resolve(c.inherits_from, depth + 1), ...c };
+    return c;
+  };
+  const c = resolve(configuration);
+  let arch: ArchitectureKwargs;
+  const className: string = c.architecture?.network_class_name ?? c.UNet_class_name ?? 'PlainConvUNet';
+  if (!/PlainConvUNet$/.test(className)) throw new HccError(`${file}: network ${className} is not supported; only PlainConvUNet (ResEnc presets are not)`);
+  if (c.architecture) {
+    const k = c.architecture.arch_kwargs;
+    arch = {
+      n_stages: k.n_stages, features_per_stage: k.features_per_stage, kernel_sizes: k.kernel_sizes, strides: k.strides,
+      n_conv_per_stage: k.n_conv_per_stage, n_conv_per_stage_decoder: k.n_conv_per_stage_decoder, conv_bias: k.conv_bias ?? true,
+      norm_op_kwargs: { eps: k.norm_op_kwargs?.eps ?? 1e-5, affine: k.norm_op_kwargs?.affine ?? true },
+      nonlin_kwargs: { inplace: true, negative_slope: k.nonlin_kwargs?.negative_slope },
+    };
+  } else {
+    const strides = c.pool_op_kernel_sizes as ZYX[];
+    const n = strides.length;
+    arch = {
+      n_stages: n,
+      features_per_stage: Array.from({ length: n }, (_, i) => Math.min(c.UNet_base_num_features * 2 ** i, c.unet_max_num_features)),
+      kernel_sizes: c.conv_kernel_sizes, strides,
+      n_conv_per_stage: Array.isArray(c.n_conv_per_stage_encoder) ? c.n_conv_per_stage_encoder : new Array(n).fill(c.n_conv_per_stage_encoder ?? 2),
+      n_conv_per_stage_decoder: Array.isArray(c.n_conv_per_stage_decoder) ? c.n_conv_per_stage_decoder : new Array(n - 1).fill(c.n_conv_per_stage_decoder ?? 2),
+      conv_bias: true, norm_op_kwargs: { eps: 1e-5, affine: true }, nonlin_kwargs: { inplace: true },
+    };
+  }
+  const tf = plansJson.transpose_forward ?? [0, 1, 2];
+  if (tf.join() !== '0,1,2') throw new HccError(`${file}: transpose_forward ${JSON.stringify(tf)} is not supported yet (only the identity)`);
+  const labels: Record<string, number> = {};
+  for (const [name, v] of Object.entries(datasetJson.labels ?? {})) {
+    if (typeof v !== 'number') throw new HccError(`dataset.json: label '${name}' is a region (${JSON.stringify(v)}); region-based models are not supported`);
+    labels[name] = v;
+  }
+  const channelNames = Object.keys(datasetJson.channel_names ?? datasetJson.modality ?? {}).sort((a, b) => Number(a) - Number(b))
+    .map((k) => String((datasetJson.channel_names ?? datasetJson.modality)[k]));
+  const configurationOut: Configuration = {
+    spacing: c.spacing, patch_size: c.patch_size, batch_size: c.batch_size, batch_dice: c.batch_dice,
+    normalization_schemes: c.normalization_schemes ?? channelNames.map((n) => (n.toLowerCase() === 'ct' ? 'CTNormalization' : 'ZScoreNormalization')),
+    use_mask_for_norm: c.use_mask_for_norm ?? channelNames.map(() => false),
+    architecture: { network_class_name: className, arch_kwargs: arch },
+  };
+  return {
+    plans_name: plansJson.plans_name ?? 'nnUNetPlans',
+    transpose_forward: [0, 1, 2], transpose_backward: [0, 1, 2],
+    original_median_spacing_after_transp: plansJson.original_median_spacing_after_transp,
+    original_median_shape_after_transp: plansJson.original_median_shape_after_transp,
+    foreground_intensity_properties_per_channel: plansJson.foreground_intensity_properties_per_channel,
+    configuration: configurationOut,
+    labels,
+  };
+}
+
+function loadNnunet(dir: string, folds?: number[], phases?: Phase[]): SegmentationModel {
+  const plansJson = readJson(join(dir, 'plans.json'));
+  const datasetJson = readJson(join(dir, 'dataset.json'));
+  const available = readdirSync(dir).map((f) => /^fold_(\d+)$/.exec(f)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b)
+    .filter((f) => existsSync(join(dir, `fold_${f}`, 'checkpoint_final.pth')));
+  const use = folds ?? available;
+  if (use.length === 0) throw new HccError(`${dir}: no fold_N/checkpoint_final.pth`);
+  let configuration = basename(dir).split('__')[2] ?? '3d_fullres';
+  const nets: PlainConvUNet[] = [];
+  let mirrorAxes: number[] | null = [0, 1, 2];
+  let plans: Plans | null = null;
+  for (const f of use) {
+    const p = join(dir, `fold_${f}`, 'checkpoint_final.pth');
+    if (!existsSync(p)) throw new HccError(`${p}: missing`);
+    // The configuration comes from the checkpoint when it says (nnU-Net's predictor reads init_args).
+    const raw = torch.loadRaw(p) as Record<string, any>;
+    configuration = raw?.init_args?.configuration ?? configuration;
+    mirrorAxes = raw?.inference_allowed_mirroring_axes === undefined ? mirrorAxes : (raw.inference_allowed_mirroring_axes as number[] | null);
+    plans ??= plansFromNnunet(plansJson, datasetJson, configuration, join(dir, 'plans.json'));
+    nets.push(loadNetwork(p, plans).net);
+  }
+  const nChannels = plans!.configuration.normalization_schemes.length;
+  const channels = phases ?? (nChannels === 1 ? ['portal_venous'] : ['arterial', 'portal_venous']).slice(0, nChannels) as Phase[];
+  const labels = plans!.labels;
+  const role: StageRole = Object.keys(labels).length > 2 ? 'liver_tumour' : 'liver';
+  return {
+    dir, format: 'nnunet', channels,
+    stages: [{ role, plans: plans!, nets, mirrorAxes, marginMm: 0 }],
+    manifest: { kind: MODEL_KIND, version: MODEL_VERSION, channels, labels, stages: [{ dir: '.', role }] },
+  };
+}
+
+/** Loads an hcc-iat model folder or an nnU-Net v2 results folder; `folds` picks folds (default: all trained). */
+export function loadSegmentationModel(dir: string, options: { folds?: number[]; phases?: Phase[] } = {}): SegmentationModel {
+  if (!existsSync(dir)) throw new HccError(`${dir}: no such model folder`);
+  if (existsSync(join(dir, 'plans.json')) && existsSync(join(dir, 'dataset.json'))) return loadNnunet(dir, options.folds, options.phases);
+  if (!existsSync(join(dir, 'model.json'))) throw new HccError(`${dir}: neither an hcc-iat model (model.json) nor an nnU-Net results folder (plans.json + dataset.json)`);
+  const m = readJson(join(dir, 'model.json')) as ModelManifest;
+  if (m.kind !== MODEL_KIND) throw new HccError(`${join(dir, 'model.json')}: kind '${m.kind}', expected '${MODEL_KIND}'`);
+  if (m.version > MODEL_VERSION) throw new HccError(`${join(dir, 'model.json')}: version ${m.version} is newer than this program reads (${MODEL_VERSION})`);
+  const stages = m.stages.map((s) => loadHccStage(join(dir, s.dir), s.role, options.folds));
+  for (const s of stages) {
+    if (s.plans.configuration.normalization_schemes.length !== m.channels.length) {
+      throw new HccError(`${dir}: stage ${s.role} takes ${s.plans.configuration.normalization_schemes.length} channels but model.json lists ${m.channels.join(', ')}`);
+    }
+  }
+  return { dir, format: 'hcc', channels: m.channels, stages, manifest: m };
+}
+
+export function disposeModel(model: SegmentationModel): void {
+  for (const s of model.stages) for (const n of s.nets) n.dispose();
+}

@@ -1,0 +1,221 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { boundingBox, cropOrPad, expandBox, marginInVoxels } from '../imaging/ops/crop.js';
+import { labelMetrics } from '../imaging/metrics.js';
+import { makeVolume, type Volume } from '../imaging/volume.js';
+import { writeJsonAtomicSync } from '../util/atomic.js';
+import { HccError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+import { channelsFor, readCase, type Phase } from './cases.js';
+import { predictStage } from './infer.js';
+import { loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
+import { fingerprint, plan, zyx, type PlanOptions, type Plans, type ZYX } from './plans.js';
+import { preprocessCase } from './preprocess.js';
+import { trainFold, type EpochLog, type TrainCase } from './train.js';
+
+/**
+ * Training a model folder from case prefixes: the CPU-first cascade (stage 1: liver over the whole scan at low
+ * resolution; stage 2: liver + tumour inside the liver box at the fine spacing) or a single liver stage (the
+ * portal-venous-only model). Each stage is fingerprinted, planned, preprocessed and trained per fold.
+ */
+
+export interface SegTrainConfig {
+  /** Stage-1 spacing floor per axis (mm): the liver is found on a grid at least this coarse. */
+  lowresMm: number;
+  /** Stage-2 spacing floor (mm): the fine grid is never finer than this (CPU budget). */
+  fineMm: number;
+  /** Patch voxel budget per stage (nnU-Net: fit 8 GB of GPU memory from 256^3). */
+  patchVoxels: number;
+  baseFeatures: number;
+  maxFeatures: number;
+  maxStages: number;
+  batchSize: number;
+  epochs: number;
+  itersPerEpoch: number;
+  valIters: number;
+  /** Margin around the liver box for stage 2 (mm). */
+  marginMm: number;
+  initialLr: number;
+  /** nnU-Net's augmentations on (spatial, intensity); mirroring is always on. */
+  augment: boolean;
+}
+
+/** 'test': seconds, for the test suite; 'demo': minutes; 'default': the benchmarked configuration. */
+export const SEG_PRESETS: Record<'test' | 'demo' | 'default', SegTrainConfig> = {
+  test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false },
+  demo: { lowresMm: 5, fineMm: 2, patchVoxels: 32 * 64 * 64, baseFeatures: 8, maxFeatures: 64, maxStages: 5, batchSize: 2, epochs: 20, itersPerEpoch: 25, valIters: 5, marginMm: 10, initialLr: 1e-2, augment: true },
+  default: { lowresMm: 4, fineMm: 1.5, patchVoxels: 48 * 96 * 96, baseFeatures: 16, maxFeatures: 128, maxStages: 5, batchSize: 2, epochs: 60, itersPerEpoch: 50, valIters: 10, marginMm: 10, initialLr: 1e-2, augment: true },
+};
+
+export interface TrainSegmentationOptions {
+  /** Case prefixes P (P_art.nii.gz, P_pv.nii.gz, P_label.nii.gz). */
+  cases: string[];
+  out: string;
+  /** Folds to train (default [0]). */
+  folds?: number[];
+  /** Number of folds for the k-fold split when `splits` is not given (default 5). */
+  nFolds?: number;
+  /** Explicit splits per fold (case ids = basename of the prefix), e.g. from a study's splits.json. */
+  splits?: Array<{ train: string[]; val: string[] }>;
+  /** Input phases; ['portal_venous'] with cascade false gives the single-phase liver model. */
+  phases?: Phase[];
+  cascade?: boolean;
+  config?: Partial<SegTrainConfig>;
+  preset?: keyof typeof SEG_PRESETS;
+  seed?: number;
+  resume?: boolean;
+  progress?: boolean;
+  /** Stop each fold after this many epochs of this run (resume later). */
+  stopAfterEpochs?: number;
+  provenance?: Record<string, unknown>;
+}
+
+export interface TrainSegmentationResult {
+  out: string;
+  stages: Array<{ role: StageRole; dir: string; plans: Plans; folds: Record<number, { finished: boolean; log: EpochLog[]; validation?: ValidationMetrics }> }>;
+  finished: boolean;
+}
+
+export interface ValidationMetrics {
+  cases: number;
+  liverDice: number;
+  tumourDice: number | null;
+}
+
+interface LoadedTrainingCase {
+  id: string;
+  channels: Volume[];
+  labels: Volume;
+}
+
+/** nnU-Net's default split: case ids sorted, shuffled with the seed, dealt into k folds. */
+export function kFoldSplits(ids: string[], k: number, seed: number): Array<{ train: string[]; val: string[] }> {
+  if (ids.length < 2) throw new HccError(`k-fold: need at least 2 cases, got ${ids.length}`);
+  const kk = Math.min(k, ids.length);
+  const order = [...ids].sort();
+  Rng.stream(seed, 'kfold').shuffle(order);
+  return Array.from({ length: kk }, (_, f) => ({
+    val: order.filter((_, i) => i % kk === f).sort(),
+    train: order.filter((_, i) => i % kk !== f).sort(),
+  }));
+}
+
+function stagePlan(role: StageRole, cases: Array<{ channels: Volume[]; labels: Volume }>, phases: Phase[], cfg: SegTrainConfig, seed: number): Plans {
+  const fp = fingerprint(cases, seed);
+  const median = zyx([0, 1, 2].map((a) => {
+    const s = fp.spacings.map((sp) => sp[2 - a]!).sort((x, y) => x - y);
+    return s[Math.floor(s.length / 2)]!;
+  }) as [number, number, number]);
+  const floor = role === 'liver' ? cfg.lowresMm : cfg.fineMm;
+  const spacing = median.map((s) => Math.max(s, floor)) as ZYX;
+  const options: PlanOptions = {
+    spacing, patchVoxels: cfg.patchVoxels, baseFeatures: cfg.baseFeatures, maxFeatures: cfg.maxFeatures, maxStages: cfg.maxStages,
+    batchSize: cfg.batchSize, channelNames: phases.map(() => 'CT'),
+    labels: role === 'liver' ? { background: 0, liver: 1 } : { background: 0, liver: 1, tumour: 2 }, name: `hcc_${role}`,
+  };
+  return plan(fp, options);
+}
+
+function binaryLiver(labels: Volume): Volume {
+  const d = new Uint8Array(labels.data.length);
+  for (let i = 0; i < d.length; i++) d[i] = labels.data[i]! > 0 ? 1 : 0;
+  return makeVolume(labels.shape, labels.affine, d, labels.meta);
+}
+
+function liverCrop(c: LoadedTrainingCase, marginMm: number): LoadedTrainingCase {
+  const box = boundingBox(c.labels.data, c.labels.shape);
+  if (!box) return c;
+  const b = expandBox(box, marginInVoxels(c.labels.spacing, marginMm), c.labels.shape);
+  return { id: c.id, channels: c.channels.map((v) => cropOrPad(v, b, -1024)), labels: cropOrPad(c.labels, b, 0) };
+}
+
+function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, val: LoadedTrainingCase[]): ValidationMetrics | undefined {
+  if (val.length === 0) return undefined;
+  const { net } = loadNetwork(join(stageDir, `fold_${fold}`, 'checkpoint_final.pth'), plans);
+  try {
+    let liver = 0;
+    let tumour = 0;
+    let tumourCases = 0;
+    for (const c of val) {
+      const pred = predictStage({ role, plans, nets: [net], mirrorAxes: null, marginMm: 0 }, c.channels);
+      const ref = role === 'liver' ? binaryLiver(c.labels) : c.labels;
+      const predLiver = binaryLiver(pred);
+      liver += labelMetrics(predLiver, binaryLiver(ref), 1).dice;
+      if (role === 'liver_tumour') {
+        tumour += labelMetrics(pred, ref, 2).dice;
+        tumourCases++;
+      }
+    }
+    return { cases: val.length, liverDice: liver / val.length, tumourDice: tumourCases ? tumour / tumourCases : null };
+  } finally {
+    net.dispose();
+  }
+}
+
+/** Trains every stage and requested fold; writes model.json files as stages finish. */
+export async function trainSegmentation(options: TrainSegmentationOptions): Promise<TrainSegmentationResult> {
+  const cfg: SegTrainConfig = { ...SEG_PRESETS[options.preset ?? 'default'], ...options.config };
+  const phases = options.phases ?? ['arterial', 'portal_venous'];
+  const cascade = options.cascade ?? phases.length === 2;
+  const seed = options.seed ?? 12345;
+  if (options.cases.length === 0) throw new HccError('train seg: no cases');
+  const loaded: LoadedTrainingCase[] = [];
+  for (const prefix of options.cases) {
+    const images = await readCase(prefix, { labels: true, phases });
+    loaded.push({ id: basename(prefix), channels: channelsFor(images, phases), labels: images.labels! });
+  }
+  const ids = loaded.map((c) => c.id);
+  const splits = options.splits ?? kFoldSplits(ids, options.nFolds ?? 5, seed);
+  const folds = options.folds ?? [0];
+  for (const f of folds) if (!splits[f]) throw new HccError(`--fold ${f}: only ${splits.length} folds`);
+  mkdirSync(options.out, { recursive: true });
+  const roles: StageRole[] = cascade ? ['liver', 'liver_tumour'] : [phases.length === 1 ? 'liver' : 'liver_tumour'];
+  const manifest: ModelManifest = {
+    kind: MODEL_KIND, version: MODEL_VERSION, channels: phases,
+    labels: roles.includes('liver_tumour') ? { background: 0, liver: 1, tumour: 2 } : { background: 0, liver: 1 },
+    stages: roles.map((role, i) => ({ dir: `stage${i + 1}_${role}`, role })),
+    provenance: { cases: ids.length, seed, ...options.provenance },
+  };
+  writeJsonAtomicSync(join(options.out, 'model.json'), manifest);
+  const result: TrainSegmentationResult = { out: options.out, stages: [], finished: true };
+  for (const [si, role] of roles.entries()) {
+    const dir = join(options.out, manifest.stages[si]!.dir);
+    mkdirSync(dir, { recursive: true });
+    const stageCases = loaded.map((c) => (role === 'liver' ? { ...c, labels: binaryLiver(c.labels) } : cascade ? liverCrop(c, cfg.marginMm) : c));
+    const manifestPath = join(dir, 'model.json');
+    // Planning is deterministic (seeded fingerprint), so a resumed run plans exactly as the killed one did.
+    const stagePlans = stagePlan(role, stageCases, phases, cfg, seed);
+    const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as StageManifest) : null;
+    const pre = new Map<string, TrainCase>();
+    for (const c of stageCases) pre.set(c.id, { id: c.id, ...preprocessCase(c.channels, stagePlans, c.labels) });
+    const stageOut: TrainSegmentationResult['stages'][number] = { role, dir, plans: stagePlans, folds: {} };
+    const done: number[] = [];
+    for (const f of folds) {
+      const split = splits[f]!;
+      const pick = (list: string[]) => list.map((id) => {
+        const c = pre.get(id);
+        if (!c) throw new HccError(`splits: case '${id}' is not among the training cases`);
+        return c;
+      });
+      const r = await trainFold(join(dir, `fold_${f}`), stagePlans, pick(split.train), pick(split.val), {
+        epochs: cfg.epochs, itersPerEpoch: cfg.itersPerEpoch, valIters: cfg.valIters, seed, fold: f,
+        resume: options.resume, progress: options.progress, stopAfterEpochs: options.stopAfterEpochs,
+        initialLr: cfg.initialLr, augment: cfg.augment ? {} : { spatial: false, intensity: false },
+      });
+      r.net.dispose();
+      const validation = r.finished ? validate(dir, f, stagePlans, role, stageCases.filter((c) => split.val.includes(c.id))) : undefined;
+      stageOut.folds[f] = { finished: r.finished, log: r.log, validation };
+      if (r.finished) done.push(f);
+      else result.finished = false;
+    }
+    const stageManifest: StageManifest = {
+      kind: 'hcc-seg-stage', version: MODEL_VERSION, role, plans: stagePlans, marginMm: cfg.marginMm,
+      folds: [...new Set([...(previous?.folds ?? []).filter((f) => !folds.includes(f)), ...done])].sort((a, b) => a - b),
+      training: { config: cfg, seed, splits: folds.map((f) => ({ fold: f, ...splits[f] })) },
+      metrics: { ...previous?.metrics, ...Object.fromEntries(Object.entries(stageOut.folds).map(([f, v]) => [f, v.validation ?? null])) },
+    };
+    writeJsonAtomicSync(manifestPath, stageManifest);
+    result.stages.push(stageOut);
+  }
+  return result;
+}

@@ -1,0 +1,289 @@
+import type { Vec3, Volume } from '../imaging/volume.js';
+import { boundingBox } from '../imaging/ops/crop.js';
+import { fillHoles } from '../imaging/ops/components.js';
+import { HccError } from '../util/errors.js';
+import { Rng } from '../util/rng.js';
+
+/**
+ * nnU-Net v2's experiment planning (`default_experiment_planner.py`, `network_topology.py`), in its axis order:
+ * every shape, spacing, patch and stride here is (z, y, x), the C order of a Volume's data, as nnU-Net's
+ * SimpleITK arrays. Volumes are [x, y, z]; `zyx()` converts.
+ */
+
+export type ZYX = [number, number, number];
+
+export const zyx = (v: Vec3): ZYX => [v[2], v[1], v[0]];
+export const xyz = (v: ZYX): Vec3 => [v[2], v[1], v[0]];
+
+export interface IntensityProperties {
+  mean: number;
+  median: number;
+  std: number;
+  min: number;
+  max: number;
+  percentile_00_5: number;
+  percentile_99_5: number;
+}
+
+export interface Fingerprint {
+  spacings: ZYX[];
+  shapesAfterCrop: ZYX[];
+  /** Per channel index (as a string, as nnU-Net's plans): statistics of foreground (label > 0) voxels. */
+  foregroundIntensityPropertiesPerChannel: Record<string, IntensityProperties>;
+  medianRelativeSizeAfterCropping: number;
+}
+
+/** One case for planning: its channels on one grid and its label map on the same grid. */
+export interface PlanningCase {
+  channels: Volume[];
+  labels: Volume;
+}
+
+/** numpy's percentile with linear interpolation, on a sorted array. */
+export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const pos = (q / 100) * (n - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export function intensityProperties(values: Float64Array): IntensityProperties {
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const mean = sum / Math.max(1, sorted.length);
+  let ss = 0;
+  for (const v of sorted) ss += (v - mean) ** 2;
+  return {
+    mean,
+    median: percentileSorted(sorted, 50),
+    std: Math.sqrt(ss / Math.max(1, sorted.length)),
+    min: sorted[0] ?? NaN,
+    max: sorted[sorted.length - 1] ?? NaN,
+    percentile_00_5: percentileSorted(sorted, 0.5),
+    percentile_99_5: percentileSorted(sorted, 99.5),
+  };
+}
+
+/** The half-open (z, y, x) box nnU-Net's crop_to_nonzero keeps: any channel non-zero, holes filled. */
+export function nonzeroBox(channels: Volume[]): { start: Vec3; end: Vec3 } {
+  const shape = channels[0]!.shape;
+  const n = channels[0]!.data.length;
+  const mask = new Uint8Array(n);
+  for (const c of channels) for (let i = 0; i < n; i++) if (c.data[i] !== 0) mask[i] = 1;
+  const box = boundingBox(fillHoles(mask, shape), shape);
+  return box ?? { start: [0, 0, 0], end: [...shape] as Vec3 };
+}
+
+/**
+ * The dataset fingerprint: spacings and cropped shapes per case, and foreground intensities pooled over cases
+ * (each case contributes `10e7 // nCases` samples drawn with replacement, as nnU-Net; our own seeded stream
+ * replaces numpy's RandomState(1234), so the statistics agree with nnU-Net's only within sampling error).
+ */
+export function fingerprint(cases: PlanningCase[], seed = 1234, samplesTotal = 1e8): Fingerprint {
+  if (cases.length === 0) throw new HccError('fingerprint: no training cases');
+  const nChannels = cases[0]!.channels.length;
+  const perCase = Math.floor(samplesTotal / cases.length);
+  const pooled: number[][] = Array.from({ length: nChannels }, () => []);
+  const spacings: ZYX[] = [];
+  const shapes: ZYX[] = [];
+  const relSizes: number[] = [];
+  cases.forEach((c, ci) => {
+    if (c.channels.length !== nChannels) throw new HccError(`fingerprint: case ${ci} has ${c.channels.length} channels; expected ${nChannels}`);
+    const box = nonzeroBox(c.channels);
+    const cropped = box.end.map((e, a) => e - box.start[a]!) as Vec3;
+    spacings.push(zyx(c.channels[0]!.spacing));
+    shapes.push(zyx(cropped));
+    relSizes.push((cropped[0] * cropped[1] * cropped[2]) / c.labels.data.length);
+    const fg: number[] = [];
+    for (let i = 0; i < c.labels.data.length; i++) if (c.labels.data[i]! > 0) fg.push(i);
+    if (fg.length === 0) return;
+    const rng = Rng.stream(seed, 'fingerprint', ci);
+    // Sampling 1e8/n voxels with replacement is only a way to weight cases equally; capping it keeps memory sane.
+    const take = Math.min(perCase, 200_000);
+    for (let s = 0; s < take; s++) {
+      const v = fg[rng.int(fg.length)]!;
+      for (let ch = 0; ch < nChannels; ch++) pooled[ch]!.push(c.channels[ch]!.data[v]!);
+    }
+  });
+  const props: Record<string, IntensityProperties> = {};
+  pooled.forEach((values, ch) => (props[String(ch)] = intensityProperties(Float64Array.from(values))));
+  relSizes.sort((a, b) => a - b);
+  return { spacings, shapesAfterCrop: shapes, foregroundIntensityPropertiesPerChannel: props, medianRelativeSizeAfterCropping: percentileSorted(relSizes, 50) };
+}
+
+function medianPerAxis(rows: ZYX[], q = 50): ZYX {
+  return [0, 1, 2].map((a) => percentileSorted(rows.map((r) => r[a]!).sort((x, y) => x - y), q)) as ZYX;
+}
+
+/** nnU-Net's `determine_fullres_target_spacing`: the median spacing, with its anisotropic-axis rule. */
+export function targetSpacing(fp: Fingerprint, anisoThreshold = 3): ZYX {
+  const target = medianPerAxis(fp.spacings);
+  const medianShape = medianPerAxis(fp.shapesAfterCrop);
+  const worst = target.indexOf(Math.max(...target));
+  const others = [0, 1, 2].filter((a) => a !== worst);
+  const hasAnisoSpacing = target[worst]! > anisoThreshold * Math.min(...others.map((a) => target[a]!));
+  const hasAnisoVoxels = medianShape[worst]! * anisoThreshold < Math.min(...others.map((a) => medianShape[a]!));
+  if (hasAnisoSpacing && hasAnisoVoxels) {
+    const p10 = medianPerAxis(fp.spacings, 10)[worst]!;
+    target[worst] = Math.max(p10, Math.max(...others.map((a) => target[a]!)) + 1e-5);
+  }
+  return target;
+}
+
+export interface Topology {
+  numPoolPerAxis: ZYX;
+  /** [[1,1,1], pool1, pool2, ...]: one stride per stage. */
+  strides: ZYX[];
+  kernelSizes: ZYX[];
+  patchSize: ZYX;
+  mustBeDivisibleBy: ZYX;
+}
+
+/** nnU-Net's `get_pool_and_conv_props` (3D), including the padding of the patch to a multiple of 2^pools. */
+export function poolAndConvProps(spacing: ZYX, patchSize: ZYX, minFeatureMapSize = 4, maxNumPool = 999999): Topology {
+  const currentSpacing = [...spacing];
+  const currentSize = [...patchSize];
+  const strides: ZYX[] = [[1, 1, 1]];
+  const kernelSizes: ZYX[] = [];
+  const numPool: ZYX = [0, 0, 0];
+  const kernel: ZYX = [1, 1, 1];
+  for (;;) {
+    let valid = [0, 1, 2].filter((a) => currentSize[a]! >= 2 * minFeatureMapSize);
+    if (valid.length < 1) break;
+    const minValid = Math.min(...valid.map((a) => currentSpacing[a]!));
+    valid = valid.filter((a) => currentSpacing[a]! / minValid < 2 && numPool[a]! < maxNumPool);
+    if (valid.length === 1 && !(currentSize[valid[0]!]! >= 3 * minFeatureMapSize)) break;
+    if (valid.length < 1) break;
+    const minSpacing = Math.min(...currentSpacing);
+    for (let d = 0; d < 3; d++) if (kernel[d] !== 3 && currentSpacing[d]! / minSpacing < 2) kernel[d] = 3;
+    const pool: ZYX = [1, 1, 1];
+    for (const v of valid) {
+      pool[v] = 2;
+      numPool[v]++;
+      currentSpacing[v]! *= 2;
+      currentSize[v] = Math.ceil(currentSize[v]! / 2);
+    }
+    strides.push(pool);
+    kernelSizes.push([...kernel]);
+  }
+  const div = numPool.map((n) => 2 ** n) as ZYX;
+  const padded = patchSize.map((p, a) => Math.ceil(p / div[a]!) * div[a]!) as ZYX;
+  kernelSizes.push([3, 3, 3]);
+  return { numPoolPerAxis: numPool, strides, kernelSizes, patchSize: padded, mustBeDivisibleBy: div };
+}
+
+export interface ArchitectureKwargs {
+  n_stages: number;
+  features_per_stage: number[];
+  kernel_sizes: ZYX[];
+  strides: ZYX[];
+  n_conv_per_stage: number[];
+  n_conv_per_stage_decoder: number[];
+  conv_bias: boolean;
+  norm_op_kwargs: { eps: number; affine: boolean };
+  nonlin_kwargs: { inplace: boolean; negative_slope?: number };
+}
+
+/** One configuration, with nnU-Net's field names so a user reads it as a plans.json entry. */
+export interface Configuration {
+  spacing: ZYX;
+  patch_size: ZYX;
+  batch_size: number;
+  batch_dice: boolean;
+  normalization_schemes: string[];
+  use_mask_for_norm: boolean[];
+  architecture: { network_class_name: string; arch_kwargs: ArchitectureKwargs };
+}
+
+export interface Plans {
+  plans_name: string;
+  transpose_forward: ZYX;
+  transpose_backward: ZYX;
+  original_median_spacing_after_transp: ZYX;
+  original_median_shape_after_transp: ZYX;
+  foreground_intensity_properties_per_channel: Record<string, IntensityProperties>;
+  configuration: Configuration;
+  /** Labels including background, in output-channel order. */
+  labels: Record<string, number>;
+}
+
+/**
+ * Where the planner departs from nnU-Net for CPU budgets (docs/segmentation.md): a voxel budget for the patch
+ * instead of the GPU-memory estimate; fewer features; a fixed batch size; an optional spacing override.
+ */
+export interface PlanOptions {
+  /** Patch voxels to aim for; nnU-Net starts from 256^3 and shrinks to fit 8 GB of GPU memory. */
+  patchVoxels?: number;
+  /** Upper bound on the patch (e.g. for a cascade stage that only sees a crop). */
+  maxPatch?: ZYX;
+  baseFeatures?: number;
+  maxFeatures?: number;
+  batchSize?: number;
+  /** Replaces the median spacing (nnU-Net's overwrite_target_spacing). */
+  spacing?: ZYX;
+  /** Caps the number of resolution stages (nnU-Net: unbounded). */
+  maxStages?: number;
+  channelNames?: string[];
+  labels?: Record<string, number>;
+  name?: string;
+}
+
+export function plan(fp: Fingerprint, options: PlanOptions = {}): Plans {
+  const spacing = options.spacing ?? targetSpacing(fp);
+  const medianSpacing = medianPerAxis(fp.spacings);
+  const medianShape = medianPerAxis(fp.shapesAfterCrop).map((n, a) => Math.round((n * medianSpacing[a]!) / spacing[a]!)) as ZYX;
+  const budget = options.patchVoxels ?? 256 ** 3;
+  const inv = spacing.map((s) => 1 / s);
+  const scale = (budget / (inv[0]! * inv[1]! * inv[2]!)) ** (1 / 3);
+  let patch = inv.map((v, a) => Math.min(Math.round(v * scale), medianShape[a]!, options.maxPatch?.[a] ?? Infinity)) as ZYX;
+  const maxPool = options.maxStages ? options.maxStages - 1 : 999999;
+  let topo = poolAndConvProps(spacing, patch, 4, maxPool);
+  // nnU-Net shrinks the axis with the largest patch/median ratio until the network fits the GPU; here until
+  // the patch fits the voxel budget.
+  while (topo.patchSize[0] * topo.patchSize[1] * topo.patchSize[2] > budget * 1.0001) {
+    const ratios = topo.patchSize.map((p, a) => p / medianShape[a]!);
+    const axis = ratios.indexOf(Math.max(...ratios));
+    patch = [...topo.patchSize];
+    patch[axis] -= topo.mustBeDivisibleBy[axis]!;
+    if (patch[axis]! < 1) break;
+    topo = poolAndConvProps(spacing, patch, 4, maxPool);
+  }
+  const nStages = topo.strides.length;
+  const base = options.baseFeatures ?? 32;
+  const maxF = options.maxFeatures ?? 320;
+  const channels = options.channelNames ?? ['CT'];
+  return {
+    plans_name: options.name ?? 'hccPlans',
+    transpose_forward: [0, 1, 2],
+    transpose_backward: [0, 1, 2],
+    original_median_spacing_after_transp: medianSpacing,
+    original_median_shape_after_transp: medianPerAxis(fp.shapesAfterCrop),
+    foreground_intensity_properties_per_channel: fp.foregroundIntensityPropertiesPerChannel,
+    labels: options.labels ?? { background: 0, liver: 1, tumour: 2 },
+    configuration: {
+      spacing,
+      patch_size: topo.patchSize,
+      batch_size: options.batchSize ?? 2,
+      batch_dice: false,
+      normalization_schemes: channels.map((c) => (c.toLowerCase() === 'ct' ? 'CTNormalization' : 'ZScoreNormalization')),
+      use_mask_for_norm: channels.map(() => false),
+      architecture: {
+        network_class_name: 'dynamic_network_architectures.architectures.unet.PlainConvUNet',
+        arch_kwargs: {
+          n_stages: nStages,
+          features_per_stage: Array.from({ length: nStages }, (_, i) => Math.min(base * 2 ** i, maxF)),
+          kernel_sizes: topo.kernelSizes,
+          strides: topo.strides,
+          n_conv_per_stage: new Array<number>(nStages).fill(2),
+          n_conv_per_stage_decoder: new Array<number>(nStages - 1).fill(2),
+          conv_bias: true,
+          norm_op_kwargs: { eps: 1e-5, affine: true },
+          nonlin_kwargs: { inplace: true },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { makeVolume, type Vec3 } from '../../src/imaging/volume.js';
+import { ctNormalize, preprocessCase } from '../../src/segmentation/preprocess.js';
+import { plan, type Fingerprint, type IntensityProperties } from '../../src/segmentation/plans.js';
+import { resampleLabelsToShape } from '../../src/imaging/ops/resample.js';
+
+const props: IntensityProperties = { mean: 100, median: 95, std: 50, min: -100, max: 400, percentile_00_5: -20, percentile_99_5: 250 };
+
+test('CT normalisation clips to the foreground 0.5/99.5 percentiles, then z-scores with the plans mean/SD (float32)', () => {
+  const out = ctNormalize([-1000, -20, 100, 150, 250, 3000], props);
+  assert.deepEqual([...out], [-2.4, -2.4, 0, 1, 3, 3].map(Math.fround));
+  // round trip: x·SD + mean gives the clipped input back
+  const hu = [-500, -20, 37, 99.5, 180, 260];
+  const back = [...ctNormalize(hu, props)].map((v) => v * 50 + 100);
+  hu.forEach((h, i) => assert.ok(Math.abs(back[i]! - Math.min(250, Math.max(-20, h))) < 1e-4));
+});
+
+function fingerprintAt(spacing: [number, number, number], shape: [number, number, number]): Fingerprint {
+  return { spacings: [spacing], shapesAfterCrop: [shape], foregroundIntensityPropertiesPerChannel: { 0: props }, medianRelativeSizeAfterCropping: 1 };
+}
+
+test('preprocessing at the target spacing is crop + normalise only; labels resample there and back unchanged', () => {
+  const shape: Vec3 = [12, 10, 8];
+  const affine = [2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1];
+  const n = 12 * 10 * 8;
+  const ct = makeVolume(shape, affine, Float32Array.from({ length: n }, (_, i) => (i % 37) * 10 - 50));
+  const labels = makeVolume(shape, affine, Uint8Array.from({ length: n }, (_, i) => ((i % 12) >= 4 && (i % 12) < 9 ? 1 : 0)));
+  const plans = plan(fingerprintAt([3, 2, 2], [8, 10, 12]), { patchVoxels: 512 });
+  const pre = preprocessCase([ct], plans, labels);
+  assert.deepEqual(pre.shape, [8, 10, 12]);
+  assert.deepEqual([...pre.channels[0]!], [...ctNormalize(ct.data, props)]);
+  assert.deepEqual([...pre.labels!], [...labels.data]);
+  // to half the spacing and back: nnU-Net's per-label linear resampling returns the label map
+  const up = resampleLabelsToShape(labels.data, shape, [24, 20, 16], [2, 2, 3], [1, 1, 1.5], 'linear');
+  const down = resampleLabelsToShape(up, [24, 20, 16], shape, [1, 1, 1.5], [2, 2, 3], 'linear');
+  assert.deepEqual([...down], [...labels.data]);
+});
+
+test('preprocessing resamples to the plans spacing and crops zero borders (nnU-Net crop_to_nonzero)', () => {
+  const shape: Vec3 = [10, 10, 6];
+  const data = new Float32Array(600);
+  for (let k = 1; k < 5; k++) for (let j = 2; j < 8; j++) for (let i = 3; i < 9; i++) data[i + 10 * (j + 10 * k)] = 100 + i;
+  const ct = makeVolume(shape, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1], data);
+  const plans = plan(fingerprintAt([2, 1, 1], [4, 6, 6]), { spacing: [2, 2, 2], patchVoxels: 64 });
+  const pre = preprocessCase([ct], plans);
+  assert.deepEqual(pre.properties.bbox, { start: [3, 2, 1], end: [9, 8, 5] });
+  assert.deepEqual(pre.properties.shapeAfterCropping, [6, 6, 4]);
+  assert.deepEqual(pre.shape, [4, 3, 3]);
+  assert.throws(() => preprocessCase([ct, ct], plans), /expects 1 input channel\(s\), got 2/);
+});
