@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Run-time system packages. Fixture-making tools (R, python3-torch, nibabel, dcm2niix) are in `make dev-tools`;
 # tests and the demo never need them.
 APT_PACKAGES := libtorch-dev libjemalloc2 fonts-dejavu-core
-DEV_APT_PACKAGES := python3-torch python3-nibabel python3-pydicom python3-scipy dcm2niix \
+DEV_APT_PACKAGES := python3-torch python3-nibabel python3-pydicom python3-scipy dcm2niix libjpeg-turbo-progs \
   r-base-core r-cran-survival r-cran-riskregression r-cran-pec r-cran-proc r-cran-rms r-cran-maxstat \
   r-cran-survminer r-cran-jsonlite r-cran-hmisc r-cran-prodlim
 
