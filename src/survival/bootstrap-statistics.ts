@@ -8,6 +8,8 @@
  * - `tdAucCells` {time, event, cells[] {values, t}}: the td-AUC of each (values, time) cell, e.g. a model's risk
  *   at its own time.
  * - `concordanceC` {time, event, risks[], timewt, tau?}: survival::concordance C of each risk score (higher = riskier).
+ * - `brierScore` {time, event, risks[][] (per model, one column per time), times[]}: the IPCW Brier score of each
+ *   model at each time (model-major).
  * - `integratedBrier` {time, event, risks[][] (per model, one column per grid time), grid[], horizon}: pec's IBS
  *   of each model on the resample (the grid is fixed to the original data's observed times).
  */
@@ -18,7 +20,7 @@ import { aucDelong, type RocDirection } from './roc.js';
 import { tdAuc } from './tdauc.js';
 import type { StatisticRef } from './bootstrap.js';
 
-export function statistic(name: 'binaryAuc' | 'timeDependentAuc' | 'tdAucCells' | 'concordanceC' | 'integratedBrier'): StatisticRef {
+export function statistic(name: 'binaryAuc' | 'timeDependentAuc' | 'tdAucCells' | 'concordanceC' | 'brierScore' | 'integratedBrier'): StatisticRef {
   return { module: import.meta.url, name };
 }
 
@@ -50,6 +52,11 @@ export function concordanceC(data: { time: Float64Array; event: Uint8Array; risk
   const time = pick(data.time, idx);
   const event = pick(data.event, idx);
   return data.risks.map((r) => concordanceFit(time, event, pick(r, idx), { reverse: true, timewt: data.timewt, ymax: data.tau }).c);
+}
+
+export function brierScore(data: { time: Float64Array; event: Uint8Array; risks: Float64Array[][]; times: number[] }, idx: Int32Array): number[] {
+  const sample = ipcwSample(pick(data.time, idx), pick(data.event, idx));
+  return data.risks.flatMap((cols) => data.times.map((t, k) => brier(sample, sortedValues(sample, pick(cols[k]!, idx)), t).brier));
 }
 
 export function integratedBrier(data: { time: Float64Array; event: Uint8Array; risks: Float64Array[][]; grid: number[]; horizon: number }, idx: Int32Array): number[] {

@@ -98,6 +98,11 @@ test('bootstrap replicates are identical whatever the worker count, stratificati
   const strata = Int32Array.from(d.prolif);
   const idx = bootstrapIndices(d.time.length, 3, 0, strata);
   assert.equal(Array.from(idx).filter((i) => strata[i] === 1).length, Array.from(strata).filter((s) => s === 1).length);
+  const brierData = { time: d.time, event: d.event, risks: [d.risk], times: [12, 24, 36] };
+  const b1 = await bootstrap(statistic('brierScore'), brierData, d.time.length, { replicates: 6, seed: 2, workers: 2 });
+  const truth: ScoreModel = { name: 'truth', kind: 'risk', at: (t) => d.risk[[12, 24, 36].indexOf(t)]! };
+  const sb = scoreBrier(d.time, d.event, [truth], { times: [12, 24, 36], se: false }).brier['Brier'] as number[];
+  b1.estimate.forEach((v, k) => assert.ok(close(v, sb[3 + k]!)));
   // The paired test of dl_score vs the staging score at 24 months (columns 1 and 3).
   const t = pairedBootstrapTest(one.estimate, one.replicates, 1, 3);
   assert.ok(t.difference > 0 && t.p < 0.01, `td-AUC difference ${t.difference}, p ${t.p}`);
