@@ -39,10 +39,17 @@ export interface Anatomy {
   plaques: P3[];
 }
 
-export function drawAnatomy(rng: Rng, cirrhosis: number): Anatomy {
-  const a = rng.uniformIn(140, 180);
-  const bAnt = rng.uniformIn(100, 130);
-  const bPost = rng.uniformIn(95, 115);
+/**
+ * Draws one patient's anatomy. `largestTumourMm` (radius) distends the abdomen as a huge HCC does, so that a
+ * tumour of 10-22 cm still fits under the abdominal wall; the width stays within 185 mm so the body fits the
+ * small grid's 384 mm field of view.
+ */
+export function drawAnatomy(rng: Rng, cirrhosis: number, largestTumourMm: number): Anatomy {
+  const distension = 1 + (0.5 * Math.max(0, largestTumourMm - 50)) / 60;
+  const a0 = rng.uniformIn(140, 180);
+  const a = Math.min(a0 * distension, Math.max(a0, 185));
+  const bAnt = rng.uniformIn(100, 130) * distension;
+  const bPost = rng.uniformIn(95, 115) * Math.sqrt(distension);
   const fatLat = rng.uniformIn(8, 32);
   const fatAnt = fatLat * rng.uniformIn(0.8, 1.4);
   const fatPost = fatLat * rng.uniformIn(0.5, 0.9);

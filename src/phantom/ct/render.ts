@@ -82,7 +82,7 @@ interface Scene {
 function buildScene(record: PatientRecord, stream: (name: string) => Rng, cellMm: number): Scene {
   // Cirrhosis from the latent liver dysfunction of §6.2 (P-independent): most HBV-related HCC is cirrhotic.
   const cirrhosis = normalCdf(0.3 + 0.9 * record.truth.liverDysfunction);
-  const anatomy = drawAnatomy(stream('anatomy'), cirrhosis);
+  const anatomy = drawAnatomy(stream('anatomy'), cirrhosis, 5 * Math.max(0, ...record.tumourDiametersCm));
   const shape = drawLiver(stream('liver'), anatomy, cirrhosis);
   const phenotype = tumourPhenotype(record.truth.x, stream('phenotype'));
   const ivc = anatomy.ivc;
