@@ -111,6 +111,7 @@ export async function runRoc(table: CsvTable, opts: TaskOptions): Promise<TaskOu
     const bt = pairedBootstrapTest(boot.estimate, boot.replicates, 0, 1);
     result['bootstrap_test'] = { d: bt.d, p: bt.p };
     result['cov_delong'] = t.covariance;
+    if (directions[0] !== directions[1]) result['warnings'] = ["DeLong's test should not be applied to ROC curves with a different direction."];
   }
   return { na: frame.na, result };
 }
