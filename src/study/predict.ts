@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { validateClinical, type ClinicalValues } from '../clinical/schema.js';
 import { openImage } from '../imaging/dicom/open.js';
 import { measureTumours, type TumourMeasurements } from '../imaging/tumour.js';
+import type { Volume } from '../imaging/volume.js';
 import { deriveStages, type StageRow } from '../staging/index.js';
 import { HccError } from '../util/errors.js';
 import { CohortFrame } from './frame.js';
@@ -41,6 +42,31 @@ export interface PredictOutput {
   recommendation: { choice: ArmPredictionWithCi['recommendation']; text: string };
 }
 
+/**
+ * Inputs far from what the models were trained on are flagged, not refused: a clinician decides. The ranges are
+ * those of contrast-enhanced abdominal CT in clinical practice (clinical-model.md §3), which the phantoms span.
+ */
+function distributionFlags(mask: Volume, liverMl: number): string[] {
+  const flags: string[] = [];
+  const [sx, sy, sz] = mask.spacing;
+  if (Math.max(sx, sy) > 1.6 || Math.min(sx, sy) < 0.5) flags.push(`in-plane spacing ${sx.toFixed(2)} x ${sy.toFixed(2)} mm is outside the 0.5-1.6 mm the models were trained on`);
+  if (sz > 5 || sz < 0.5) flags.push(`slice spacing ${sz.toFixed(2)} mm is outside the 0.5-5 mm the models were trained on`);
+  if (liverMl < 600 || liverMl > 4000) flags.push(`liver volume ${liverMl.toFixed(0)} mL is outside the usual 600-4000 mL; check the mask`);
+  return flags;
+}
+
+function intensityFlags(phase: string, image: Volume, mask: Volume): string[] {
+  if (image.shape.some((n, d) => n !== mask.shape[d])) return [`the ${phase} image and the mask have different grids; intensities were not checked`];
+  const liver: number[] = [];
+  for (let p = 0; p < mask.data.length; p++) if (mask.data[p] === 1) liver.push(Number(image.data[p]));
+  if (liver.length === 0) return [];
+  liver.sort((a, b) => a - b);
+  const median = liver[liver.length >> 1]!;
+  // Enhanced liver parenchyma sits at roughly 60-140 HU (arterial) and 90-180 HU (portal venous).
+  const [lo, hi] = phase === 'arterial' ? [40, 180] : [60, 230];
+  return median < lo || median > hi ? [`median ${phase} liver attenuation ${median.toFixed(0)} HU is outside ${lo}-${hi} HU: wrong phase, no contrast, or not in HU?`] : [];
+}
+
 function readJson<T>(path: string, what: string): T {
   if (!existsSync(path)) throw new HccError(`${path}: missing; is this a finished study folder? (${what})`);
   return JSON.parse(readFileSync(path, 'utf8')) as T;
@@ -72,6 +98,10 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
     const { volume } = await openImage(input.mask);
     measurements = { ...measureTumours(volume), source: input.mask };
     if (measurements.count === 0) warnings.push(`${input.mask}: no tumour of at least 1 cm in the mask; the tumour measurements are 0`);
+    warnings.push(...distributionFlags(volume, measurements.liverVolumeMl));
+    for (const [phase, path] of [['arterial', input.art], ['portal-venous', input.pv]] as const) {
+      if (path) warnings.push(...intensityFlags(phase, (await openImage(path)).volume, volume));
+    }
   } else if (input.art || input.pv) {
     warnings.push('no --mask given and this study has no segmentation model yet: the tumour count and diameter come from the clinical input');
   }

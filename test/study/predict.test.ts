@@ -58,3 +58,22 @@ test('missing and out-of-range inputs get clear messages; DICOM is refused for a
   await assert.rejects(predictPatient({ studyDir, clinical: {}, art: fakeDicomDir, researchUseOnly: false }), /trained on synthetic data only.*--research-use-only/s);
   await assert.rejects(predictPatient({ studyDir: join(dir, 'nope'), clinical: {}, researchUseOnly: false }), /missing; is this a finished study folder/);
 });
+
+import { generateCohort } from '../../src/phantom/generate.js';
+import { imagePaths } from '../../src/phantom/images.js';
+
+test('a mask gives the tumour burden, and inputs unlike the training data are flagged', async () => {
+  const patientDir = join(dir, 'patient');
+  await generateCohort({ cohort: 'iat', n: 1, seed: 4242, out: patientDir, images: true, grid: 'tiny', site: null, workers: 1, progress: false });
+  const row = CohortFrame.read(join(patientDir, 'cohort.csv'));
+  const clinical = Object.fromEntries(CLINICAL_FIELDS.filter((f) => !f.startsWith('tumour_') && f !== 'liver_occupancy_fraction').map((f) => [f, row.str(f)[0]]));
+  const files = imagePaths(patientDir, row.ids[0]!);
+  const out = await predictPatient({ studyDir: join(dir, 'study'), clinical, art: files.art, pv: files.pv, mask: files.label, researchUseOnly: false });
+  assert.ok(out.measurements && out.measurements.count >= 1);
+  assert.equal(out.clinical.tumour_count, Math.max(1, out.measurements.count));
+  assert.ok(Math.abs(out.clinical.tumour_diameter_cm! - out.measurements.largestDiameterMm / 10) < 1e-9);
+  // The tiny test grid is much coarser than any clinical CT, so the spacing is flagged.
+  assert.ok(out.warnings.some((w) => /spacing .* outside/.test(w)), out.warnings.join('; '));
+  const overridden = await predictPatient({ studyDir: join(dir, 'study'), clinical, mask: files.label, tumourCount: 4, researchUseOnly: false });
+  assert.equal(overridden.clinical.tumour_count, 4);
+});
