@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeJsonAtomicSync } from '../util/atomic.js';
+import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
 import { hashJson } from '../util/hash.js';
 import { HccError } from '../util/errors.js';
 
@@ -30,7 +30,7 @@ export interface Stage<T> {
   version: number;
   /** Everything the stage's output depends on; hashed to decide whether a cached result is still valid. */
   inputs: unknown;
-  /** Does the work; files go under `dir`, which is empty at the start. */
+  /** Does the work; files go under `dir`, which is empty at the start unless an interrupted run is resumed. */
   run(dir: string): Promise<T>;
 }
 
@@ -53,9 +53,16 @@ export async function runStage<T>(outDir: string, stage: Stage<T>, log: (line: s
       return { result, record, cached: true };
     }
   }
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  log(`stage ${stage.name}: running`);
+  // A folder started with the same inputs but never finished (killed) is kept, so stages that checkpoint (PMN
+  // and segmentation training) resume; a folder from other inputs is cleared.
+  const startedWith = join(dir, 'stage.inputs');
+  const resuming = existsSync(startedWith) && readFileSync(startedWith, 'utf8') === inputHash && !existsSync(marker);
+  if (!resuming) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileAtomicSync(startedWith, inputHash);
+  }
+  log(`stage ${stage.name}: ${resuming ? 'resuming' : 'running'}`);
   const started = new Date();
   const t0 = performance.now();
   const result = await stage.run(dir);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runStage, stageDir } from '../../src/study/stage-runner.js';
@@ -31,4 +31,28 @@ test('a tampered result is refused rather than silently reused', async (t) => {
   const file = join(stageDir(out, 's'), 'result.json');
   writeFileSync(file, readFileSync(file, 'utf8').replace('0.8', '0.9'));
   await assert.rejects(runStage(out, { name: 's', version: 1, inputs: 1, run: async () => ({ auc: 0 }) }, () => {}), /does not match the hash/);
+});
+
+test('an interrupted stage resumes in its folder; a stage with other inputs starts clean', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'hcc-stage-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const kill = new Error('killed');
+  const stage = (inputs: unknown, fail: boolean) => ({
+    name: 'train',
+    version: 1,
+    inputs,
+    run: async (dir: string) => {
+      const checkpoint = join(dir, 'checkpoint');
+      const resumedFrom = existsSync(checkpoint) ? readFileSync(checkpoint, 'utf8') : null;
+      writeFileSync(checkpoint, 'epoch 5');
+      if (fail) throw kill;
+      return { resumedFrom };
+    },
+  });
+  await assert.rejects(runStage(out, stage({ lr: 1 }, true), () => {}), /killed/);
+  const resumed = await runStage(out, stage({ lr: 1 }, false), () => {});
+  assert.deepEqual(resumed.result, { resumedFrom: 'epoch 5' });
+  await assert.rejects(runStage(out, stage({ lr: 2 }, true), () => {}), /killed/);
+  const fresh = await runStage(out, stage({ lr: 3 }, false), () => {});
+  assert.deepEqual(fresh.result, { resumedFrom: null });
 });
