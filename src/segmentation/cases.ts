@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { casePaths } from '../imaging/case.js';
 import { openImage } from '../imaging/dicom/open.js';
 import { resampleImageToGrid } from '../imaging/ops/resample.js';
 import { sameGrid, type Volume } from '../imaging/volume.js';
@@ -16,10 +17,10 @@ export interface CaseImages {
 /** A case prefix P with P_art.nii.gz, P_pv.nii.gz and optionally P_label.nii.gz (CONTRACTS.md "Image cases"). */
 export async function readCase(prefix: string, options: { labels?: boolean; phases?: Phase[] } = {}): Promise<CaseImages> {
   const phases = options.phases ?? ['arterial', 'portal_venous'];
-  const path = (suffix: string) => `${prefix}_${suffix}.nii.gz`;
-  const need = (suffix: string) => {
-    if (!existsSync(path(suffix))) throw new HccError(`${path(suffix)}: missing; a case prefix needs ${prefix}_art.nii.gz and ${prefix}_pv.nii.gz`);
-    return path(suffix);
+  const paths = casePaths(prefix);
+  const need = (which: keyof typeof paths) => {
+    if (!existsSync(paths[which])) throw new HccError(`${paths[which]}: missing; a case prefix P needs ${paths.art} and ${paths.pv} (and ${paths.label} to train)`);
+    return paths[which];
   };
   const out: CaseImages = {};
   if (phases.includes('arterial')) out.art = (await openImage(need('art'))).volume;

@@ -7,9 +7,11 @@ import { predictCommand } from './predict.js';
 import { statsCommand } from './stats.js';
 import { studyRunCommand, studyValidateCommand } from './study.js';
 import { torchDemoCommand } from './torch-demo.js';
+import { segmentCommand } from './segment.js';
+import { trainSegCommand } from './train-seg.js';
 
 /**
  * Every `hcc` subcommand, in the order `hcc --help` lists them. Each domain adds its own file under
  * src/cli/commands/ and one line here.
  */
-export const commands: Command[] = [convertCommand, infoCommand, cohortGenerateCommand, statsCommand, studyRunCommand, studyValidateCommand, predictCommand, demoCommand, torchDemoCommand];
+export const commands: Command[] = [convertCommand, infoCommand, cohortGenerateCommand, statsCommand, studyRunCommand, studyValidateCommand, predictCommand, demoCommand, torchDemoCommand, trainSegCommand, segmentCommand];

@@ -1,0 +1,94 @@
+/**
+ * `hcc train seg --data <cohort-dir> --out <model-dir> [--fold k] [--epochs n] [--resume] [--preset P]
+ * [--pv-only] [--splits splits.json] [--seed S] [--json]`: trains the liver/tumour cascade (or the
+ * portal-venous-only liver model) on a cohort's images.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { printJson, type Command } from '../command.js';
+import { hashFile } from '../../util/hash.js';
+import { HccError, usageError } from '../../util/errors.js';
+import { SEG_PRESETS, trainSegmentation } from '../../segmentation/pipeline.js';
+
+const USAGE = `Usage: hcc train seg --data <cohort-dir> --out <model-dir> [--fold k] [--epochs n] [--resume]
+                     [--preset test|demo|default] [--pv-only] [--splits splits.json] [--seed S] [--json]
+
+<cohort-dir> holds images/<id>_{art,pv,label}.nii.gz (hcc cohort generate) or is itself that folder. Trains
+stage 1 (liver, low resolution, whole scan) and stage 2 (liver + tumour inside the liver box) on arterial +
+portal-venous input; --pv-only trains a single-phase liver model instead. Checkpoints are written after every
+epoch; --resume continues a killed run exactly where it stopped.
+
+Options:
+  --fold k        fold to train (default 0); 'all' trains every fold
+  --folds n       number of folds in the k-fold split (default 5), unless --splits is given
+  --splits FILE   splits.json of a study: {"folds": [{"train": [ids], "val": [ids]}, ...]}
+  --epochs n      epochs (the preset's by default: test 4, demo 20, default 60)
+  --iters n       iterations per epoch
+  --preset P      test (seconds), demo (minutes), default (the benchmarked model)
+  --seed S        seed of every random step (default 12345)
+  --json          print the training summary as JSON`;
+
+function casePrefixes(data: string): string[] {
+  const dir = existsSync(join(data, 'images')) ? join(data, 'images') : data;
+  if (!existsSync(dir)) throw new HccError(`--data ${data}: no such folder`);
+  const prefixes = readdirSync(dir).filter((f) => f.endsWith('_label.nii.gz')).sort().map((f) => join(dir, f.slice(0, -'_label.nii.gz'.length)));
+  if (prefixes.length < 2) throw new HccError(`--data ${data}: found ${prefixes.length} labelled case(s) (<id>_label.nii.gz); need at least 2`);
+  return prefixes;
+}
+
+export const trainSegCommand: Command = {
+  name: 'train seg',
+  summary: 'Train the liver/tumour segmentation cascade (nnU-Net recipe, CPU-sized) on a cohort',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        data: { type: 'string' }, out: { type: 'string' }, fold: { type: 'string' }, folds: { type: 'string' }, splits: { type: 'string' },
+        epochs: { type: 'string' }, iters: { type: 'string' }, preset: { type: 'string' }, seed: { type: 'string' },
+        resume: { type: 'boolean' }, 'pv-only': { type: 'boolean' }, json: { type: 'boolean' },
+      },
+    });
+    if (!values.data || !values.out) throw usageError('--data <cohort-dir> and --out <model-dir> are required');
+    const int = (name: string, v: string | undefined, min: number) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw usageError(`--${name}: expected an integer >= ${min}, got '${v}'`);
+      return n;
+    };
+    const preset = (values.preset ?? 'default') as keyof typeof SEG_PRESETS;
+    if (!(preset in SEG_PRESETS)) throw usageError(`--preset: expected test, demo or default, got '${values.preset}'`);
+    const cases = casePrefixes(values.data);
+    let splits: Array<{ train: string[]; val: string[] }> | undefined;
+    if (values.splits) {
+      const parsed = JSON.parse(readFileSync(values.splits, 'utf8'));
+      splits = parsed.folds ?? parsed;
+      if (!Array.isArray(splits)) throw new HccError(`${values.splits}: expected {"folds": [{"train": [...], "val": [...]}]}`);
+    }
+    const nFolds = int('folds', values.folds, 2) ?? 5;
+    const folds = values.fold === 'all' ? Array.from({ length: splits?.length ?? Math.min(nFolds, cases.length) }, (_, i) => i) : [int('fold', values.fold, 0) ?? 0];
+    const cohortJson = join(values.data, 'cohort.json');
+    const provenance: Record<string, unknown> = existsSync(cohortJson)
+      ? { synthetic: true, cohort: values.data, cohortHash: await hashFile(cohortJson) }
+      : { synthetic: false, data: values.data };
+    const pvOnly = values['pv-only'] ?? false;
+    const result = await trainSegmentation({
+      cases, out: values.out, folds, nFolds, splits, preset, resume: values.resume, seed: int('seed', values.seed, 0),
+      phases: pvOnly ? ['portal_venous'] : ['arterial', 'portal_venous'], cascade: !pvOnly,
+      config: { ...(values.epochs ? { epochs: int('epochs', values.epochs, 1) } : {}), ...(values.iters ? { itersPerEpoch: int('iters', values.iters, 1) } : {}) },
+      provenance,
+    });
+    const summary = {
+      out: result.out, finished: result.finished,
+      stages: result.stages.map((s) => ({
+        role: s.role, spacing: s.plans.configuration.spacing, patch: s.plans.configuration.patch_size,
+        features: s.plans.configuration.architecture.arch_kwargs.features_per_stage,
+        folds: Object.fromEntries(Object.entries(s.folds).map(([f, v]) => [f, { finished: v.finished, epochs: v.log.length, last: v.log.at(-1) ?? null, validation: v.validation ?? null }])),
+      })),
+    };
+    if (values.json) printJson(summary);
+    else process.stdout.write(`${result.out}: ${result.finished ? 'trained' : 'stopped (resume with --resume)'}\n`);
+    return 0;
+  },
+};
