@@ -143,3 +143,24 @@ test('deeper washout (x1, x8) lowers the portal-venous tumour-to-liver contrast'
   // x1 = 1.0 stays below τ1 (no rim), so only the washout term −0.03·x1 changes: −0.06·A_PV ≈ −10 HU.
   assert.ok(contrast(1.0) < contrast(-1.0) - 4);
 });
+
+test('PVTT: a tumour thrombus darkens the opacified portal vein in both phases and changes nothing else', () => {
+  const free = render({ ...typical, seed: 6 });
+  for (const vpGrade of [3, 4]) {
+    const pvtt = render({ ...typical, seed: 6, pvtt: true, vpGrade });
+    assert.deepEqual(pvtt.label.data, free.label.data);
+    for (const phase of ['art', 'pv'] as const) {
+      let changed = 0, sum = 0;
+      for (let v = 0; v < free.pv.data.length; v++) {
+        const d = pvtt[phase].data[v]! - free[phase].data[v]!;
+        if (Math.abs(d) > 20) {
+          changed++;
+          sum += d;
+        }
+      }
+      // Portal vein 145 / 175 HU against enhancing thrombus 90 / 80 HU (§3), blurred over 6 mm voxels.
+      assert.ok(changed >= 3, `Vp${vpGrade} ${phase}: ${changed} voxels changed`);
+      assert.ok(sum / changed < -20, `Vp${vpGrade} ${phase}: mean change ${sum / changed}`);
+    }
+  }
+});
