@@ -12,6 +12,8 @@
  *   statistics, whose correlations corr(k, l) = sqrt(m_k (N - m_l) / ((N - m_k) m_l)) make it a Markov chain;
  *   computed by Genz's separation-of-variables integral with randomized Richtmyer lattice points (quasi-Monte
  *   Carlo like mvtnorm::pmvnorm, seeded with src/util/rng.ts), returning the estimate and its standard error.
+ *   Like R's, it estimates 1 - P(inside) and cannot resolve p-values much below 1e-10: the rare paths that reach
+ *   the boundary are never sampled, and 1 - P rounds to 0 (R's fixtures show 0 there too). Use Lau94 there.
  *
  * - `pCondMC(result, B, seed)`: the conditional Monte-Carlo (permutation) p-value, seeded.
  *
