@@ -16,10 +16,6 @@ export function unit(a: readonly number[]): P3 {
   return [a[0]! / n, a[1]! / n, a[2]! / n];
 }
 
-export function lerp(a: readonly number[], b: readonly number[], t: number): P3 {
-  return [a[0]! + t * (b[0]! - a[0]!), a[1]! + t * (b[1]! - a[1]!), a[2]! + t * (b[2]! - a[2]!)];
-}
-
 /** A rotated ellipsoid: the basic organ primitive (kidney, spleen, stomach, heart, liver lobes). */
 export class Ellipsoid {
   /** Rows of the world-to-local rotation. */
@@ -67,12 +63,6 @@ function mul3(a: number[], b: number[]): number[] {
   const out = new Array<number>(9);
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) out[3 * i + j] = a[3 * i]! * b[j]! + a[3 * i + 1]! * b[3 + j]! + a[3 * i + 2]! * b[6 + j]!;
   return out;
-}
-
-/** A polyline tube with radius varying along it; painted segment by segment. */
-export interface Tube {
-  points: P3[];
-  radii: number[];
 }
 
 /** A smooth Catmull-Rom curve through control points, sampled with `perSpan` segments per span. */
