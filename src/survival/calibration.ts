@@ -47,7 +47,8 @@ function unitSeq(k: number): number[] {
 
 export interface CalibrationTable {
   time: number;
-  table: { group: number[]; n: number[]; mean_pred: number[]; obs: number[]; obs_lower: number[]; obs_upper: number[]; events_by_t: number[] };
+  /** `max_time`: the group's last observed time (its Kaplan-Meier is carried forward past it, as extend = TRUE). */
+  table: { group: number[]; n: number[]; mean_pred: number[]; obs: number[]; obs_lower: number[]; obs_upper: number[]; events_by_t: number[]; max_time: number[] };
   overall_observed: number;
   overall_mean_pred: number;
   oe_ratio: number;
@@ -63,7 +64,7 @@ export function groupedCalibration(time: ArrayLike<number>, event: ArrayLike<num
     for (let k = 1; k < breaks.length; k++) if (r <= breaks[k]!) return k;
     return breaks.length - 1;
   });
-  const table: CalibrationTable['table'] = { group: [], n: [], mean_pred: [], obs: [], obs_lower: [], obs_upper: [], events_by_t: [] };
+  const table: CalibrationTable['table'] = { group: [], n: [], mean_pred: [], obs: [], obs_lower: [], obs_upper: [], events_by_t: [], max_time: [] };
   for (const gg of [...new Set(g)].sort((a, b) => a - b)) {
     const idx: number[] = [];
     g.forEach((x, i) => x === gg && idx.push(i));
@@ -75,6 +76,7 @@ export function groupedCalibration(time: ArrayLike<number>, event: ArrayLike<num
     table.obs_lower.push(km.lower);
     table.obs_upper.push(km.upper);
     table.events_by_t.push(idx.filter((i) => event[i] === 1 && time[i]! <= t).length);
+    table.max_time.push(Math.max(...idx.map((i) => time[i]!)));
   }
   const all = kmRiskAt(time, event, t);
   let mean = 0;

@@ -40,7 +40,8 @@ export function runCalibration(table: CsvTable, opts: TaskOptions): TaskOutput {
     out['smoothed'] = times.map((t) => ({ time: t, ...smoothedCalibration(frame.time, frame.event, m.at(t), t, grid) }));
     result[m.name] = out;
     perTime.forEach((p) => {
-      (frames[`t_${p.time}`] ??= {})[m.name] = { Pred: p.table.mean_pred, Obs: p.table.obs };
+      // prodlim's predict (riskRegression's frames) is NA past a group's last observation.
+      (frames[`t_${p.time}`] ??= {})[m.name] = { Pred: p.table.mean_pred, Obs: p.table.obs.map((o, k) => (p.time > p.table.max_time[k]! ? NaN : o)) };
     });
   }
   result['riskRegression_quantile'] = frames;
