@@ -186,8 +186,9 @@ export function paintSpine(c: Canvas, an: Anatomy): void {
 }
 
 /**
- * Ribs: each leaves the spine at a transverse process, follows the body wall laterally and descends as it runs
- * forward; the upper ones continue as costal cartilage to the anterior midline, the lowest two float.
+ * Ribs: each leaves the spine at a transverse process, follows the body wall laterally and descends about
+ * 110 mm as it runs forward; the upper ones continue as costal cartilage towards the midline (the lower ones less
+ * far, along the costal margin), the lowest two float.
  */
 export function paintRibs(c: Canvas, an: Anatomy, zTop: number): void {
   const A = an.a - an.fatLat - an.muscle * 0.5;
@@ -197,14 +198,15 @@ export function paintRibs(c: Canvas, an: Anatomy, zTop: number): void {
   for (let r = 0; r < ribs; r++) {
     const z0 = zTop + 90 - r * 26;
     const floating = r >= ribs - 2;
-    const thetaEnd = floating ? 1.9 : 2.95;
+    // The lower ribs' cartilages join the costal margin, which rises towards the xiphoid: shorter arcs.
+    const thetaEnd = floating ? 1.9 : 2.95 - 0.2 * Math.max(0, r - 4);
     for (const side of [-1, 1]) {
       const pts: P3[] = [];
       const steps = 22;
       for (let s = 0; s <= steps; s++) {
         const th = 0.3 + ((thetaEnd - 0.3) * s) / steps;
         const ell = th < Math.PI / 2 ? Bp : Ba;
-        pts.push([side * A * Math.sin(th), -ell * Math.cos(th), z0 - 150 * (th / Math.PI)]);
+        pts.push([side * A * Math.sin(th), -ell * Math.cos(th), z0 - 110 * (th / Math.PI)]);
       }
       for (let s = 0; s < steps; s++) {
         const th = 0.3 + ((thetaEnd - 0.3) * s) / steps;

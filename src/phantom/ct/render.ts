@@ -2,7 +2,7 @@ import { Rng } from '../../util/rng.js';
 import type { Volume } from '../../imaging/volume.js';
 import type { PatientRecord, RenderedCase, RenderOptions } from '../patient.js';
 import {
-  type Anatomy, drawAnatomy, paintArteries, paintBody, paintBowel, paintIvc, paintOrgans, paintRibs,
+  type Anatomy, cavitySdf, drawAnatomy, paintArteries, paintBody, paintBowel, paintIvc, paintOrgans, paintRibs,
   paintSpine, paintThorax, paintVenousInflow,
 } from './anatomy.js';
 import { Canvas } from './canvas.js';
@@ -14,7 +14,7 @@ import { Ellipsoid, type P3 } from './shapes.js';
 import { type ScanGrid, scanGrid, siteProfile } from './site.js';
 import { drawPatientHu, Tissue } from './tissue.js';
 import { placeTumours, renderTumours, type Tumour, tumourHu } from './tumour.js';
-import { arteriesAlongPortal, growTree, paintTree, type Segment, thrombosedSegments } from './vessels.js';
+import { arteriesAlongPortal, growTree, mesentericBranches, paintTree, type Segment, thrombosedSegments } from './vessels.js';
 
 /**
  * The CT phantom renderer: a patient record in, an arterial and a portal-venous CT and a label map out.
@@ -166,6 +166,11 @@ function paintScene(c: Canvas, s: Scene, rng: Rng): void {
   paintOrgans(c, an);
   paintArteries(c, an, s.hilum);
   paintVenousInflow(c, an);
+  const inCavity = (x: number, y: number, z: number) => Math.max(cavitySdf(an, x, y), z - (s.zTop - 130), -z - 220);
+  const mesentery = mesentericBranches(rng, inCavity, an.aorta.x + 4, an.aorta.y + 40, an.confluence[0] + 8, s.zTop - 130);
+  for (const [segments, cls] of [[mesentery.arteries, Tissue.artery], [mesentery.veins, Tissue.portalVein]] as const) {
+    for (const seg of segments) c.paintTube(seg.a, seg.b, seg.r, cls, Tissue.fat, true);
+  }
   const L = s.liver;
   c.forBox(L.lo, L.hi, (v, x, y, z) => {
     if (L.at(x, y, z) < 0) {

@@ -141,3 +141,27 @@ export function arteriesAlongPortal(portal: readonly Segment[]): Segment[] {
   }
   return out;
 }
+
+/**
+ * Mesenteric arteries and veins: branches fanning from the superior mesenteric artery and vein into the fat of
+ * the mesentery (the bright dots and lines in abdominal fat on contrast CT). `inside` bounds them to the cavity.
+ */
+export function mesentericBranches(
+  rng: Rng,
+  inside: (x: number, y: number, z: number) => number,
+  smaX: number,
+  smaY: number,
+  smvX: number,
+  zTop: number,
+): { arteries: Segment[]; veins: Segment[] } {
+  const arteries: Segment[] = [];
+  const veins: Segment[] = [];
+  for (let b = 0; b < 8; b++) {
+    const z = zTop - rng.uniformIn(0, 110);
+    const angle = rng.uniformIn(-0.6, 0.6) * Math.PI + (b % 2 === 0 ? 0 : Math.PI);
+    const dir: P3 = [Math.cos(angle), 0.6 + 0.4 * Math.abs(Math.sin(angle)), -0.3];
+    growTree(rng, inside, [smaX, smaY, z], dir, 1.8, 30, 1, -1, arteries, 3);
+    growTree(rng, inside, [smvX, smaY + 4, z - 4], dir, 2.2, 30, 1, -1, veins, 3);
+  }
+  return { arteries, veins };
+}
