@@ -182,7 +182,12 @@ function loadNnunet(dir: string, folds?: number[], phases?: Phase[]): Segmentati
     const p = join(dir, `fold_${f}`, 'checkpoint_final.pth');
     if (!existsSync(p)) throw new HccError(`${p}: missing`);
     // The configuration comes from the checkpoint when it says (nnU-Net's predictor reads init_args).
-    const raw = torch.loadRaw(p) as Record<string, any>;
+    let raw: Record<string, any>;
+    try {
+      raw = torch.loadRaw(p) as Record<string, any>;
+    } catch (e) {
+      throw new HccError(`${p}: cannot read the checkpoint (${(e as Error).message})`);
+    }
     configuration = raw?.init_args?.configuration ?? configuration;
     mirrorAxes = raw?.inference_allowed_mirroring_axes === undefined ? mirrorAxes : (raw.inference_allowed_mirroring_axes as number[] | null);
     plans ??= plansFromNnunet(plansJson, datasetJson, configuration, join(dir, 'plans.json'));

@@ -81,6 +81,7 @@ export function preprocessCase(channels: Volume[], plans: Plans, labels?: Volume
   const cropShape = bbox.end.map((e, a) => e - bbox.start[a]!) as Vec3;
   const target = xyz(plans.configuration.spacing);
   const outShape = shapeForSpacing(cropShape, first.spacing, target);
+  const sameShape = outShape.every((n, a) => n === cropShape[a]);
   const out = channels.map((ch, c) => {
     const cropped = cropArray(ch.data, ch.shape, bbox);
     const scheme = plans.configuration.normalization_schemes[c];
@@ -91,13 +92,14 @@ export function preprocessCase(channels: Volume[], plans: Plans, labels?: Volume
       norm = ctNormalize(cropped, props);
     } else if (scheme === 'ZScoreNormalization') norm = zscoreNormalize(cropped);
     else throw new HccError(`plans: normalization scheme '${scheme}' is not supported (CTNormalization, ZScoreNormalization)`);
-    return resampleDataToShape(norm, cropShape, outShape, first.spacing, target, 3);
+    // nnU-Net's resample_data_or_seg_to_shape returns the array untouched when the shape does not change.
+    return sameShape ? norm : resampleDataToShape(norm, cropShape, outShape, first.spacing, target, 3);
   });
   let seg: Uint8Array | undefined;
   if (labels) {
     if (!sameGrid(first, labels, 1e-3)) throw new HccError('labels: not on the image grid');
     const cropped = Uint8Array.from(cropArray(labels.data, labels.shape, bbox));
-    seg = resampleLabelsToShape(cropped, cropShape, outShape, first.spacing, target, 'linear') as Uint8Array;
+    seg = sameShape ? cropped : resampleLabelsToShape(cropped, cropShape, outShape, first.spacing, target, 'linear') as Uint8Array;
   }
   return {
     channels: out,
