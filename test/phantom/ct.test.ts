@@ -164,3 +164,12 @@ test('PVTT: a tumour thrombus darkens the opacified portal vein in both phases a
     }
   }
 });
+
+test('a malformed record fails with its id and the field, not deep inside the renderer', () => {
+  const bad = examplePatient({ seed: 1 });
+  bad.truth.x = [0, 0, 0];
+  assert.throws(() => renderPatient(bad, { grid: 'tiny', site: null }), /patient example-1-0: truth\.x must be 8 finite/);
+  const big = examplePatient({ seed: 1, tumourDiametersCm: [6, Number.NaN] });
+  assert.throws(() => renderPatient(big, { grid: 'tiny', site: null }), /tumourDiametersCm must be diameters in cm/);
+  assert.throws(() => renderPatient(examplePatient(), { grid: 'tiny', site: 'bad name!' }), /--site: expected a name/);
+});

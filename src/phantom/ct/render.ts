@@ -1,3 +1,4 @@
+import { HccError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import type { Volume } from '../../imaging/volume.js';
 import type { PatientRecord, RenderedCase, RenderOptions } from '../patient.js';
@@ -22,6 +23,7 @@ import { arteriesAlongPortal, growTree, mesentericBranches, paintTree, type Segm
  * cohort and index (one stream per component, so changing one phenotype value moves nothing else).
  */
 export function renderPatient(record: PatientRecord, options: RenderOptions): RenderedCase {
+  checkRecord(record);
   const stream = (name: string) => Rng.stream(record.seed, record.cohort, record.index, 'ct', name);
   const site = siteProfile(options.site);
   // The liver's implicit function is tabulated on a lattice of about two voxels (smooth enough for its surface).
@@ -60,11 +62,24 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
   };
 }
 
+/** The fields the renderer reads, checked so that a bad record fails with its id and field, not deep inside. */
+function checkRecord(record: PatientRecord): void {
+  const where = `patient ${record.id}`;
+  const x = record.truth?.x;
+  if (!Array.isArray(x) || x.length !== 8 || !x.every(Number.isFinite)) {
+    throw new HccError(`${where}: truth.x must be 8 finite phenotype values (x1..x8), got ${JSON.stringify(x)}`);
+  }
+  const d = record.tumourDiametersCm;
+  if (!Array.isArray(d) || !d.every((v) => Number.isFinite(v) && v > 0 && v <= 30)) {
+    throw new HccError(`${where}: tumourDiametersCm must be diameters in cm in (0, 30], got ${JSON.stringify(d)}`);
+  }
+  if (!Number.isFinite(record.truth.liverDysfunction)) throw new HccError(`${where}: truth.liverDysfunction must be a finite number`);
+}
+
 interface Scene {
   anatomy: Anatomy;
   cirrhosis: number;
   liver: SampledField;
-  rightLobe: Ellipsoid;
   tumours: Tumour[];
   phenotype: TumourPhenotype;
   hilum: P3;
@@ -88,7 +103,8 @@ function buildScene(record: PatientRecord, stream: (name: string) => Rng, cellMm
   const ivc = anatomy.ivc;
   const tumours = placeTumours(stream('tumours'), record.tumourDiametersCm, shape.f, shape.lo, shape.hi, phenotype, (p) => Math.hypot(p[0] - ivc.x, p[1] - ivc.y) - ivc.rx - 4);
   const kidney = anatomy.kidneys[0]!;
-  // The liver grows around its tumours (large HCCs bulge its contour), then is carved again off its neighbours.
+  // The liver grows around its tumours (large HCCs bulge its contour and push the kidney and stomach aside), and
+  // is then kept off the spine and aorta and inside the abdominal wall.
   const withTumours = (x: number, y: number, z: number): number => {
     let d = carveSoft(anatomy, kidney, shape.lobes(x, y, z), x, y, z);
     for (const t of tumours) {
@@ -110,13 +126,12 @@ function buildScene(record: PatientRecord, stream: (name: string) => Rng, cellMm
   // Vessels grow in the exact implicit function, so that every grid shows the same trees.
   const hilum = findInside(withTumours, [anatomy.ivc.x + 12, anatomy.ivc.y + 40, shape.rightLobe.centre[2] - 20], 10);
   const portal: Segment[] = [{ a: anatomy.confluence, b: hilum, r: 7, order: 0, parent: -1 }];
-  const inside = withTumours;
-  growTree(vesselRng, inside, hilum, sub(shape.rightLobe.centre, hilum), 5.8, 32, 1, 0, portal, 7);
-  growTree(vesselRng, inside, hilum, sub(shape.leftLobe.centre, hilum), 5, 35, 1, 0, portal, 7);
+  growTree(vesselRng, withTumours, hilum, sub(shape.rightLobe.centre, hilum), 5.8, 32, 1, 0, portal, 7);
+  growTree(vesselRng, withTumours, hilum, sub(shape.leftLobe.centre, hilum), 5, 35, 1, 0, portal, 7);
   const top = liver.topAt(anatomy.ivc.x, anatomy.ivc.y + 12);
   const hvRoot: P3 = [anatomy.ivc.x, anatomy.ivc.y + 4, (Number.isFinite(top) ? top : shape.hi[2]) - 22];
   const hepatic: Segment[] = [];
-  for (const dir of [[1, -0.2, -0.5], [0.3, 1, -0.5], [-1, 0.7, -0.3]] as P3[]) growTree(vesselRng, inside, hvRoot, dir, 5.5, 32, 1, -1, hepatic, 6);
+  for (const dir of [[1, -0.2, -0.5], [0.3, 1, -0.5], [-1, 0.7, -0.3]] as P3[]) growTree(vesselRng, withTumours, hvRoot, dir, 5.5, 32, 1, -1, hepatic, 6);
   const pvtt = record.clinical.pvtt === 1;
   const thrombus = pvtt && tumours.length > 0 ? thrombosedSegments({ segments: portal, cls: Tissue.portalVein }, Math.max(1, record.clinical.vp_grade), tumours[0]!.centre) : new Set<number>();
   const organRng = stream('organs');
@@ -129,7 +144,7 @@ function buildScene(record: PatientRecord, stream: (name: string) => Rng, cellMm
   const zTop = hi[2];
   const zBottom = lo[2];
   return {
-    anatomy, cirrhosis, liver, rightLobe: shape.rightLobe, tumours, phenotype, hilum, portal, hepatic, thrombus, gallbladder, ascitesMm,
+    anatomy, cirrhosis, liver, tumours, phenotype, hilum, portal, hepatic, thrombus, gallbladder, ascitesMm,
     zCentre: (zTop + zBottom) / 2, zExtent: zTop - zBottom + 50, zTop,
   };
 }
