@@ -7,11 +7,14 @@ import { column, formatCsv, numericColumn, readCsv } from '../util/csv.js';
 import { HccError } from '../util/errors.js';
 import { hashFile } from '../util/hash.js';
 import { stratifiedFolds } from './baselines/feature-model.js';
+import { trainBaselines } from './baselines/suite.js';
 import type { PmnCase } from './batches.js';
 import type { PmnConfig, TrainingConfig } from './config.js';
 import { explainCase, type Explanation } from './explain.js';
 import { cohortCase, ensureCrop, type CaseSource } from './input.js';
 import { loadModel, readModelJson, type PmnModelJson } from './model-store.js';
+
+export { readModelJson };
 import { predictCases, type PmnPrediction } from './predict.js';
 import { trainPmn } from './train.js';
 
@@ -26,8 +29,8 @@ export interface CohortFiles {
   crops?: string;
   /** Cohort folder holding images/<id>_{art,pv,label}.nii.gz (default: the csv's folder). */
   dir?: string;
-  /** Per-case mask path (a segmentation model's output) replacing the label map. */
-  masks?: Record<string, string>;
+  /** Folder of predicted masks `<id>.nii.gz` (a segmentation's output, labels 1 liver / 2 tumour) replacing the label maps. */
+  masksDir?: string;
 }
 
 /** The subset of the study's splits.json (CONTRACTS.md) the PMN reads. */
@@ -36,7 +39,7 @@ export interface SplitsFile {
 }
 
 function sourceOf(cohort: CohortFiles, id: string): CaseSource {
-  return cohortCase(cohort.dir ?? dirname(cohort.csv), id, { crops: cohort.crops, maskPath: cohort.masks?.[id] });
+  return cohortCase(cohort.dir ?? dirname(cohort.csv), id, { crops: cohort.crops, maskPath: cohort.masksDir ? join(cohort.masksDir, `${id}.nii.gz`) : undefined });
 }
 
 /** Cases of a cohort with their outcome columns (proliferative for resection, os_months/os_event for iat). */
@@ -116,6 +119,8 @@ export interface TrainRequest {
   training?: Partial<TrainingConfig>;
   resume?: boolean;
   progress?: boolean;
+  /** Baselines trained on the same training cases into out/baselines/: radiomics + clinical ('features'), plus the CNN ('all'). */
+  baselines?: 'none' | 'features' | 'all';
 }
 
 export interface TrainSummary {
@@ -151,6 +156,7 @@ export async function trainPmnModel(req: TrainRequest): Promise<TrainSummary> {
     ...(req.iat ? { iatCsvSha256: await hashFile(req.iat.csv) } : {}),
     split,
     splitsFile: req.splits ?? null,
+    cohorts: { resection: req.resection, ...(req.iat ? { iat: req.iat } : {}) },
   };
   const result = await trainPmn(res.train, iat?.train ?? [], req.out, { config: req.config, training: req.training, resume: req.resume, provenance, progress: req.progress });
 
@@ -169,6 +175,9 @@ export async function trainPmnModel(req: TrainRequest): Promise<TrainSummary> {
     }
   } finally {
     model.net.dispose();
+  }
+  if (req.baselines && req.baselines !== 'none') {
+    await trainBaselines(res.train, req.resection.csv, join(req.out, 'baselines'), result.model.normalisation, result.model.config, { ...req.training }, req.baselines === 'all');
   }
   if (req.folds && req.folds > 1) metrics.cv = await crossValidate(res.train, iat?.train ?? [], req, seed);
   const json = { ...result.model, metrics: { ...result.model.metrics, ...metrics } };

@@ -3,10 +3,11 @@
  * in model.json so a model folder says exactly what it is. Sizes are [x, y, z] like Volume shapes.
  */
 export interface PmnConfig {
-  /** Network input [x, y, z] voxels, randomly (training) or centrally (inference) cut from the stored crop. */
+  /**
+   * Network input [x, y, z] voxels, cut from the stored crop (crop.ts, 72x72x36 by default): at random
+   * offsets in training (the jitter margin), centrally at inference.
+   */
   inputSize: [number, number, number];
-  /** Stored crop size [x, y, z] (the jitter margin around inputSize). */
-  cropSize: [number, number, number];
   /** 3 = [AP, PVP, tumour mask]; 4 adds the liver mask. */
   inChannels: 3 | 4;
   stemChannels: [number, number];
@@ -23,7 +24,6 @@ export interface PmnConfig {
 
 export const DEFAULT_CONFIG: PmnConfig = {
   inputSize: [64, 64, 32],
-  cropSize: [72, 72, 36],
   inChannels: 3,
   stemChannels: [16, 32],
   dModel: 64,

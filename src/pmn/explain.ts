@@ -121,11 +121,17 @@ export function explainCase(model: LoadedPmn, c: PmnCase, out: string): Explanat
     const box = tokenBox(r.argmin[j]!);
     const zTok = Math.floor(r.argmin[j]! / (gx * gy));
     // Token similarities on the slice through the best match, spread over each token's footprint.
+    // Shown relative to the best match (1) and the worst token of the slice (0), so weak maps stay visible.
     const heat = new Float32Array(crop.size[0] * crop.size[1]);
-    const maxSim = Math.log(1e4);
+    const sims: number[] = [];
     for (let ty = 0; ty < gy; ty++) for (let tx = 0; tx < gx; tx++) {
       const d = r.dist[(tx + gx * (ty + gy * zTok)) * K + j]!;
-      const s = Math.log((d + 1) / (d + 1e-4)) / maxSim;
+      sims.push(Math.log((d + 1) / (d + 1e-4)));
+    }
+    const lo = Math.min(...sims);
+    const span = Math.max(...sims) - lo || 1;
+    for (let ty = 0; ty < gy; ty++) for (let tx = 0; tx < gx; tx++) {
+      const s = (sims[tx + gx * ty]! - lo) / span;
       for (let y = oy + ty * sy; y < oy + (ty + 1) * sy; y++) for (let x = ox + tx * sx; x < ox + (tx + 1) * sx; x++) heat[x + crop.size[0] * y] = s;
     }
     const png = join(out, `similarity_${j}.png`);

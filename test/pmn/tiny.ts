@@ -12,13 +12,15 @@ import { Rng } from '../../src/util/rng.js';
 export const TINY_CONFIG: PmnConfig = {
   ...DEFAULT_CONFIG,
   inputSize: [16, 16, 8],
-  cropSize: [18, 18, 10],
   stemChannels: [4, 8],
   dModel: 16,
   depth: 2,
   dState: 4,
   prototypesPerClass: 2,
 };
+
+/** Stored crop size of the tiny cases: a 2-voxel jitter margin around the input. */
+export const TINY_CROP: [number, number, number] = [18, 18, 10];
 
 export const TINY_TRAINING: Partial<TrainingConfig> = {
   batchSize: 8,
@@ -34,7 +36,7 @@ export const TINY_TRAINING: Partial<TrainingConfig> = {
  * A tumour crop: liver at 60 HU, a cube tumour in the middle; proliferative tumours (label 1) have a bright
  * arterial rim and a dark core (rim enhancement, necrosis), others are homogeneous at 90 HU.
  */
-export function tinyCrop(label: number, rng: Rng, size: [number, number, number] = TINY_CONFIG.cropSize): TumourCrop {
+export function tinyCrop(label: number, rng: Rng, size: [number, number, number] = TINY_CROP): TumourCrop {
   const [nx, ny, nz] = size;
   const n = nx * ny * nz;
   const art = new Float32Array(n);
