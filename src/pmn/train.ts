@@ -23,7 +23,7 @@ export interface TrainOptions {
   provenance?: Record<string, unknown>;
   /** Progress on stderr (default true). */
   progress?: boolean;
-  /** Called after each epoch with the mean losses. */
+  /** Called after each epoch (once its checkpoint is written) with the mean losses. */
   onEpoch?: (epoch: number, losses: Record<string, number>) => void;
 }
 
@@ -165,13 +165,13 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
     schedule.step();
     if (t.pushEpochs.includes(epoch + 1) || epoch + 1 === t.epochs) await pushAndRefit();
     history.push({ epoch: epoch + 1, ...sums });
-    options.onEpoch?.(epoch + 1, sums);
     torch.save({
       network_weights: torch.tidy(() => net.stateDict()),
       optimizer_state: opt.stateDict() as never,
       epoch: epoch + 1,
       history: JSON.stringify({ history, pushed }),
     }, checkpointPath);
+    options.onEpoch?.(epoch + 1, sums);
   }
   progress.done();
   if (startEpoch >= t.epochs && pushed.length === 0) await pushAndRefit();

@@ -86,3 +86,21 @@ test('a model and an input with different channel counts give a clear error', ()
   x.dispose();
 });
 
+
+test('an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one', async () => {
+  const dir = tmp('resume');
+  const { resection, iat } = tinyCohort(join(dir, 'crops'), 8, 3);
+  const training = { ...TINY_TRAINING, epochs: 4, pushEpochs: [2], lastLayerSteps: 10, augment: true, batchSize: 4 };
+  await trainPmn(resection, iat, join(dir, 'a'), { config: TINY_CONFIG, training, progress: false });
+  await assert.rejects(trainPmn(resection, iat, join(dir, 'b'), {
+    config: TINY_CONFIG, training, progress: false,
+    onEpoch: (e) => {
+      if (e === 3) throw new Error('interrupted');
+    },
+  }), /interrupted/);
+  await trainPmn(resection, iat, join(dir, 'b'), { config: TINY_CONFIG, training, progress: false, resume: true });
+  const a = torch.load(join(dir, 'a', 'model.pth')) as Record<string, torch.Tensor>;
+  const b = torch.load(join(dir, 'b', 'model.pth')) as Record<string, torch.Tensor>;
+  for (const k of Object.keys(a)) assert.ok(torch.equal(a[k]!, b[k]!), `${k} differs after resuming`);
+  torch.dispose([a, b]);
+});
