@@ -9,11 +9,13 @@
  *
  * Exports:
  * - `ScoreModel` {name, kind: 'risk' | 'marker', at(t) -> per-row values}.
- * - `scoreAuc(time, event, models, opts)` -> {auc, contrasts}: Score(metrics = "auc") tables, column-wise as the
- *   oracle's JSON (`model, times, AUC, se, lower, upper`; contrasts `times, model, reference, delta.AUC, se,
- *   lower, upper, p`). `influence` holds the per-subject influence functions (sorted sample order).
- * - `scoreBrier(time, event, models, opts)` -> {brier, contrasts}: Score(metrics = "brier", summary =
- *   c("ibs", "ipa"), null.model = TRUE); the first model is "Null model" (marginal Kaplan-Meier).
+ * - `scoreAuc(time, event, models, opts, sample?)` -> {auc, contrasts, cells}: Score(metrics = "auc") tables,
+ *   column-wise as the oracle's JSON (`model, times, AUC, se, lower, upper`; contrasts `times, model, reference,
+ *   delta.AUC, se, lower, upper, p`); `cells` keep each (model, time) estimate with its per-subject influence
+ *   function (sorted sample order). Rows are sorted by time, as Score's.
+ * - `scoreBrier(time, event, models, opts, sample?)` -> {brier, contrasts, cells}: Score(metrics = "brier",
+ *   summary = c("ibs", "ipa"), null.model = TRUE); the first model is "Null model" (marginal Kaplan-Meier).
+ * - `nullModel(sample)`: that Kaplan-Meier model as a ScoreModel.
  * - `pecCurves(time, event, models, times)` -> {grid, curves, ibs}: pec(exact = TRUE, reference = TRUE).
  * - `NULL_MODEL` = "Null model".
  */
