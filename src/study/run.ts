@@ -12,6 +12,7 @@ import { prognosisStage, type PrognosisResult } from './stages/prognosis.js';
 import { splitsStage } from './stages/splits.js';
 import { detectionStage, type DetectionResult } from './stages/detection.js';
 import { imagingStage, type ImagingResult } from './stages/imaging.js';
+import { pmnStage, type PmnStageResult } from './stages/pmn.js';
 import { hashJson } from '../util/hash.js';
 import { CohortFrame } from './frame.js';
 import { tableOne, type TableOne } from './analyses/table-one.js';
@@ -30,6 +31,8 @@ export interface StudyResults {
   /** Baseline characteristics: IAT by treatment and split, resection by split. */
   table1: { iat: TableOne; resection: TableOne };
   imaging: ImagingResult;
+  /** Null when the resection cohort has no images (no PMN can be trained). */
+  pmn: PmnStageResult | null;
   detection: DetectionResult;
   nomogram: PrognosisResult;
   treatment_effect: TreatmentResult;
@@ -59,18 +62,23 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   const cohorts = await run(cohortsStage(config));
   const splits = await run(splitsStage(config, cohorts.result, cohorts.record.resultHash, outDir));
   const imaging = await run(imagingStage(cohorts.result, cohorts.record.resultHash));
+  const imagingHash = hashJson([splits.record.resultHash, imaging.record.resultHash]);
+  const pmn = imaging.result.resection
+    ? await run(pmnStage(config, cohorts.result, imaging.result, join(outDir, 'splits.json'), imagingHash))
+    : null;
+  const upstream = hashJson([imagingHash, pmn?.record.resultHash ?? null]);
   const detection = await run(
     detectionStage(
       config,
       cohorts.result.resection.csv,
       cohorts.result.resection.truth,
       imaging.result.resection?.featuresCsv ?? null,
-      null,
+      pmn?.result.scores.resection ?? null,
       splits.result,
-      hashJson([splits.record.resultHash, imaging.record.resultHash]),
+      upstream,
     ),
   );
-  const prognosis = await run(prognosisStage(config, cohorts.result.iat.csv, splits.result, null, splits.record.resultHash));
+  const prognosis = await run(prognosisStage(config, cohorts.result.iat.csv, splits.result, pmn?.result.scores.iat ?? null, upstream));
   const treatment = await run(
     treatmentStage(config, cohorts.result.iat.csv, cohorts.result.iat.truth, prognosis.result.casesCsv, prognosis.record.resultHash),
   );
@@ -84,6 +92,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     splits: splitCounts(splits.result),
     table1,
     imaging: imaging.result,
+    pmn: pmn?.result ?? null,
     detection: detection.result,
     nomogram: prognosis.result,
     treatment_effect: treatment.result,

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { scorePmn, trainPmnModel } from '../../pmn/api.js';
+import type { StudyConfig } from '../config.js';
+import type { Stage } from '../stage-runner.js';
+import type { CohortsResult } from './cohorts.js';
+import type { ImagingResult } from './imaging.js';
+
+/**
+ * Stage 4a: the PMN, trained on the training split of both cohorts (cross-entropy on resection, Cox on IAT when
+ * the IAT cohort has images) from the crops of stage 3, then used to score every case. The scores CSVs
+ * (id, probability, risk_score) feed detection and the nomogram; the model folder goes to models/pmn.
+ */
+export interface PmnStageResult {
+  model: string;
+  scores: { resection: string; iat: string | null };
+  trainSeconds: number;
+  metrics: Record<string, unknown>;
+}
+
+export function pmnStage(config: StudyConfig, cohorts: CohortsResult, imaging: ImagingResult, splitsPath: string, inputHash: string): Stage<PmnStageResult> {
+  return {
+    name: '4-pmn',
+    version: 1,
+    inputs: { inputHash, pmn: config.pmn, seed: config.seed },
+    async run(dir) {
+      const res = { csv: cohorts.resection.csv, crops: imaging.resection!.cropsDir };
+      const iat = imaging.iat ? { csv: cohorts.iat.csv, crops: imaging.iat.cropsDir } : undefined;
+      // A configured model is reused as it is (external validation of a frozen PMN); otherwise one is trained.
+      const model = config.pmn.model ?? join(dir, 'model');
+      const trained = config.pmn.model ? null : await trainPmnModel({
+        resection: res,
+        ...(iat ? { iat } : {}),
+        out: model,
+        splits: splitsPath,
+        training: { epochs: config.pmn.epochs, seed: config.seed },
+        // An interrupted stage resumes in its folder (stage-runner.ts), so training picks up its checkpoint.
+        resume: true,
+        progress: true,
+      });
+      const scores = { resection: join(dir, 'scores_resection.csv'), iat: iat ? join(dir, 'scores_iat.csv') : null };
+      await scorePmn({ model, cohort: res, out: scores.resection });
+      if (iat) await scorePmn({ model, cohort: iat, out: scores.iat! });
+      return { model, scores, trainSeconds: trained?.seconds ?? 0, metrics: (trained?.model.metrics ?? {}) as Record<string, unknown> };
+    },
+  };
+}
