@@ -62,7 +62,14 @@ function metricsTable(r: StudyResults, split: 'train' | 'test'): Table {
   const times = r.provenance.config.analyses.times;
   const contrasts = r.nomogram.aucContrasts[split];
   return {
-    columns: ['Score', "Harrell's C", "Uno's C", ...times.map((t) => `td-AUC ${t} mo (P vs nomogram)`), `IBS to ${r.provenance.config.analyses.horizon} mo`],
+    columns: [
+      'Score',
+      "Harrell's C",
+      "Uno's C",
+      ...times.map((t) => `td-AUC ${t} mo (P vs nomogram)`),
+      `IBS to ${r.provenance.config.analyses.horizon} mo`,
+      ...(split === 'test' ? ["Uno's C minus nomogram (95% CI; P)", 'IBS minus nomogram (95% CI; P)'] : []),
+    ],
     rows: r.nomogram.metrics.map((m) => [
       SYSTEM_LABELS[m.score] ?? m.score,
       f3(m[split].harrellC.c),
@@ -72,6 +79,13 @@ function metricsTable(r: StudyResults, split: 'train' | 'test'): Table {
         return `${f3(a.auc)} (${f3(a.lower)}-${f3(a.upper)})${c ? `; ${formatP(c.p)}` : ''}`;
       }),
       f3(m[split].ibs),
+      ...(split === 'test'
+        ? (() => {
+            const d = r.nomogram.differences.find((x) => x.score === m.score);
+            const cell = (t: { difference: number; ci: [number, number]; p: number }) => `${f3(t.difference)} (${f3(t.ci[0])} to ${f3(t.ci[1])}; ${formatP(t.p)})`;
+            return d ? [cell(d.unoC), cell(d.ibs)] : ['reference', 'reference'];
+          })()
+        : []),
     ]),
   };
 }

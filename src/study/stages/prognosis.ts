@@ -12,6 +12,7 @@ import { baselineCumhaz, fitCoxModel, predictLp, riskFunction, type CoxModel } f
 import { evaluateScores, type PrognosticMetrics, type SampleEvaluation } from '../analyses/prognostic-metrics.js';
 import { chooseRiskCut, type RiskCut } from '../analyses/risk-cut.js';
 import { calibrationAndDca, type CalibrationAtTime } from '../analyses/calibration-dca.js';
+import { compareScoresByBootstrap, type ScoreDifference } from '../analyses/score-comparison.js';
 import { fitStageModel, stageDesign } from '../analyses/stage-model.js';
 
 /**
@@ -49,6 +50,8 @@ export interface PrognosisResult {
   nullIbs: { train: number; test: number };
   /** td-AUC of every other score minus the nomogram's (Score's influence-function test). */
   aucContrasts: { train: SampleEvaluation['aucContrasts']; test: SampleEvaluation['aucContrasts'] };
+  /** Test split: bootstrap differences of Uno's C and the IBS, each score minus the nomogram. */
+  differences: ScoreDifference[];
   /** The nomogram's calibration and decision curves on the test split, at each study time. */
   calibration: CalibrationAtTime[];
   riskCut: RiskCut;
@@ -62,7 +65,7 @@ export const COMPARED_SYSTEMS = ['bclc', 'cnlc', 'tnm8', 'albi_grade', 'child_pu
 export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Splits, scoresCsv: string | null, inputHash: string): Stage<PrognosisResult> {
   return {
     name: '5-prognosis',
-    version: 2,
+    version: 3,
     inputs: { inputHash, nomogram: config.nomogram, analyses: config.analyses },
     async run(dir) {
       let frame = CohortFrame.read(iatCsv);
@@ -125,19 +128,19 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
         const sm = fitStageModel(train, system, tTime, tEvent);
         scored.push({ name: system, model: sm.model, design: (f) => stageDesign(sm, f) });
       }
-      const evaluate = (f: CohortFrame) =>
-        evaluateScores(
-          f.num('os_months'),
-          f.num('os_event'),
-          scored.map((sc) => {
-            const cols = sc.design(f);
-            return { name: sc.name, marker: predictLp(sc.model, cols), risk: riskFunction(sc.model, cols) };
-          }),
-          times,
-          horizon,
-        );
-      const evalTrain = evaluate(train);
-      const evalTest = evaluate(test);
+      const scoresOn = (f: CohortFrame) =>
+        scored.map((sc) => {
+          const cols = sc.design(f);
+          return { name: sc.name, marker: predictLp(sc.model, cols), risk: riskFunction(sc.model, cols) };
+        });
+      const evalTrain = evaluateScores(tTime, tEvent, scoresOn(train), times, horizon);
+      const testScores = scoresOn(test);
+      const evalTest = evaluateScores(test.num('os_months'), test.num('os_event'), testScores, times, horizon);
+      const differences = await compareScoresByBootstrap(test.num('os_months'), test.num('os_event'), testScores, horizon, {
+        replicates: config.analyses.bootstrap,
+        seed: config.seed,
+        workers: 2,
+      });
       const metrics: ScoreMetrics[] = scored.map((sc) => ({ score: sc.name, train: evalTrain.metrics[sc.name]!, test: evalTest.metrics[sc.name]! }));
       const calibration = calibrationAndDca(test.num('os_months'), test.num('os_event'), riskFunction(model, columnsOf(test)), times);
       const riskCut = chooseRiskCut(config.analyses.riskCut, tTime, tEvent, lpTrain);
@@ -157,6 +160,7 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
         nullIbs: { train: evalTrain.nullIbs, test: evalTest.nullIbs },
         calibration,
         aucContrasts: { train: evalTrain.aucContrasts, test: evalTest.aucContrasts },
+        differences,
         riskCut,
         casesCsv,
       };

@@ -1,0 +1,42 @@
+import { bootstrap, pairedBootstrapTest, type PairedBootstrapTest } from '../../survival/bootstrap.js';
+import { statistic } from '../../survival/bootstrap-statistics.js';
+import { createProgress } from '../../util/progress.js';
+import type { ScoreOnSample } from './prognostic-metrics.js';
+
+/**
+ * The bootstrap test of differences between the nomogram (the first score) and every other score on one
+ * sample: Uno's C and the integrated Brier score are recomputed on the same resamples for all scores, and each
+ * difference gets its percentile CI and a two-sided p (pROC's bootstrap test form). Seeded; replicates are
+ * identical whatever the worker count.
+ */
+export interface ScoreDifference {
+  score: string;
+  reference: string;
+  unoC: PairedBootstrapTest;
+  ibs: PairedBootstrapTest;
+}
+
+export async function compareScoresByBootstrap(
+  time: Float64Array,
+  event: Float64Array,
+  scores: ScoreOnSample[],
+  horizon: number,
+  options: { replicates: number; seed: number; workers: number },
+): Promise<ScoreDifference[]> {
+  if (options.replicates < 2 || scores.length < 2) return [];
+  const ev = Uint8Array.from(event);
+  // pec's grid: every observed time up to the horizon.
+  const grid = [...new Set(Array.from(time).filter((t) => t <= horizon))].sort((a, b) => a - b);
+  const n = time.length;
+  const progress = createProgress({ label: 'bootstrap score comparison', total: 2 * options.replicates, unit: 'replicates' });
+  const common = { replicates: options.replicates, seed: options.seed, workers: options.workers, onProgress: () => progress.tick() };
+  const uno = await bootstrap(statistic('concordanceC'), { time, event: ev, risks: scores.map((s) => s.marker), timewt: 'n/G2' as const, tau: horizon }, n, common);
+  const ibs = await bootstrap(statistic('integratedBrier'), { time, event: ev, risks: scores.map((s) => grid.map((t) => s.risk(t))), grid, horizon }, n, common);
+  progress.done();
+  return scores.slice(1).map((s, k) => ({
+    score: s.name,
+    reference: scores[0]!.name,
+    unoC: pairedBootstrapTest(uno.estimate, uno.replicates, k + 1, 0),
+    ibs: pairedBootstrapTest(ibs.estimate, ibs.replicates, k + 1, 0),
+  }));
+}
