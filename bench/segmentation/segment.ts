@@ -1,0 +1,88 @@
+/**
+ * Segmentation accuracy and speed on held-out phantoms, and conv3d throughput for the GFLOP/s comparison.
+ *
+ *   TORCH_NUM_THREADS=1 node dist/bench/segmentation/segment.js --model DIR --cases DIR/images [--n 5] [--json]
+ *
+ * Per case: liver (liver ∪ tumour, the whole organ) Dice and HD95, tumour Dice, detection of tumours ≥ 1 cm
+ * (a reference lesion is found when a predicted tumour voxel overlaps it; a predicted lesion ≥ 1 cm is a true
+ * positive when it overlaps a reference tumour), wall and CPU time per stage, FLOPs of the network passes
+ * (PlainConvUNet.flops × tiles × folds) and the GFLOP/s they imply. Then conv3d alone at the model's first-stage
+ * shape, the binding's best case, for the ratio.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as torch from '@hcc/torch';
+import { connectedComponents } from '../../src/imaging/ops/components.js';
+import { maskMetrics } from '../../src/imaging/metrics.js';
+import { measureTumours } from '../../src/imaging/tumour.js';
+import { withData, type Volume } from '../../src/imaging/volume.js';
+import { readCase } from '../../src/segmentation/cases.js';
+import { segmentCase } from '../../src/segmentation/infer.js';
+import { loadSegmentationModel } from '../../src/segmentation/model.js';
+
+const { values } = parseArgs({ options: { model: { type: 'string' }, cases: { type: 'string' }, n: { type: 'string', default: '5' }, json: { type: 'boolean' } } });
+if (!values.model || !values.cases) throw new Error('--model DIR --cases DIR are required');
+const model = loadSegmentationModel(values.model);
+const prefixes = readdirSync(values.cases).filter((f) => f.endsWith('_label.nii.gz')).sort().slice(0, Number(values.n)).map((f) => join(values.cases!, f.slice(0, -13)));
+
+/** Tumour components (26-connected) of at least 1 cm largest axial diameter, as masks. */
+function lesions(labels: Volume): Uint8Array[] {
+  const tumour = Uint8Array.from(labels.data, (v) => (v === 2 ? 1 : 0));
+  const cc = connectedComponents(tumour, labels.shape, 26);
+  const out: Uint8Array[] = [];
+  for (let c = 1; c <= cc.count; c++) {
+    const mask = Uint8Array.from(cc.labels, (v) => (v === c ? 1 : 0));
+    const m = measureTumours(withData(labels, Uint8Array.from(mask, (v) => v * 2)));
+    if (m.largestDiameterMm >= 10) out.push(mask);
+  }
+  return out;
+}
+const overlaps = (a: Uint8Array, b: ArrayLike<number>, value: number) => a.some((v, i) => v === 1 && b[i] === value);
+
+const rows: Array<Record<string, unknown>> = [];
+let tp = 0, fp = 0, fn = 0;
+for (const p of prefixes) {
+  const c = await readCase(p, { labels: true });
+  const tiles: Record<string, number> = {};
+  const u0 = process.cpuUsage();
+  const t0 = performance.now();
+  const res = segmentCase(model, c, { onTile: (stage, _d, total) => (tiles[stage] = total) });
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = (process.cpuUsage(u0).user + process.cpuUsage(u0).system) / 1e6;
+  const ref = c.labels!;
+  const organ = (v: Volume) => Uint8Array.from(v.data, (x) => (x > 0 ? 1 : 0));
+  const liver = maskMetrics(organ(res.labels), organ(ref), ref.shape, ref.spacing);
+  const tum = maskMetrics(Uint8Array.from(res.labels.data, (x) => (x === 2 ? 1 : 0)), Uint8Array.from(ref.data, (x) => (x === 2 ? 1 : 0)), ref.shape, ref.spacing);
+  const refLesions = lesions(ref), predLesions = lesions(res.labels);
+  const found = refLesions.filter((l) => overlaps(l, res.labels.data, 2)).length;
+  const correct = predLesions.filter((l) => overlaps(l, ref.data, 2)).length;
+  tp += found; fn += refLesions.length - found; fp += predLesions.length - correct;
+  let flops = 0;
+  for (const s of model.stages) flops += (tiles[s.role] ?? 0) * s.nets.length * s.nets[0]!.flops(s.plans.configuration.patch_size);
+  rows.push({ case: p.split('/').pop(), shape: ref.shape, liverDice: liver.dice, liverHd95: liver.hd95, tumourDice: tum.dice, refLesions: refLesions.length, found, predLesions: predLesions.length, correct, wall, cpu, timing: res.timing, tiles, gflop: flops / 1e9, gflopsPerCpuS: flops / 1e9 / cpu });
+  if (!values.json) console.error(JSON.stringify(rows.at(-1)));
+}
+const mean = (k: string) => rows.reduce((s, r) => s + (r[k] as number), 0) / rows.length;
+const precision = tp / Math.max(1, tp + fp), recall = tp / Math.max(1, tp + fn);
+
+// conv3d alone at the first stage's shape (batch 1, 16 -> 16 channels, 3x3x3), the network's dominant layer.
+const patch = model.stages.at(-1)!.plans.configuration.patch_size;
+const f0 = model.stages.at(-1)!.plans.configuration.architecture.arch_kwargs.features_per_stage[0]!;
+const conv = torch.tidy(() => {
+  const x = torch.randn([1, f0, ...patch]);
+  const w = torch.randn([f0, f0, 3, 3, 3]);
+  for (let i = 0; i < 2; i++) torch.F.conv3d(x, w, null, 1, 1);
+  const u = process.cpuUsage();
+  const reps = 5;
+  for (let i = 0; i < reps; i++) torch.tidy(() => torch.F.conv3d(x, w, null, 1, 1));
+  const s = (process.cpuUsage(u).user + process.cpuUsage(u).system) / 1e6 / reps;
+  return { shape: `${f0}->${f0} @${patch.join('x')}`, gflopsPerCpuS: (2 * f0 * f0 * 27 * patch[0]! * patch[1]! * patch[2]!) / 1e9 / s };
+});
+const summary = {
+  threads: torch.getNumThreads(), cases: rows.length,
+  liverDice: mean('liverDice'), liverHd95: mean('liverHd95'), tumourDice: mean('tumourDice'),
+  detection: { tp, fp, fn, precision, recall, f1: (2 * precision * recall) / Math.max(1e-12, precision + recall) },
+  wall: mean('wall'), cpu: mean('cpu'), gflop: mean('gflop'), gflopsPerCpuS: mean('gflopsPerCpuS'), conv, rows,
+};
+console.log(JSON.stringify(summary, null, values.json ? 2 : 0));
