@@ -12,7 +12,7 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
       "cflags_cc": [
-        "-std=c++17", "-O2", "-fexceptions", "-frtti", "-fopenmp-simd",
+        "-std=c++17", "-O2", "-fexceptions", "-frtti", "-fopenmp-simd", "-fno-trapping-math",
         "-Wno-unused-parameter", "-Wno-unused-variable", "-Wno-deprecated-declarations",
         "<!@(node scripts/torch-config.mjs cflags)"
       ],

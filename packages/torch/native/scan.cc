@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace hcc {
 
@@ -26,6 +27,63 @@ constexpr int64_t kBlock = 32;
 struct Dims {
   int64_t B, L, D, N, blocks;
 };
+
+// exp without a libm call, so that the channel loops vectorise (the libm call made them scalar: ~20 cycles per
+// element). 2^k · p(r) with k = round(x·log2 e) by the 1.5·2^m magic-number trick, r = x − k·ln 2 (Cody-Waite),
+// p a Taylor polynomial: degree 12 for double (relative error < 3e-16), 7 for float (< 2e-7). The forward and
+// backward passes both use it, so the recurrence and its derivative stay consistent.
+__attribute__((always_inline)) inline double FastExp(double x) {
+  x = x < -708.0 ? -708.0 : x;  // (the build's -fno-trapping-math lets these selects vectorise)
+  x = x > 709.0 ? 709.0 : x;
+  const double magic = 6755399441055744.0;  // 1.5 * 2^52
+  const double t = x * 1.4426950408889634 + magic;
+  const double k = t - magic;
+  const double r = (x - k * 0.6931471803691238) - k * 1.9082149292705877e-10;
+  double p = 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  int64_t ti, ki;
+  std::memcpy(&ti, &t, sizeof ti);
+  const int64_t magicBits = 0x4338000000000000LL;
+  ki = (ti - magicBits + 1023) << 52;
+  double scale;
+  std::memcpy(&scale, &ki, sizeof scale);
+  return p * scale;
+}
+
+__attribute__((always_inline)) inline float FastExp(float x) {
+  x = x < -87.0f ? -87.0f : x;
+  x = x > 88.0f ? 88.0f : x;
+  const float magic = 12582912.0f;  // 1.5 * 2^23
+  const float t = x * 1.44269504f + magic;
+  const float k = t - magic;
+  const float r = (x - k * 0.693145752f) - k * 1.42860677e-6f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  int32_t ti, ki;
+  std::memcpy(&ti, &t, sizeof ti);
+  const int32_t magicBits = 0x4B400000;
+  ki = (ti - magicBits + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &ki, sizeof scale);
+  return p * scale;
+}
 
 template <typename T>
 inline T Softplus(T x) {
@@ -62,14 +120,18 @@ void ScanForward(const Dims& s, const T* u, const T* delta, const T* At /*[N,D]*
         T* hOut = H + ((b * s.L + t) * s.N) * s.D + d0;
         for (int64_t n = 0; n < s.N; n++) {
           const T bn = bRow[n], cn = cRow[n];
-          const T* a = At + n * s.D + d0;
-          T* hn = h.data() + n * kBlock;
-          T* hs = hOut + n * s.D;
+          const T* __restrict__ a = At + n * s.D + d0;
+          const T* __restrict__ ur = u + row;
+          const T* __restrict__ dtv = dt.data();
+          T* __restrict__ hn = h.data() + n * kBlock;
+          T* __restrict__ hs = hOut + n * s.D;
+          T* __restrict__ yv = yRow;
 #pragma omp simd
           for (int64_t j = 0; j < nd; j++) {
-            hn[j] = std::exp(dt[j] * a[j]) * hn[j] + dt[j] * bn * u[row + j];
-            hs[j] = hn[j];
-            yRow[j] += cn * hn[j];
+            const T hj = FastExp(dtv[j] * a[j]) * hn[j] + dtv[j] * bn * ur[j];
+            hn[j] = hj;
+            hs[j] = hj;
+            yv[j] += cn * hj;
           }
         }
         for (int64_t j = 0; j < nd; j++) {
@@ -86,7 +148,7 @@ void ScanBackward(const Dims& s, const T* g, const T* u, const T* delta, const T
                   const T* z, const T* bias, const uint8_t* mask, bool softplus, const T* deltaEff, const T* H, const T* y,
                   T* du, T* ddelta, T* dAp, T* dBp, T* dCp, T* dDp, T* dz, T* dBiasp) {
   at::parallel_for(0, s.B * s.blocks, 1, [&](int64_t begin, int64_t end) {
-    std::vector<T> G(s.N * kBlock), gy(kBlock), dDelta(kBlock);
+    std::vector<T> G(s.N * kBlock), gy(kBlock), dDelta(kBlock), zeros(kBlock, T(0));
     for (int64_t task = begin; task < end; task++) {
       const int64_t b = task / s.blocks, blk = task % s.blocks, d0 = blk * kBlock, nd = std::min(kBlock, s.D - d0);
       std::fill(G.begin(), G.end(), T(0));
@@ -115,22 +177,28 @@ void ScanBackward(const Dims& s, const T* g, const T* u, const T* delta, const T
         const T* ur = u + row;
         for (int64_t n = 0; n < s.N; n++) {
           const T bn = bRow[n], cn = cRow[n];
-          const T* a = At + n * s.D + d0;
-          const T* hCur = H + ((b * s.L + t) * s.N + n) * s.D + d0;
-          const T* hPrev = t > 0 ? H + ((b * s.L + t - 1) * s.N + n) * s.D + d0 : nullptr;
-          T* Gn = G.data() + n * kBlock;
-          T* dAn = dA + n * s.D + d0;
+          const T* __restrict__ a = At + n * s.D + d0;
+          const T* __restrict__ hCur = H + ((b * s.L + t) * s.N + n) * s.D + d0;
+          // At t = 0 the previous state is 0: point at a zero row instead of branching inside the loop.
+          const T* __restrict__ hPrev = t > 0 ? H + ((b * s.L + t - 1) * s.N + n) * s.D + d0 : zeros.data();
+          const T* __restrict__ dtv = dt;
+          const T* __restrict__ uv = ur;
+          const T* __restrict__ gyv = gy.data();
+          T* __restrict__ Gn = G.data() + n * kBlock;
+          T* __restrict__ dAn = dA + n * s.D + d0;
+          T* __restrict__ duv = du + row;
+          T* __restrict__ dDv = dDelta.data();
           T dbAcc = 0, dcAcc = 0;
 #pragma omp simd reduction(+ : dbAcc, dcAcc)
           for (int64_t j = 0; j < nd; j++) {
-            const T Gt = Gn[j] + gy[j] * cn;  // dL/dh_t
-            const T decay = std::exp(dt[j] * a[j]);
-            const T carried = hPrev ? decay * hPrev[j] : T(0);  // exp(ΔA) h_{t-1}
-            dDelta[j] += Gt * (a[j] * carried + bn * ur[j]);
-            dAn[j] += Gt * dt[j] * carried;
-            dbAcc += Gt * dt[j] * ur[j];
-            du[row + j] += Gt * dt[j] * bn;
-            dcAcc += gy[j] * hCur[j];
+            const T Gt = Gn[j] + gyv[j] * cn;  // dL/dh_t
+            const T decay = FastExp(dtv[j] * a[j]);
+            const T carried = decay * hPrev[j];  // exp(ΔA) h_{t-1}
+            dDv[j] += Gt * (a[j] * carried + bn * uv[j]);
+            dAn[j] += Gt * dtv[j] * carried;
+            dbAcc += Gt * dtv[j] * uv[j];
+            duv[j] += Gt * dtv[j] * bn;
+            dcAcc += gyv[j] * hCur[j];
             Gn[j] = Gt * decay;
           }
           dbRow[n] += dbAcc;
