@@ -52,7 +52,7 @@ function close(scope: Scope, result: unknown): void {
 function rejectAsync(fn: Function, what: string): void {
   if (fn.constructor?.name === 'AsyncFunction') {
     throw new TypeError(`${what}: the function must be synchronous (a scope cannot span an await); `
-      + 'use tidy() inside each step, or scope()/endScope() around async code');
+      + 'use tidy() inside each step, or const s = scope(); try { ... } finally { s.end(result) } around async code');
   }
 }
 
