@@ -203,6 +203,13 @@ export function renderStudyReport(r: StudyResults): string {
     ],
   });
   const imagingBlocks: Block[] = [];
+  if (r.segmentation) {
+    const d = r.segmentation.dice;
+    imagingBlocks.push({
+      kind: 'paragraph',
+      text: `Segmentation (${r.provenance.config.segmentation.mode === 'train' ? 'trained on the training split of this study' : `model ${r.segmentation.model}`}); its predicted masks replace the label maps for the crops and measurements below. Mean Dice against the provided label maps: ${(['resection', 'iat'] as const).filter((k) => d[k]).map((k) => `${k} liver ${f3(d[k]!.liver)}, tumour ${f3(d[k]!.tumour)} (${d[k]!.n} cases)`).join('; ')}.${r.segmentation.emptyCases.length ? ` No tumour found in ${r.segmentation.emptyCases.length} case(s).` : ''}`,
+    });
+  }
   for (const kind of ['resection', 'iat'] as const) {
     const im = r.imaging[kind];
     if (!im) continue;

@@ -43,6 +43,7 @@ export function writeModels(outDir: string, r: StudyResults): void {
     metrics: { unoC: { train: nomo.train.unoC.c, test: nomo.test.unoC.c } },
   };
   writeJsonAtomicSync(join(models, 'nomogram', 'model.json'), nomogram);
+  if (r.segmentation) cpSync(r.segmentation.model, join(models, 'segmentation'), { recursive: true });
   if (r.pmn) cpSync(r.pmn.model, join(models, 'pmn'), { recursive: true, filter: (src) => !/[/\\]cache([/\\]|$)/.test(src) });
   mkdirSync(join(models, 'treatment'), { recursive: true });
   copyFileSync(join(stageDir(outDir, '8-treatment'), 'treatment-model.json'), join(models, 'treatment', 'rules.json'));

@@ -13,6 +13,7 @@ import { splitsStage } from './stages/splits.js';
 import { detectionStage, type DetectionResult } from './stages/detection.js';
 import { imagingStage, type ImagingResult } from './stages/imaging.js';
 import { pmnStage, type PmnStageResult } from './stages/pmn.js';
+import { segmentationStage, type SegmentationStageResult } from './stages/segmentation.js';
 import { hashJson } from '../util/hash.js';
 import { CohortFrame } from './frame.js';
 import { tableOne, type TableOne } from './analyses/table-one.js';
@@ -30,6 +31,8 @@ export interface StudyResults {
   splits: { train: Record<string, number>; test: Record<string, number> };
   /** Baseline characteristics: IAT by treatment and split, resection by split. */
   table1: { iat: TableOne; resection: TableOne };
+  /** Null in segmentation mode `labels` (the provided label maps are used). */
+  segmentation: SegmentationStageResult | null;
   imaging: ImagingResult;
   /** Null when the resection cohort has no images (no PMN can be trained). */
   pmn: PmnStageResult | null;
@@ -61,7 +64,9 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   };
   const cohorts = await run(cohortsStage(config));
   const splits = await run(splitsStage(config, cohorts.result, cohorts.record.resultHash, outDir));
-  const imaging = await run(imagingStage(cohorts.result, cohorts.record.resultHash));
+  const segmentation =
+    config.segmentation.mode === 'labels' ? null : await run(segmentationStage(config, cohorts.result, splits.result, hashJson([cohorts.record.resultHash, splits.record.resultHash])));
+  const imaging = await run(imagingStage(cohorts.result, segmentation?.result.masks ?? {}, hashJson([cohorts.record.resultHash, segmentation?.record.resultHash ?? null])));
   const imagingHash = hashJson([splits.record.resultHash, imaging.record.resultHash]);
   const pmn = imaging.result.resection
     ? await run(pmnStage(config, cohorts.result, imaging.result, join(outDir, 'splits.json'), imagingHash))
@@ -91,6 +96,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     cohorts: cohorts.result,
     splits: splitCounts(splits.result),
     table1,
+    segmentation: segmentation?.result ?? null,
     imaging: imaging.result,
     pmn: pmn?.result ?? null,
     detection: detection.result,

@@ -24,6 +24,8 @@ export interface ImagingCohort {
   n: number;
   cropsDir: string;
   featuresCsv: string;
+  /** Which masks the crops and measurements come from. */
+  masks: 'labels' | 'segmentation';
   /** Measured from the masks against cohort.csv: agreement of the tumour count, diameter error in cm. */
   measurement: { countAgreement: number; diameterMeanAbsErrorCm: number };
   overlays: string[];
@@ -44,7 +46,7 @@ function overlay(art: Volume, label: Volume): Buffer {
   return axialSlicePng(art, { slice: best, labels: label });
 }
 
-function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number): ImagingCohort {
+function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number, masksDir: string | null): ImagingCohort {
   const frame = CohortFrame.read(entry.csv);
   const cropsDir = join(dir, entry.kind, 'crops');
   mkdirSync(cropsDir, { recursive: true });
@@ -59,7 +61,8 @@ function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number):
     const files = casePaths(join(entry.images!, id));
     const art = readNiftiSync(files.art);
     const pv = readNiftiSync(files.pv);
-    const label = readNiftiSync(files.label);
+    // Predicted masks (segmentation stage) replace the provided label maps when there are any.
+    const label = readNiftiSync(masksDir ? casePaths(join(masksDir, id)).label : files.label);
     const m = measureTumours(label);
     agree += Number(m.count === countCol[i]);
     absErr += Math.abs(m.largestDiameterMm / 10 - diamCol[i]!);
@@ -76,19 +79,19 @@ function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number):
   progress.done();
   const featuresCsv = join(dir, entry.kind, 'features.csv');
   writeFileAtomicSync(featuresCsv, formatCsv(Object.keys(rows[0] ?? { id: null }), rows));
-  return { n: frame.length, cropsDir, featuresCsv, measurement: { countAgreement: agree / frame.length, diameterMeanAbsErrorCm: absErr / frame.length }, overlays };
+  return { n: frame.length, cropsDir, featuresCsv, masks: masksDir ? 'segmentation' : 'labels', measurement: { countAgreement: agree / frame.length, diameterMeanAbsErrorCm: absErr / frame.length }, overlays };
 }
 
-export function imagingStage(cohorts: CohortsResult, cohortsHash: string): Stage<ImagingResult> {
+export function imagingStage(cohorts: CohortsResult, masks: Partial<Record<'resection' | 'iat', string | null>>, upstreamHash: string): Stage<ImagingResult> {
   return {
     name: '3-imaging',
-    version: 2,
-    inputs: { cohortsHash },
+    version: 3,
+    inputs: { upstreamHash },
     async run(dir) {
       const out: ImagingResult = {};
       for (const kind of ['resection', 'iat'] as const) {
         const entry = cohorts[kind];
-        if (entry.images) out[kind] = processCohort(entry, dir, 2);
+        if (entry.images) out[kind] = processCohort(entry, dir, 2, masks[kind] ?? null);
       }
       return out;
     },

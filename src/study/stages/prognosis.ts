@@ -65,7 +65,7 @@ export const COMPARED_SYSTEMS = ['bclc', 'cnlc', 'tnm8', 'albi_grade', 'child_pu
 export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Splits, scoresCsv: string | null, inputHash: string): Stage<PrognosisResult> {
   return {
     name: '5-prognosis',
-    version: 3,
+    version: 4,
     inputs: { inputHash, nomogram: config.nomogram, analyses: config.analyses },
     async run(dir) {
       let frame = CohortFrame.read(iatCsv);

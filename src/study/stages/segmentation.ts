@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { casePaths } from '../../imaging/case.js';
+import { dice } from '../../imaging/metrics.js';
+import type { Volume } from '../../imaging/volume.js';
+import { writeNiftiSync } from '../../imaging/nifti/write.js';
+import { readCase } from '../../segmentation/cases.js';
+import { segmentCase } from '../../segmentation/infer.js';
+import { loadSegmentationModel } from '../../segmentation/model.js';
+import { trainSegmentation } from '../../segmentation/pipeline.js';
+import { createProgress } from '../../util/progress.js';
+import type { StudyConfig } from '../config.js';
+import { CohortFrame } from '../frame.js';
+import type { Stage } from '../stage-runner.js';
+import type { Splits } from '../splits.js';
+import type { CohortsResult } from './cohorts.js';
+
+/**
+ * Stage 3a (segmentation mode `train` or `model`): a liver-and-tumour segmentation model, trained on the
+ * training split only (both cohorts' training cases with images; CONTRACTS.md: no test case trains anything),
+ * or a given model folder, then every case segmented. The predicted masks replace the label maps downstream,
+ * so the PMN is trained and used on the same kind of mask; where label maps exist, Dice against them is
+ * reported.
+ */
+export interface SegmentationStageResult {
+  model: string;
+  /** <masks>/<id>_label.nii.gz per case, the predicted label map. */
+  masks: Record<'resection' | 'iat', string | null>;
+  dice: Record<'resection' | 'iat', { liver: number; tumour: number; n: number } | null>;
+  emptyCases: string[];
+}
+
+export function segmentationStage(config: StudyConfig, cohorts: CohortsResult, splits: Splits, inputHash: string): Stage<SegmentationStageResult> {
+  return {
+    name: '3-segmentation',
+    version: 1,
+    inputs: { inputHash, segmentation: config.segmentation, seed: config.seed },
+    async run(dir) {
+      const withImages = (['resection', 'iat'] as const).filter((k) => cohorts[k].images);
+      let model = config.segmentation.model;
+      if (!model) {
+        model = join(dir, 'model');
+        const train = withImages.flatMap((k) => splits.cohorts[k]!.train.map((id) => join(cohorts[k].images!, id)));
+        // A tenth of the training cases (never test cases) monitors validation Dice.
+        const nVal = Math.max(1, Math.round(train.length / 10));
+        const ids = train.map((p) => p.slice(p.lastIndexOf('/') + 1));
+        await trainSegmentation({
+          cases: train,
+          out: model,
+          splits: [{ train: ids.slice(nVal), val: ids.slice(0, nVal) }],
+          preset: 'demo',
+          config: { epochs: config.segmentation.epochs },
+          seed: config.seed,
+          resume: true,
+          progress: true,
+        });
+      }
+      const loaded = loadSegmentationModel(model);
+      const result: SegmentationStageResult = { model, masks: { resection: null, iat: null }, dice: { resection: null, iat: null }, emptyCases: [] };
+      for (const kind of withImages) {
+        const frame = CohortFrame.read(cohorts[kind].csv);
+        const masks = join(dir, 'masks', kind);
+        mkdirSync(masks, { recursive: true });
+        const progress = createProgress({ label: `segment ${kind}`, total: frame.length, unit: 'cases' });
+        let liver = 0;
+        let tumour = 0;
+        let compared = 0;
+        for (const id of frame.ids) {
+          const prefix = join(cohorts[kind].images!, id);
+          const images = await readCase(prefix, { labels: true });
+          const seg = segmentCase(loaded, images);
+          if (seg.measurements.count === 0 && seg.measurements.tumourVolumeMl === 0) result.emptyCases.push(id);
+          writeNiftiSync(casePaths(join(masks, id)).label, seg.labels);
+          if (images.labels) {
+            // Liver Dice over the whole organ (liver + tumour), as LiTS and nnU-Net report it.
+            const mask = (v: Volume, keep: (x: number) => boolean) => Uint8Array.from(v.data as ArrayLike<number>, (x) => (keep(x) ? 1 : 0));
+            liver += dice(mask(seg.labels, (x) => x >= 1), mask(images.labels, (x) => x >= 1));
+            tumour += dice(mask(seg.labels, (x) => x === 2), mask(images.labels, (x) => x === 2));
+            compared++;
+          }
+          progress.tick();
+        }
+        progress.done();
+        result.masks[kind] = masks;
+        result.dice[kind] = compared ? { liver: liver / compared, tumour: tumour / compared, n: compared } : null;
+      }
+      return result;
+    },
+  };
+}
