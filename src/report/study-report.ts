@@ -172,6 +172,8 @@ export function renderStudyReport(r: StudyResults): string {
           ]),
         },
       },
+      ...(r.pmnSkipped ? [{ kind: 'paragraph' as const, text: `No PMN in this study: ${r.pmnSkipped}.` }] : []),
+      ...(det.excluded ? [{ kind: 'paragraph' as const, text: `${det.excluded} case(s) without an imaging score (no tumour in the mask) are left out, so every model is compared on the same cases.` }] : []),
       {
         kind: 'figure',
         svg: xyChart({

@@ -34,13 +34,17 @@ export interface StudyResults {
   /** Null in segmentation mode `labels` (the provided label maps are used). */
   segmentation: SegmentationStageResult | null;
   imaging: ImagingResult;
-  /** Null when the resection cohort has no images (no PMN can be trained). */
+  /** Null when no PMN could be trained; `pmnSkipped` says why. */
   pmn: PmnStageResult | null;
+  pmnSkipped: string | null;
   detection: DetectionResult;
   nomogram: PrognosisResult;
   treatment_effect: TreatmentResult;
   provenance: { lock: StudyLock; stages: StageRecord[]; config: Omit<StudyConfig, 'source'> };
 }
+
+/** Fewer resection cases with a tumour crop than this cannot train an image model worth reporting. */
+const MIN_IMAGING_CASES = 10;
 
 export interface RunOptions {
   outDir: string;
@@ -68,16 +72,21 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     config.segmentation.mode === 'labels' ? null : await run(segmentationStage(config, cohorts.result, splits.result, hashJson([cohorts.record.resultHash, splits.record.resultHash])));
   const imaging = await run(imagingStage(cohorts.result, segmentation?.result.masks ?? {}, hashJson([cohorts.record.resultHash, segmentation?.record.resultHash ?? null])));
   const imagingHash = hashJson([splits.record.resultHash, imaging.record.resultHash]);
-  const pmn = imaging.result.resection
-    ? await run(pmnStage(config, cohorts.result, imaging.result, join(outDir, 'splits.json'), imagingHash))
-    : null;
+  const cropped = imaging.result.resection ? imaging.result.resection.n - imaging.result.resection.noTumour.length : 0;
+  const pmnSkipped = !imaging.result.resection
+    ? 'the resection cohort has no images'
+    : cropped < MIN_IMAGING_CASES
+      ? `only ${cropped} resection cases have a tumour in their mask (at least ${MIN_IMAGING_CASES} are needed)`
+      : null;
+  if (pmnSkipped) log(`stage 4-pmn: skipped: ${pmnSkipped}`);
+  const pmn = pmnSkipped ? null : await run(pmnStage(config, cohorts.result, imaging.result, join(outDir, 'splits.json'), imagingHash));
   const upstream = hashJson([imagingHash, pmn?.record.resultHash ?? null]);
   const detection = await run(
     detectionStage(
       config,
       cohorts.result.resection.csv,
       cohorts.result.resection.truth,
-      imaging.result.resection?.featuresCsv ?? null,
+      cropped >= MIN_IMAGING_CASES ? imaging.result.resection!.featuresCsv : null,
       pmn?.result.scores.resection ?? null,
       splits.result,
       upstream,
@@ -99,6 +108,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     segmentation: segmentation?.result ?? null,
     imaging: imaging.result,
     pmn: pmn?.result ?? null,
+    pmnSkipped,
     detection: detection.result,
     nomogram: prognosis.result,
     treatment_effect: treatment.result,

@@ -29,6 +29,8 @@ export interface DetectionResult {
   models: DetectionModelResult[];
   oracle: (Omit<OracleCeiling, 'probabilities'> & { split: 'test' }) | null;
   featureModels: Record<string, Omit<FeatureModel, 'cv'>>;
+  /** Cases left out because some model could not score them. */
+  excluded: number;
 }
 
 export function detectionStage(
@@ -42,7 +44,7 @@ export function detectionStage(
 ): Stage<DetectionResult> {
   return {
     name: '4-detection',
-    version: 2,
+    version: 3,
     inputs: { inputHash, seed: config.seed },
     async run() {
       let frame = CohortFrame.read(resectionCsv);
@@ -55,10 +57,13 @@ export function detectionStage(
       const featureModels: DetectionResult['featureModels'] = {};
       const fitFeatures = (name: string, rows: Array<Record<string, number>>, features: string[]) => {
         const y = Array.from(label);
-        const model = trainFeatureModel(rows.filter((_, i) => isTrain[i]), y.filter((_, i) => isTrain[i]), features, { seed: config.seed });
+        const complete = rows.map((r) => features.every((f) => Number.isFinite(r[f]!)));
+        const use = (i: number) => isTrain[i]! && complete[i]!;
+        const model = trainFeatureModel(rows.filter((_, i) => use(i)), y.filter((_, i) => use(i)), features, { seed: config.seed });
         const { cv: _cv, ...stored } = model;
         featureModels[name] = stored;
-        scores.push({ model: name, values: predictFeatureModel(model, rows), probability: true });
+        const p = predictFeatureModel(model, rows);
+        scores.push({ model: name, values: p.map((v, i) => (complete[i] ? v : NaN)), probability: true });
       };
       if (pmnScoresCsv) {
         const pmn = CohortFrame.read(pmnScoresCsv);
@@ -79,7 +84,11 @@ export function detectionStage(
       }
       const clinicalCols = CLINICAL_DETECTION_FEATURES.map((c) => predictorValues(frame, c));
       fitFeatures('clinical', frame.ids.map((_, i) => Object.fromEntries(CLINICAL_DETECTION_FEATURES.map((c, j) => [c, clinicalCols[j]![i]!]))), CLINICAL_DETECTION_FEATURES);
-      const pick = (v: ArrayLike<number>, wantTrain: boolean) => Array.from(v).filter((_, i) => isTrain[i] === wantTrain);
+      // Every model is compared on the same cases: those scored by all of them (a case without a tumour in its
+      // predicted mask has no imaging score).
+      const scoredByAll = frame.ids.map((_, i) => scores.every((s) => Number.isFinite(s.values[i]!)));
+      const excluded = scoredByAll.filter((ok) => !ok).length;
+      const pick = (v: ArrayLike<number>, wantTrain: boolean) => Array.from(v).filter((_, i) => scoredByAll[i] && isTrain[i] === wantTrain);
       const evaluated = scores.map((s) => ({
         model: s.model,
         train: detectionMetrics(pick(s.values, true), pick(label, true), s.probability),
@@ -97,10 +106,11 @@ export function detectionStage(
         const truth = CohortFrame.read(truthCsv).subset(split.test);
         const xs = ['x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7', 'x8'].map((c) => truth.num(c));
         const testLabels = truth.ids.map((id) => label[frame.rowOf(id)!]!);
+        // The ceiling is computed on every test case: it does not depend on the images.
         const { probabilities: _p, ...o } = oracleCeiling(truth.ids.map((_, i) => xs.map((x) => x[i]!)), testLabels, config.seed);
         oracle = { ...o, split: 'test' };
       }
-      return { reference: reference.model, models, oracle, featureModels };
+      return { reference: reference.model, models, oracle, featureModels, excluded };
     },
   };
 }

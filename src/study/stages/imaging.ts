@@ -24,6 +24,10 @@ export interface ImagingCohort {
   n: number;
   cropsDir: string;
   featuresCsv: string;
+  /** cohort.csv restricted to the cases with a crop (what the PMN trains and scores on). */
+  croppedCsv: string;
+  /** Cases whose mask has no tumour: no crop, no imaging score. */
+  noTumour: string[];
   /** Which masks the crops and measurements come from. */
   masks: 'labels' | 'segmentation';
   /** Measured from the masks against cohort.csv: agreement of the tumour count, diameter error in cm. */
@@ -53,6 +57,7 @@ function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number, 
   const progress = createProgress({ label: `crops ${entry.kind}`, total: frame.length, unit: 'cases' });
   const rows: Array<Record<string, unknown>> = [];
   const overlays: string[] = [];
+  const noTumour: string[] = [];
   let agree = 0;
   let absErr = 0;
   const countCol = frame.num('tumour_count');
@@ -66,9 +71,14 @@ function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number, 
     const m = measureTumours(label);
     agree += Number(m.count === countCol[i]);
     absErr += Math.abs(m.largestDiameterMm / 10 - diamCol[i]!);
-    const crop = tumourCrop(art, pv, label, undefined, { source: `${entry.kind} case ${id}` });
-    saveCrop(cropPath(cropsDir, id), crop);
-    rows.push({ id, measured_count: m.count, measured_diameter_cm: m.largestDiameterMm / 10, measured_occupancy: m.liverOccupancyFraction, crop_scale: crop.scale, ...radiomicsFeatures(crop) });
+    // A mask without tumour (a segmentation miss) leaves the case without an imaging score: it is listed, and
+    // the image-based analyses use the cases that have one.
+    if (m.tumourVolumeMl === 0) noTumour.push(id);
+    else {
+      const crop = tumourCrop(art, pv, label, undefined, { source: `${entry.kind} case ${id}` });
+      saveCrop(cropPath(cropsDir, id), crop);
+      rows.push({ id, measured_count: m.count, measured_diameter_cm: m.largestDiameterMm / 10, measured_occupancy: m.liverOccupancyFraction, crop_scale: crop.scale, ...radiomicsFeatures(crop) });
+    }
     if (overlays.length < overlaysWanted) {
       const png = join(dir, entry.kind, `overlay_${id}.png`);
       writeFileAtomicSync(png, overlay(art, label));
@@ -79,13 +89,19 @@ function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number, 
   progress.done();
   const featuresCsv = join(dir, entry.kind, 'features.csv');
   writeFileAtomicSync(featuresCsv, formatCsv(Object.keys(rows[0] ?? { id: null }), rows));
-  return { n: frame.length, cropsDir, featuresCsv, masks: masksDir ? 'segmentation' : 'labels', measurement: { countAgreement: agree / frame.length, diameterMeanAbsErrorCm: absErr / frame.length }, overlays };
+  const withCrops = new Set(rows.map((r) => r.id as string));
+  const croppedCsv = join(dir, entry.kind, 'cohort-with-crops.csv');
+  writeFileAtomicSync(croppedCsv, formatCsv(frame.columns, frame.filter((i) => withCrops.has(frame.ids[i]!)).ids.map((id) => {
+    const i = frame.rowOf(id)!;
+    return Object.fromEntries(frame.columns.map((c) => [c, frame.str(c)[i]]));
+  })));
+  return { n: frame.length, cropsDir, featuresCsv, croppedCsv, noTumour, masks: masksDir ? 'segmentation' : 'labels', measurement: { countAgreement: agree / frame.length, diameterMeanAbsErrorCm: absErr / frame.length }, overlays };
 }
 
 export function imagingStage(cohorts: CohortsResult, masks: Partial<Record<'resection' | 'iat', string | null>>, upstreamHash: string): Stage<ImagingResult> {
   return {
     name: '3-imaging',
-    version: 3,
+    version: 4,
     inputs: { upstreamHash },
     async run(dir) {
       const out: ImagingResult = {};

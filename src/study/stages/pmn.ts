@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeJsonAtomicSync } from '../../util/atomic.js';
+import { CohortFrame } from '../frame.js';
+import type { Splits } from '../splits.js';
 import { scorePmn, trainPmnModel } from '../../pmn/api.js';
 import type { StudyConfig } from '../config.js';
 import type { Stage } from '../stage-runner.js';
@@ -20,18 +24,27 @@ export interface PmnStageResult {
 export function pmnStage(config: StudyConfig, cohorts: CohortsResult, imaging: ImagingResult, splitsPath: string, inputHash: string): Stage<PmnStageResult> {
   return {
     name: '4-pmn',
-    version: 1,
+    version: 2,
     inputs: { inputHash, pmn: config.pmn, seed: config.seed },
     async run(dir) {
-      const res = { csv: cohorts.resection.csv, crops: imaging.resection!.cropsDir };
-      const iat = imaging.iat ? { csv: cohorts.iat.csv, crops: imaging.iat.cropsDir } : undefined;
+      const res = { csv: imaging.resection!.croppedCsv, crops: imaging.resection!.cropsDir };
+      const iat = imaging.iat ? { csv: imaging.iat.croppedCsv, crops: imaging.iat.cropsDir } : undefined;
+      // The study's splits restricted to the cases that have a crop (a segmentation miss has none).
+      const splits = JSON.parse(readFileSync(splitsPath, 'utf8')) as Splits;
+      const has = { resection: new Set(CohortFrame.read(res.csv).ids), iat: new Set(iat ? CohortFrame.read(iat.csv).ids : []) };
+      for (const kind of ['resection', 'iat'] as const) {
+        const c = splits.cohorts[kind]!;
+        splits.cohorts[kind] = { train: c.train.filter((id) => has[kind].has(id)), test: c.test.filter((id) => has[kind].has(id)), folds: c.folds.map((f) => f.filter((id) => has[kind].has(id))) };
+      }
+      const pmnSplits = join(dir, 'splits.json');
+      writeJsonAtomicSync(pmnSplits, splits);
       // A configured model is reused as it is (external validation of a frozen PMN); otherwise one is trained.
       const model = config.pmn.model ?? join(dir, 'model');
       const trained = config.pmn.model ? null : await trainPmnModel({
         resection: res,
         ...(iat ? { iat } : {}),
         out: model,
-        splits: splitsPath,
+        splits: pmnSplits,
         training: { epochs: config.pmn.epochs, seed: config.seed },
         // An interrupted stage resumes in its folder (stage-runner.ts), so training picks up its checkpoint.
         resume: true,
