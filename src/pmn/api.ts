@@ -31,6 +31,8 @@ export interface CohortFiles {
   dir?: string;
   /** Folder of predicted masks `<id>.nii.gz` (a segmentation's output, labels 1 liver / 2 tumour) replacing the label maps. */
   masksDir?: string;
+  /** A segmentation model folder whose predicted masks replace the label maps (crops cached per model). */
+  segModel?: string;
 }
 
 /** The subset of the study's splits.json (CONTRACTS.md) the PMN reads. */
@@ -39,7 +41,7 @@ export interface SplitsFile {
 }
 
 function sourceOf(cohort: CohortFiles, id: string): CaseSource {
-  return cohortCase(cohort.dir ?? dirname(cohort.csv), id, { crops: cohort.crops, maskPath: cohort.masksDir ? join(cohort.masksDir, `${id}.nii.gz`) : undefined });
+  return cohortCase(cohort.dir ?? dirname(cohort.csv), id, { crops: cohort.crops, maskPath: cohort.masksDir ? join(cohort.masksDir, `${id}.nii.gz`) : undefined, segModel: cohort.segModel });
 }
 
 /** Cases of a cohort with their outcome columns (proliferative for resection, os_months/os_event for iat). */

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNiftiSync } from '../imaging/nifti/read.js';
+import { segmentCase } from '../segmentation/infer.js';
+import { loadSegmentationModel, type SegmentationModel } from '../segmentation/model.js';
 import { HccError } from '../util/errors.js';
 import { hashFile, hashJson } from '../util/hash.js';
 import type { Rng } from '../util/rng.js';
@@ -10,17 +12,21 @@ import type { PmnConfig } from './config.js';
 
 /**
  * Where a case's images are: a pre-stored crop (the study's imaging stage writes `<crops>/<id>.crop`), or the
- * CONTRACTS.md case files `<prefix>_art.nii.gz`, `<prefix>_pv.nii.gz` and a mask (the cohort's label map, or a
- * segmentation's predicted mask given per case).
+ * CONTRACTS.md case files `<prefix>_art.nii.gz`, `<prefix>_pv.nii.gz` and a mask: the cohort's label map, a
+ * predicted mask file, or a segmentation model run on the two phases (so training and use see the same masks).
  */
-export type CaseSource = { id: string; crop: string } | { id: string; art: string; pv: string; mask: string };
+export type CaseSource =
+  | { id: string; crop: string }
+  | { id: string; art: string; pv: string; mask: string }
+  | { id: string; art: string; pv: string; segModel: string };
 
 /** Resolves a cohort folder's case: `<dir>/crops/<id>.crop` if present, else `<dir>/images/<id>_*.nii.gz`. */
-export function cohortCase(dir: string, id: string, options: { crops?: string; maskPath?: string } = {}): CaseSource {
+export function cohortCase(dir: string, id: string, options: { crops?: string; maskPath?: string; segModel?: string } = {}): CaseSource {
   const crop = cropPath(options.crops ?? join(dir, 'crops'), id);
-  if (existsSync(crop) && !options.maskPath) return { id, crop };
+  if (existsSync(crop) && !options.maskPath && !options.segModel) return { id, crop };
   const base = join(dir, 'images', id);
-  return { id, art: `${base}_art.nii.gz`, pv: `${base}_pv.nii.gz`, mask: options.maskPath ?? `${base}_label.nii.gz` };
+  const phases = { id, art: `${base}_art.nii.gz`, pv: `${base}_pv.nii.gz` };
+  return options.segModel ? { ...phases, segModel: options.segModel } : { ...phases, mask: options.maskPath ?? `${base}_label.nii.gz` };
 }
 
 /** Case files named by a path prefix (CONTRACTS.md): P_art.nii.gz, P_pv.nii.gz, P_label.nii.gz. */
@@ -43,15 +49,33 @@ export async function ensureCrop(source: CaseSource, cacheDir: string, spec: Cro
   }
   checkExists(source.id, 'arterial phase', source.art);
   checkExists(source.id, 'portal-venous phase', source.pv);
-  checkExists(source.id, 'tumour mask', source.mask);
-  const key = hashJson({ art: await hashFile(source.art), pv: await hashFile(source.pv), mask: await hashFile(source.mask), spec, version: 1 });
+  // A segmentation model is identified by its model.json (hcc) or plans.json (nnU-Net results folder).
+  const maskFile = 'mask' in source ? source.mask : [join(source.segModel, 'model.json'), join(source.segModel, 'plans.json')].find(existsSync);
+  if (maskFile === undefined) throw new HccError(`case ${source.id}: ${(source as { segModel: string }).segModel} is not a segmentation model folder (no model.json or plans.json)`);
+  checkExists(source.id, 'tumour mask', maskFile);
+  const key = hashJson({ art: await hashFile(source.art), pv: await hashFile(source.pv), mask: await hashFile(maskFile), spec, version: 1 });
   mkdirSync(cacheDir, { recursive: true });
   const path = join(cacheDir, `${key.slice(0, 32)}.crop`);
   if (!existsSync(path)) {
-    const crop = tumourCrop(readNiftiSync(source.art), readNiftiSync(source.pv), readNiftiSync(source.mask), spec, { source: `case ${source.id} (${source.mask})` });
-    saveCrop(path, crop);
+    const art = readNiftiSync(source.art);
+    const pv = readNiftiSync(source.pv);
+    const label = 'mask' in source ? readNiftiSync(source.mask) : segmentCase(segmentationModel(source.segModel), { art, pv }).labels;
+    const where = 'mask' in source ? source.mask : `mask predicted by ${source.segModel}`;
+    saveCrop(path, tumourCrop(art, pv, label, spec, { source: `case ${source.id} (${where})` }));
   }
   return path;
+}
+
+const segmentationModels = new Map<string, SegmentationModel>();
+
+/** Segmentation models stay loaded for the process: a cohort is segmented case after case with the same one. */
+function segmentationModel(dir: string): SegmentationModel {
+  let m = segmentationModels.get(dir);
+  if (!m) {
+    m = loadSegmentationModel(dir);
+    segmentationModels.set(dir, m);
+  }
+  return m;
 }
 
 /** Intensity normalisation stored with the model: clip, then z-score per phase with training liver statistics. */

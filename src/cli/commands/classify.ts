@@ -4,7 +4,7 @@ import { usageError } from '../../util/errors.js';
 import { printJson, type Command } from '../command.js';
 import { loadPmn } from './pmn-shared.js';
 
-const USAGE = `hcc classify CASE --model MODEL_DIR [--art FILE --pv FILE --mask FILE] [--out DIR] [--json]
+const USAGE = `hcc classify CASE --model MODEL_DIR [--art FILE --pv FILE --mask FILE | --seg-model DIR] [--out DIR] [--json]
 
 Runs a trained PMN on one case: the probability of the proliferative subtype, the imaging Cox risk score
 (standardised on the training cohort; higher = worse), and the prototype explanation: the prototypes that
@@ -13,6 +13,8 @@ training patch it stands for.
 
   CASE          path prefix P of P_art.nii.gz, P_pv.nii.gz, P_label.nii.gz (CONTRACTS.md)
   --art/--pv/--mask FILE   explicit files instead of the prefix (the mask: labels 1 liver, 2 tumour)
+  --seg-model DIR  predict the mask with this segmentation model (default: the one the PMN was trained
+                with, if any, so training and use see the same kind of mask; else the case's label map)
   --model DIR   a model folder written by 'hcc train pmn'
   --out DIR     explanation.json and similarity-map PNGs (default: P_pmn)
   --json        print the explanation as JSON`;
@@ -26,20 +28,19 @@ export const classifyCommand: Command = {
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { model: { type: 'string' }, art: { type: 'string' }, pv: { type: 'string' }, mask: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: { model: { type: 'string' }, art: { type: 'string' }, pv: { type: 'string' }, mask: { type: 'string' }, 'seg-model': { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
     });
     if (!values.model) throw usageError(`--model is required\n\n${USAGE}`);
     const prefix = positionals[0];
     if (positionals.length > 1) throw usageError(`expected one case, got ${positionals.length}`);
-    if (!prefix && !(values.art && values.pv && values.mask)) throw usageError(`give a case prefix or all of --art, --pv and --mask\n\n${USAGE}`);
+    if (!prefix && !(values.art && values.pv && (values.mask || values['seg-model']))) throw usageError(`give a case prefix or all of --art, --pv and --mask (or --seg-model)\n\n${USAGE}`);
+    if (values.mask && values['seg-model']) throw usageError('give either --mask or --seg-model, not both');
     const id = prefix ? basename(prefix) : basename(values.art!).replace(/(_art)?\.nii(\.gz)?$/, '');
-    const source = {
-      id,
-      art: resolve(values.art ?? `${prefix}_art.nii.gz`),
-      pv: resolve(values.pv ?? `${prefix}_pv.nii.gz`),
-      mask: resolve(values.mask ?? `${prefix}_label.nii.gz`),
-    };
     const { api } = await loadPmn();
+    const trainedWith = (api.readModelJson(resolve(values.model)).provenance as { cohorts?: { resection?: { segModel?: string } } }).cohorts?.resection?.segModel;
+    const segModel = values['seg-model'] ?? (values.mask ? undefined : trainedWith);
+    const phases = { id, art: resolve(values.art ?? `${prefix}_art.nii.gz`), pv: resolve(values.pv ?? `${prefix}_pv.nii.gz`) };
+    const source = segModel ? { ...phases, segModel: resolve(segModel) } : { ...phases, mask: resolve(values.mask ?? `${prefix}_label.nii.gz`) };
     const ex = await api.explainPmn({ model: resolve(values.model), case: source, out: resolve(values.out ?? `${prefix ?? id}_pmn`) });
     if (values.json) printJson(ex);
     else {

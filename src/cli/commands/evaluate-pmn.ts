@@ -5,7 +5,7 @@ import { HccError, usageError } from '../../util/errors.js';
 import { printJson, type Command } from '../command.js';
 import { cohortFiles, loadPmn, positiveInt } from './pmn-shared.js';
 
-const USAGE = `hcc evaluate pmn --model MODEL_DIR --cohort DIR [--masks DIR] [--seed S] [--json]
+const USAGE = `hcc evaluate pmn --model MODEL_DIR --cohort DIR [--masks DIR | --seg-model DIR] [--seed S] [--json]
 
 Evaluates a trained PMN on a cohort folder. A resection cohort (with 'proliferative'): the AUC with its DeLong
 95% CI, each baseline trained with the model (--baselines) with DeLong's paired test against the PMN, and on
@@ -24,11 +24,11 @@ export const evaluatePmnCommand: Command = {
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { model: { type: 'string' }, cohort: { type: 'string' }, masks: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: { model: { type: 'string' }, cohort: { type: 'string' }, masks: { type: 'string' }, 'seg-model': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
     });
     if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'\n\n${USAGE}`);
     if (!values.model || !values.cohort) throw usageError(`--model and --cohort are required\n\n${USAGE}`);
-    const cohort = cohortFiles(values.cohort, '--cohort', values.masks);
+    const cohort = cohortFiles(values.cohort, '--cohort', values.masks, values['seg-model']);
     const columns = readCsv(cohort.csv).columns;
     const { api, evaluate } = await loadPmn();
     const model = resolve(values.model);

@@ -17,8 +17,8 @@ export async function loadPmn() {
   };
 }
 
-/** A cohort folder (cohort.csv, images/ or crops/) as the PMN API takes it; predicted masks from `masks`. */
-export function cohortFiles(dir: string, option: string, masksDir?: string): CohortFiles {
+/** A cohort folder (cohort.csv, images/ or crops/) as the PMN API takes it; masks from a folder or a segmentation model. */
+export function cohortFiles(dir: string, option: string, masksDir?: string, segModel?: string): CohortFiles {
   const abs = resolve(dir);
   const csv = join(abs, 'cohort.csv');
   if (!existsSync(csv)) throw usageError(`${option} ${dir}: no cohort.csv in that folder (expected a cohort made by 'hcc cohort generate' or a study)`);
@@ -28,6 +28,7 @@ export function cohortFiles(dir: string, option: string, masksDir?: string): Coh
     dir: abs,
     ...(existsSync(crops) ? { crops } : {}),
     ...(masksDir ? { masksDir: resolve(masksDir) } : {}),
+    ...(segModel ? { segModel: resolve(segModel) } : {}),
   };
 }
 

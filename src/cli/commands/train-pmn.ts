@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HccError, usageError } from '../../util/errors.js';
+import { usageError } from '../../util/errors.js';
 import { printJson, type Command } from '../command.js';
 import { cohortFiles, loadPmn, positiveInt } from './pmn-shared.js';
 
@@ -24,7 +24,7 @@ the NIfTIs are cached in MODEL_DIR/cache by content hash.
   --seed S          seed for the split, the initial weights, batches and augmentation (default 0)
   --baselines B     also train baselines on the same cases: 'features' (radiomics, clinical), 'all' (+ 3D CNN)
   --masks DIR       predicted masks DIR/<id>.nii.gz instead of the cohort's label maps
-  --seg-model DIR   predicted masks from a segmentation model (needs the segmentation module)
+  --seg-model DIR   masks predicted by a segmentation model ('hcc train seg'); use the same at scoring time
   --config FILE     JSON {"model": {...PmnConfig}, "training": {...TrainingConfig}} overrides (docs/pmn.md)
   --json            print the summary as JSON`;
 
@@ -46,9 +46,7 @@ export const trainPmnCommand: Command = {
     });
     if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'\n\n${USAGE}`);
     if (!values.resection || !values.out) throw usageError(`--resection and --out are required\n\n${USAGE}`);
-    if (values['seg-model']) {
-      throw new HccError(`--seg-model: this build has no segmentation module to run ${values['seg-model']}; write its predicted masks to a folder as <id>.nii.gz and pass --masks DIR`);
-    }
+    if (values['seg-model'] && values.masks) throw usageError('give either --masks or --seg-model, not both');
     if (!['none', 'features', 'all'].includes(values.baselines!)) throw usageError(`--baselines must be none, features or all, got '${values.baselines}'`);
     let overrides: { model?: object; training?: object } = {};
     if (values.config) {
@@ -62,8 +60,8 @@ export const trainPmnCommand: Command = {
     const seed = positiveInt(values.seed, '--seed');
     const { api } = await loadPmn();
     const summary = await api.trainPmnModel({
-      resection: cohortFiles(values.resection, '--resection', values.masks),
-      ...(values.iat ? { iat: cohortFiles(values.iat, '--iat', values.masks) } : {}),
+      resection: cohortFiles(values.resection, '--resection', values.masks, values['seg-model']),
+      ...(values.iat ? { iat: cohortFiles(values.iat, '--iat', values.masks, values['seg-model']) } : {}),
       out: resolve(values.out),
       ...(values.splits ? { splits: resolve(values.splits) } : {}),
       folds: positiveInt(values.folds, '--folds'),
