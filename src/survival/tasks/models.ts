@@ -13,6 +13,7 @@
 import { HccError, usageError } from '../../util/errors.js';
 import { coxBaseline, coxDataFromFrame, coxLinearPredictor, fitCox, stepIndex, type CoxData, type CoxFit, type StratumHazard, type Ties } from '../cox.js';
 import { frameVariable, parseFormula, type SurvFrame } from '../data.js';
+import { aeqTimes } from '../timefix.js';
 import type { ScoreModel } from '../score.js';
 import { optList, type TaskOptions } from './task.js';
 
@@ -52,8 +53,9 @@ export interface FittedCox {
   cumhaz: Float64Array[];
 }
 
+/** An in-sample coxph fit and its survfit.coxph baseline, with coxph's timefix applied to the times. */
 export function fitCoxModel(frame: SurvFrame, rhs: string, ties: Ties): FittedCox {
-  const { data } = coxDataFromFrame(frame, parseFormula(rhs));
+  const { data } = coxDataFromFrame({ ...frame, time: aeqTimes(frame.time) }, parseFormula(rhs));
   const fit = fitCox(data, { ties });
   const baseline = coxBaseline(fit, data);
   const lp = coxLinearPredictor(fit, data, false);
