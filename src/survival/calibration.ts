@@ -18,6 +18,7 @@
  */
 import { coxBaseline, fitCox, stepIndex } from './cox.js';
 import { kaplanMeier, kmAtTimes, kmConfInt } from './km.js';
+import { aeqTimes } from './timefix.js';
 
 export function kmRiskAt(time: ArrayLike<number>, event: ArrayLike<number>, t: number): { risk: number; lower: number; upper: number; surv: number } {
   const curve = kaplanMeier(time, event);
@@ -113,7 +114,7 @@ export function smoothedCalibration(time: ArrayLike<number>, event: ArrayLike<nu
   const basis = (c: number) => (distinct ? rcsBasis(c, knots) : [c]);
   const rows = Array.from(cll, basis);
   const columns = rows[0]!.map((_, j) => Float64Array.from(rows, (r) => r[j]!));
-  const data = { time, event, columns, names: columns.map((_, j) => `cll${j}`) };
+  const data = { time: aeqTimes(Float64Array.from(time)), event, columns, names: columns.map((_, j) => `cll${j}`) };
   const fit = fitCox(data, { ties: 'efron' });
   const st = coxBaseline(fit, data)[0]!;
   const k = stepIndex(st.time, t);

@@ -7,6 +7,7 @@ import type { CsvTable } from '../../util/csv.js';
 import { usageError } from '../../util/errors.js';
 import { groupedCalibration, smoothedCalibration } from '../calibration.js';
 import { fitCox } from '../cox.js';
+import { aeqTimes } from '../timefix.js';
 import { prepare, requireEvents } from '../data.js';
 import { buildModels, modelColumns, parseModels } from './models.js';
 import { requireTimes } from './score.js';
@@ -34,7 +35,7 @@ export function runCalibration(table: CsvTable, opts: TaskOptions): TaskOutput {
     const f = fits.get(m.name);
     if (f) {
       const lp = f.relRisk.map((r) => Math.log(r));
-      out['calibration_slope'] = fitCox({ time: frame.time, event: frame.event, columns: [lp], names: ['lp'] }).coef[0];
+      out['calibration_slope'] = fitCox({ time: aeqTimes(frame.time), event: frame.event, columns: [lp], names: ['lp'] }).coef[0];
       out['slope_note'] = 'apparent (in-sample) slope of coxph(Surv ~ lp): equals 1 by construction for an in-sample fit; meaningful on validation data';
     }
     out['smoothed'] = times.map((t) => ({ time: t, ...smoothedCalibration(frame.time, frame.event, m.at(t), t, grid) }));
