@@ -30,7 +30,8 @@ export interface StudyConfig {
   cohorts: { resection: CohortConfig; iat: CohortConfig };
   splits: { testFraction: number; folds: number };
   segmentation: { mode: 'labels' | 'train' | 'model'; model?: string; epochs: number };
-  pmn: { epochs: number; model?: string };
+  /** `network` overrides fields of the PMN's architecture (src/pmn/config.ts), e.g. a small one for tests. */
+  pmn: { epochs: number; model?: string; network?: Record<string, unknown> };
   nomogram: { selection: 'backward-aic' | 'univariable-backward-aic'; candidates: string[]; screenP: number };
   analyses: { times: number[]; horizon: number; bootstrap: number; riskCut: 'maxstat' | 'median' };
   /** Where the config came from, for relative paths and provenance. */
@@ -113,7 +114,8 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
   const seg = expectObject(obj.segmentation ?? {}, `${where}.segmentation`);
   rejectUnknown(seg, ['mode', 'model', 'epochs'], `${where}.segmentation`);
   const pmn = expectObject(obj.pmn ?? {}, `${where}.pmn`);
-  rejectUnknown(pmn, ['epochs', 'model'], `${where}.pmn`);
+  rejectUnknown(pmn, ['epochs', 'model', 'network'], `${where}.pmn`);
+  const network = pmn.network === undefined ? undefined : expectObject(pmn.network, `${where}.pmn.network`);
   const nomo = expectObject(obj.nomogram ?? {}, `${where}.nomogram`);
   rejectUnknown(nomo, ['selection', 'candidates', 'screenP'], `${where}.nomogram`);
   const an = expectObject(obj.analyses ?? {}, `${where}.analyses`);
@@ -150,6 +152,7 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
     pmn: {
       epochs: num(pmn, 'epochs', `${where}.pmn`, DEFAULTS.pmn.epochs, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
       ...model(pmn, `${where}.pmn`),
+      ...(network ? { network } : {}),
     },
     nomogram: {
       selection: oneOf(nomo, 'selection', `${where}.nomogram`, DEFAULTS.nomogram.selection, ['backward-aic', 'univariable-backward-aic'] as const),

@@ -4,6 +4,7 @@ import { writeJsonAtomicSync } from '../../util/atomic.js';
 import { CohortFrame } from '../frame.js';
 import type { Splits } from '../splits.js';
 import { scorePmn, trainPmnModel } from '../../pmn/api.js';
+import type { PmnConfig } from '../../pmn/config.js';
 import type { StudyConfig } from '../config.js';
 import type { Stage } from '../stage-runner.js';
 import type { CohortsResult } from './cohorts.js';
@@ -46,6 +47,7 @@ export function pmnStage(config: StudyConfig, cohorts: CohortsResult, imaging: I
         out: model,
         splits: pmnSplits,
         training: { epochs: config.pmn.epochs, seed: config.seed },
+        ...(config.pmn.network ? { config: config.pmn.network as Partial<PmnConfig> } : {}),
         // An interrupted stage resumes in its folder (stage-runner.ts), so training picks up its checkpoint.
         resume: true,
         progress: true,
