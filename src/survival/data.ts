@@ -18,6 +18,7 @@
  * - `requireEvents(frame, what)`: the "no events" error.
  */
 import { HccError, usageError } from '../util/errors.js';
+import { aeqTimes } from './timefix.js';
 import type { CsvTable } from '../util/csv.js';
 
 export interface DataOptions {
@@ -143,6 +144,11 @@ export interface PrepareSpec {
   columns: string[];
   /** False for tasks without a survival outcome (roc with --outcome). */
   survival?: boolean;
+  /**
+   * survival's timefix: times closer than sqrt(eps) count as tied, as coxph, survfit, survdiff and concordance
+   * do (aeqSurv). Off for riskRegression/prodlim-based tasks, which do not.
+   */
+  timefix?: boolean;
 }
 
 function codeEvents(v: Variable, statusCol: string, source: string, eventValue: string | undefined, raw: (string | null)[]): Uint8Array {
@@ -209,7 +215,7 @@ export function prepare(table: CsvTable, opts: DataOptions, spec: PrepareSpec): 
     variables,
     rows: keep.map((i) => i + 1),
     index,
-    time,
+    time: spec.timefix ? aeqTimes(time) : time,
     event,
     na: { n_input: table.rows.length, n_used: keep.length, n_dropped: dropped.length, dropped_rows: dropped.map((i) => i + 1), used_columns: used },
     timeColumn,

@@ -9,7 +9,7 @@ export function runConcordance(table: CsvTable, opts: TaskOptions): TaskOutput {
   const sc = opts['score'];
   if (sc === undefined) throw usageError('concordance: --score=COL required');
   const strataCol = opts['strata'];
-  const frame = prepare(table, dataOptions(opts), { columns: [sc, strataCol ?? ''] });
+  const frame = prepare(table, dataOptions(opts), { columns: [sc, strataCol ?? ''], timefix: true });
   requireEvents(frame, 'concordance');
   const v = frameVariable(frame, sc);
   if (v.kind !== 'numeric') throw usageError(`concordance: score column '${sc}' is not numeric`);

@@ -100,7 +100,7 @@ function predictions(fit: CoxFit, data: CoxData, design: Design, frame: SurvFram
 export function runCox(table: CsvTable, opts: TaskOptions): TaskOutput {
   const terms = parseFormula(formulaFrom(opts));
   const extra = [opts['strata'] ?? '', opts['weights'] ?? ''];
-  const frame = prepare(table, dataOptions(opts), { columns: [...formulaColumns(terms), ...extra] });
+  const frame = prepare(table, dataOptions(opts), { columns: [...formulaColumns(terms), ...extra], timefix: true });
   requireEvents(frame, 'cox');
   const ties = optString(opts, 'ties', 'efron')!;
   if (!['efron', 'breslow', 'exact', 'both'].includes(ties)) throw usageError(`--ties must be efron, breslow, exact or both, got '${ties}'`);

@@ -7,7 +7,7 @@ import { dataOptions, formatTable, optList, optNumber, optNumbers, type StatsTas
 import { groupColumns, grouping } from './groups.js';
 
 export function runKm(table: CsvTable, opts: TaskOptions): TaskOutput {
-  const frame = prepare(table, dataOptions(opts), { columns: groupColumns(opts) });
+  const frame = prepare(table, dataOptions(opts), { columns: groupColumns(opts), timefix: true });
   const g = grouping(frame, opts);
   const types = (optList(opts, 'conf-type') ?? ['log', 'log-log', 'plain']) as ConfType[];
   for (const t of types) if (!['log', 'log-log', 'plain'].includes(t)) throw usageError(`--conf-type: '${t}' is not log, log-log or plain`);

@@ -9,7 +9,7 @@ import { groupColumns, grouping } from './groups.js';
 export function runLogrank(table: CsvTable, opts: TaskOptions): TaskOutput {
   const strataCol = opts['strata'];
   const rho = optNumber(opts, 'rho', 0)!;
-  const frame = prepare(table, dataOptions(opts), { columns: [...groupColumns(opts), strataCol ?? ''] });
+  const frame = prepare(table, dataOptions(opts), { columns: [...groupColumns(opts), strataCol ?? ''], timefix: true });
   requireEvents(frame, 'logrank');
   const g = grouping(frame, opts);
   if (!g) throw usageError('logrank: --group=COL and/or --cut-score=COL --cuts=c required');

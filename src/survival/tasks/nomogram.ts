@@ -18,7 +18,7 @@ export function runNomogram(table: CsvTable, opts: TaskOptions): TaskOutput {
   const rhs = formulaFrom(opts);
   const terms = parseFormula(rhs);
   if (terms.some((t) => t.kind === 'strata')) throw usageError('nomogram: strata() is not supported');
-  const frame = prepare(table, dataOptions(opts), { columns: terms.map((t) => t.variable) });
+  const frame = prepare(table, dataOptions(opts), { columns: terms.map((t) => t.variable), timefix: true });
   requireEvents(frame, 'nomogram');
   const times = optNumbers(opts, 'times');
   if (!times) throw usageError('nomogram: --times required');
