@@ -33,6 +33,7 @@ test('study API: train with a stratified 7:3 split, score to the detection CSV, 
     out,
     config: TINY_CONFIG,
     training: { ...TINY_TRAINING, epochs: 3, batchSize: 8, augment: true, lastLayerSteps: 20 },
+    folds: 2,
     progress: false,
   });
   const { train, test: held } = summary.split.resection!;
@@ -45,6 +46,11 @@ test('study API: train with a stratified 7:3 split, score to the detection CSV, 
   assert.ok(meta.metrics.resection_test_auc !== undefined && meta.metrics.iat_test_cindex !== undefined);
   assert.deepEqual(meta.channels, ['arterial', 'portal_venous', 'tumour_mask']);
   assert.ok(existsSync(join(out, 'prototypes', 'prototype_0.png')));
+  // 2-fold CV inside the training split: one model per fold, out-of-fold AUC over all 14 training cases.
+  const cv = meta.metrics.cv as { k: number; auc: { n: number } };
+  assert.equal(cv.k, 2);
+  assert.equal(cv.auc.n, 14);
+  assert.ok(existsSync(join(out, 'fold_0', 'model.pth')) && existsSync(join(out, 'fold_1', 'model.pth')));
 
   const csv = join(dir, 'scores.csv');
   const scores = await scorePmn({ model: out, cohort: { csv: join(dir, 'resection.csv'), crops }, out: csv });
