@@ -8,7 +8,7 @@ import { hashFile } from '../util/hash.js';
 import { cIndex, cohortCases, type CohortFiles } from './api.js';
 import { oracleCeiling } from './baselines/oracle.js';
 import { scoreBaselines } from './baselines/suite.js';
-import { loadModel } from './model-store.js';
+import { loadModel, readModelJson } from './model-store.js';
 import { predictCases } from './predict.js';
 
 /** Clinical covariates of the prognostic comparison (clinical Cox vs clinical Cox + PMN score). */
@@ -47,18 +47,12 @@ function summary(score: number[], labels: number[]) {
 }
 
 async function evaluationIds(modelDir: string, kind: 'resection' | 'iat', csv: string): Promise<{ ids: string[] | undefined; cases: 'all' | 'test split' }> {
-  const meta = loadModelMeta(modelDir);
+  const meta = readModelJson(modelDir);
   const prov = meta.provenance as { resectionCsvSha256?: string; iatCsvSha256?: string; split?: Record<string, { test: string[] }> };
   const sha = await hashFile(csv);
   const own = kind === 'resection' ? prov.resectionCsvSha256 : prov.iatCsvSha256;
   if (own === sha) return { ids: prov.split?.[kind]?.test, cases: 'test split' };
   return { ids: undefined, cases: 'all' };
-}
-
-function loadModelMeta(dir: string) {
-  const m = loadModel(dir);
-  m.net.dispose();
-  return m.meta;
 }
 
 /**

@@ -114,18 +114,24 @@ export interface Augmentation {
   flipY: boolean;
   /** Quarter turns in the axial plane (only for square inputs). */
   rot90: number;
+  /** In-plane rotation (radians) and zoom about the input centre, or null (applied with p = 0.5). */
+  affine: { angle: number; zoom: number } | null;
   scale: [number, number];
   shift: [number, number];
   noise: number;
 }
 
-/** Training augmentation (pmn-design.md §5.5): jitter crop, flips, axial quarter turns, intensity, noise. */
+/**
+ * Training augmentation (pmn-design.md §5.5): jitter crop, flips, axial quarter turns, with p = 0.5 an in-plane
+ * rotation of ±10° and zoom 0.9–1.1 (bilinear for the phases, nearest for the mask), intensity, noise.
+ */
 export function drawAugmentation(config: PmnConfig, cropSize: [number, number, number], rng: Rng): Augmentation {
   return {
     offset: [0, 1, 2].map((d) => rng.int(cropSize[d]! - config.inputSize[d]! + 1)) as [number, number, number],
     flipX: rng.bernoulli(0.5),
     flipY: rng.bernoulli(0.5),
     rot90: config.inputSize[0] === config.inputSize[1] ? rng.int(4) : 0,
+    affine: rng.bernoulli(0.5) ? { angle: (rng.uniformIn(-10, 10) * Math.PI) / 180, zoom: rng.uniformIn(0.9, 1.1) } : null,
     scale: [rng.uniformIn(0.9, 1.1), rng.uniformIn(0.9, 1.1)],
     shift: [rng.uniformIn(-0.1, 0.1), rng.uniformIn(-0.1, 0.1)],
     noise: 0.02,
@@ -150,19 +156,32 @@ export function fillInput(out: Float32Array, crop: TumourCrop, norm: Normalisati
   if (config.inChannels === 4) channels.push(crop.liver);
   const [lo, hi] = norm.clipHu;
   const stats = [norm.art, norm.pv];
+  const cos = aug?.affine ? Math.cos(aug.affine.angle) / aug.affine.zoom : 1;
+  const sin = aug?.affine ? Math.sin(aug.affine.angle) / aug.affine.zoom : 0;
+  const [mx, my] = [(nx - 1) / 2, (ny - 1) / 2];
   for (let z = 0; z < nz; z++) {
     for (let y = 0; y < ny; y++) {
       for (let x = 0; x < nx; x++) {
-        // Output (x, y) reads input (sx, sy) after the quarter turns and flips.
-        let sx = x;
-        let sy = y;
+        // Output (x, y) reads the crop at a continuous (fx, fy): rotation/zoom about the centre, then the quarter
+        // turns and flips, then the jitter offset; clamped to the crop (which has a margin around the input).
+        let sx = mx + cos * (x - mx) - sin * (y - my);
+        let sy = my + sin * (x - mx) + cos * (y - my);
         for (let r = 0; r < (aug?.rot90 ?? 0); r++) [sx, sy] = [sy, nx - 1 - sx];
         if (aug?.flipX) sx = nx - 1 - sx;
         if (aug?.flipY) sy = ny - 1 - sy;
-        const src = sx + ox + cx * (sy + oy + cy * (z + oz));
+        const fx = Math.min(cx - 1, Math.max(0, sx + ox));
+        const fy = Math.min(cy - 1, Math.max(0, sy + oy));
+        const x0 = Math.min(cx - 2, Math.floor(fx));
+        const y0 = Math.min(cy - 2, Math.floor(fy));
+        const [wx, wy] = [fx - x0, fy - y0];
+        const base = cx * cy * (z + oz);
+        const at = (i: number, j: number) => i + cx * j + base;
+        const nearest = at(Math.round(fx), Math.round(fy));
         const dst = x + nx * (y + ny * z);
         channels.forEach((ch, c) => {
-          let v = ch[src]!;
+          let v = c < 2
+            ? (1 - wy) * ((1 - wx) * ch[at(x0, y0)]! + wx * ch[at(x0 + 1, y0)]!) + wy * ((1 - wx) * ch[at(x0, y0 + 1)]! + wx * ch[at(x0 + 1, y0 + 1)]!)
+            : ch[nearest]!;
           if (c < 2) {
             v = (Math.min(hi, Math.max(lo, v)) - stats[c]!.mean) / stats[c]!.sd;
             if (aug) v = v * aug.scale[c]! + aug.shift[c]! + (rng ? rng.normal(0, aug.noise) : 0);

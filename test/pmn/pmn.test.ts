@@ -104,3 +104,28 @@ test('an interrupted run resumed from its checkpoint ends with the same weights 
   for (const k of Object.keys(a)) assert.ok(torch.equal(a[k]!, b[k]!), `${k} differs after resuming`);
   torch.dispose([a, b]);
 });
+
+test('augmentation geometry: identity affine reproduces the centre crop; a quarter turn and flips move voxels exactly', async () => {
+  const { fillInput, centreOffset, liverStatistics } = await import('../../src/pmn/input.js');
+  const { tinyCrop } = await import('./tiny.js');
+  const { Rng } = await import('../../src/util/rng.js');
+  const crop = tinyCrop(1, Rng.stream(9, 'aug'));
+  const norm = liverStatistics([crop], [-160, 240]);
+  const [nx, ny, nz] = TINY_CONFIG.inputSize;
+  const n = 3 * nx * ny * nz;
+  const plain = new Float32Array(n);
+  fillInput(plain, crop, norm, TINY_CONFIG, null, null);
+  const offset = centreOffset(TINY_CONFIG, crop.size);
+  const base = { offset, flipX: false, flipY: false, rot90: 0, affine: { angle: 0, zoom: 1 }, scale: [1, 1] as [number, number], shift: [0, 0] as [number, number], noise: 0 };
+  const same = new Float32Array(n);
+  fillInput(same, crop, norm, TINY_CONFIG, base, null);
+  assert.deepEqual(same, plain);
+  const turned = new Float32Array(n);
+  fillInput(turned, crop, norm, TINY_CONFIG, { ...base, affine: null, rot90: 1, flipX: true }, null);
+  // One quarter turn ((x, y) -> (y, n-1-x)) then the x flip: output (x, y) reads (n-1-y, n-1-x).
+  for (let c = 0; c < 3; c++) for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) {
+    const o = c * nx * ny * nz + x + nx * (y + ny * z);
+    const i = c * nx * ny * nz + (nx - 1 - y) + nx * (nx - 1 - x + ny * z);
+    assert.equal(turned[o], plain[i]);
+  }
+});
