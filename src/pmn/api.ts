@@ -11,8 +11,8 @@ import { trainBaselines } from './baselines/suite.js';
 import type { PmnCase } from './batches.js';
 import type { PmnConfig, TrainingConfig } from './config.js';
 import { explainCase, type Explanation } from './explain.js';
-import { cohortCase, ensureCrop, type CaseSource } from './input.js';
-import { loadModel, readModelJson, type PmnModelJson } from './model-store.js';
+import { cohortCase, ensureCrop, ensureTumourCrops, type CaseSource } from './input.js';
+import { loadModel, readModelJson, type LoadedPmn, type PmnModelJson } from './model-store.js';
 
 export { readModelJson };
 import { predictCases, type PmnPrediction } from './predict.js';
@@ -216,15 +216,21 @@ export interface ScoreRequest {
   out?: string;
   /** Where crops made from NIfTIs are cached (default <model>/cache). */
   cacheDir?: string;
+  /**
+   * 'largest' (default, as trained) or 'all': every tumour of ≥ 1 cm is scored on its own crop and the case gets
+   * the mean log-odds and mean risk over its tumours (needs NIfTI sources; pre-stored crops hold the largest only).
+   */
+  tumours?: 'largest' | 'all';
 }
 
 /** Scores cases: P(proliferative) and the standardised Cox risk score; writes the scores CSV when `out` is set. */
 export async function scorePmn(req: ScoreRequest): Promise<PmnPrediction[]> {
   readModelJson(req.model);
-  const cases = await cohortCases(req.cohort, 'any', req.cacheDir ?? join(req.model, 'cache'), req.ids);
+  const cacheDir = req.cacheDir ?? join(req.model, 'cache');
+  const cases = await cohortCases(req.cohort, 'any', cacheDir, req.ids);
   const model = loadModel(req.model);
   try {
-    const preds = await predictCases(model, cases);
+    const preds = req.tumours === 'all' ? await predictAllTumours(model, cases.map((c) => sourceOf(req.cohort, c.id)), cacheDir) : await predictCases(model, cases);
     if (req.out) writeFileAtomicSync(req.out, formatCsv(['id', 'probability', 'risk_score'], preds.map((p) => ({ id: p.id, probability: p.probability, risk_score: p.riskScore }))));
     return preds;
   } finally {
@@ -251,4 +257,24 @@ export async function explainPmn(req: ExplainRequest): Promise<Explanation> {
   } finally {
     model.net.dispose();
   }
+}
+
+/** Per case, the mean log-odds and mean risk over its tumours' crops (the `tumours: 'all'` aggregation). */
+async function predictAllTumours(model: LoadedPmn, sources: CaseSource[], cacheDir: string): Promise<PmnPrediction[]> {
+  const out: PmnPrediction[] = [];
+  for (const source of sources) {
+    const crops = await ensureTumourCrops(source, cacheDir);
+    const per = await predictCases(model, crops.map((crop) => ({ id: source.id, crop })));
+    const mean = (f: (p: PmnPrediction) => number) => per.reduce((a, p) => a + f(p), 0) / per.length;
+    const logit = mean((p) => p.logit);
+    out.push({
+      id: source.id,
+      probability: 1 / (1 + Math.exp(-logit)),
+      logit,
+      risk: mean((p) => p.risk),
+      riskScore: mean((p) => p.riskScore),
+      similarity: per[0]!.similarity.map((_, j) => mean((p) => p.similarity[j]!)),
+    });
+  }
+  return out;
 }

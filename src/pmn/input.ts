@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNiftiSync } from '../imaging/nifti/read.js';
+import { connectedComponents } from '../imaging/ops/components.js';
 import { segmentCase } from '../segmentation/infer.js';
 import { loadSegmentationModel, type SegmentationModel } from '../segmentation/model.js';
 import { HccError } from '../util/errors.js';
@@ -64,6 +65,38 @@ export async function ensureCrop(source: CaseSource, cacheDir: string, spec: Cro
     saveCrop(path, tumourCrop(art, pv, label, spec, { source: `case ${source.id} (${where})` }));
   }
   return path;
+}
+
+/** Tumours smaller than a 1 cm sphere are not scored on their own (CONTRACTS.md counts tumours ≥ 1 cm). */
+const MIN_TUMOUR_MM3 = (4 / 3) * Math.PI * 5 ** 3;
+
+/**
+ * One crop per tumour (the `tumours: 'all'` option): each 26-connected tumour component of at least 1 cm gets
+ * its own crop, centred on it, with the other tumours relabelled as liver so the mask channel shows only it.
+ * Largest first; cached like ensureCrop. Needs the case's NIfTI files and a mask file.
+ */
+export async function ensureTumourCrops(source: CaseSource, cacheDir: string, spec: CropSpec = DEFAULT_CROP): Promise<string[]> {
+  if (!('mask' in source)) return [await ensureCrop(source, cacheDir, spec)];
+  checkExists(source.id, 'arterial phase', source.art);
+  checkExists(source.id, 'portal-venous phase', source.pv);
+  checkExists(source.id, 'tumour mask', source.mask);
+  const label = readNiftiSync(source.mask);
+  const cc = connectedComponents(Uint8Array.from(label.data as ArrayLike<number>, (v) => (v === 2 ? 1 : 0)), label.shape, 26);
+  const voxelMm3 = label.spacing[0] * label.spacing[1] * label.spacing[2];
+  const order = cc.sizes.map((n, k) => [n, k] as const).slice(1).filter(([n]) => n * voxelMm3 >= MIN_TUMOUR_MM3).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  if (order.length <= 1) return [await ensureCrop(source, cacheDir, spec)];
+  const key = hashJson({ art: await hashFile(source.art), pv: await hashFile(source.pv), mask: await hashFile(source.mask), spec, version: 1, all: true });
+  mkdirSync(cacheDir, { recursive: true });
+  const paths = order.map((_, r) => join(cacheDir, `${key.slice(0, 32)}_t${r}.crop`));
+  if (!paths.every(existsSync)) {
+    const art = readNiftiSync(source.art);
+    const pv = readNiftiSync(source.pv);
+    order.forEach(([, k], r) => {
+      const only = { ...label, data: Uint8Array.from(label.data as ArrayLike<number>, (v, p) => (v === 2 && cc.labels[p] !== k ? 1 : v)) };
+      saveCrop(paths[r]!, tumourCrop(art, pv, only, spec, { source: `case ${source.id} (${source.mask}), tumour ${r + 1}` }));
+    });
+  }
+  return paths;
 }
 
 const segmentationModels = new Map<string, SegmentationModel>();

@@ -113,3 +113,26 @@ test('errors: no tumour in the mask, a missing phase, a model folder that does n
   writeFileSync(join(mdir, 'model.json'), JSON.stringify({ ...meta, kind: 'nnunet' }));
   assert.throws(() => loadModel(mdir), /kind is 'nnunet', expected 'pmn'/);
 });
+
+test("tumours 'all': one crop per tumour of at least 1 cm, largest first, each showing only its own tumour", async () => {
+  const { ensureTumourCrops } = await import('../../src/pmn/input.js');
+  const { loadCrop } = await import('../../src/pmn/crop-store.js');
+  const dir = tmp('all');
+  const size: [number, number, number] = [40, 24, 12];
+  const n = size[0] * size[1] * size[2];
+  const label = new Uint8Array(n).fill(1);
+  const art = new Float32Array(n).fill(60);
+  const cube = (x0: number, s: number, sz: number) => {
+    for (let z = 4; z < 4 + sz; z++) for (let y = 8; y < 8 + s; y++) for (let x = x0; x < x0 + s; x++) label[x + 40 * (y + 24 * z)] = 2;
+  };
+  cube(4, 6, 4); // 144 voxels = 810 mm³
+  cube(28, 5, 4); // 100 voxels = 562 mm³
+  cube(18, 2, 2); // 8 voxels: below 1 cm, not scored alone
+  const base = join(dir, 'M');
+  writeNiftiSync(`${base}_art.nii.gz`, volume(art, size));
+  writeNiftiSync(`${base}_pv.nii.gz`, volume(art, size));
+  writeNiftiSync(`${base}_label.nii.gz`, volume(label, size));
+  const crops = await ensureTumourCrops({ id: 'M', art: `${base}_art.nii.gz`, pv: `${base}_pv.nii.gz`, mask: `${base}_label.nii.gz` }, join(dir, 'cache'));
+  assert.equal(crops.length, 2);
+  assert.deepEqual(crops.map((p) => loadCrop(p).tumour.reduce((a, v) => a + v, 0)), [144, 100]);
+});
