@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { mapInWorkers } from '../../util/worker-pool.js';
 import { join } from 'node:path';
 import { casePaths } from '../../imaging/case.js';
 import { readNiftiSync } from '../../imaging/nifti/read.js';
@@ -50,43 +52,68 @@ function overlay(art: Volume, label: Volume): Buffer {
   return axialSlicePng(art, { slice: best, labels: label });
 }
 
-function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number, masksDir: string | null): ImagingCohort {
+export interface ImagingJob {
+  kind: 'resection' | 'iat';
+  id: string;
+  images: string;
+  masksDir: string | null;
+  cropsDir: string;
+  /** Overlay PNG to write for this case, or null. */
+  overlay: string | null;
+}
+
+export interface ImagingCaseResult {
+  id: string;
+  measured: { count: number; diameterCm: number; occupancy: number | null };
+  /** Null when the mask has no tumour (no crop, no imaging score). */
+  features: Record<string, number> | null;
+  cropScale: number | null;
+}
+
+/** One case: measurements from its mask, the PMN crop, radiomics features, optionally the overlay. Pure in its files. */
+export function processImagingCase(job: ImagingJob): ImagingCaseResult {
+  const files = casePaths(join(job.images, job.id));
+  const art = readNiftiSync(files.art);
+  const pv = readNiftiSync(files.pv);
+  // Predicted masks (segmentation stage) replace the provided label maps when there are any.
+  const label = readNiftiSync(job.masksDir ? casePaths(join(job.masksDir, job.id)).label : files.label);
+  const m = measureTumours(label);
+  if (job.overlay) writeFileAtomicSync(job.overlay, overlay(art, label));
+  const measured = { count: m.count, diameterCm: m.largestDiameterMm / 10, occupancy: m.liverOccupancyFraction };
+  // A mask without tumour (a segmentation miss) leaves the case without an imaging score: it is listed, and the
+  // image-based analyses use the cases that have one.
+  if (m.tumourVolumeMl === 0) return { id: job.id, measured, features: null, cropScale: null };
+  const crop = tumourCrop(art, pv, label, undefined, { source: `${job.kind} case ${job.id}` });
+  saveCrop(cropPath(job.cropsDir, job.id), crop);
+  return { id: job.id, measured, features: radiomicsFeatures(crop), cropScale: crop.scale };
+}
+
+async function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number, masksDir: string | null, workers: number): Promise<ImagingCohort> {
   const frame = CohortFrame.read(entry.csv);
   const cropsDir = join(dir, entry.kind, 'crops');
   mkdirSync(cropsDir, { recursive: true });
-  const progress = createProgress({ label: `crops ${entry.kind}`, total: frame.length, unit: 'cases' });
-  const rows: Array<Record<string, unknown>> = [];
-  const overlays: string[] = [];
-  const noTumour: string[] = [];
-  let agree = 0;
-  let absErr = 0;
+  const jobs: ImagingJob[] = frame.ids.map((id, i) => ({
+    kind: entry.kind,
+    id,
+    images: entry.images!,
+    masksDir,
+    cropsDir,
+    overlay: i < overlaysWanted ? join(dir, entry.kind, `overlay_${id}.png`) : null,
+  }));
+  const progress = createProgress({ label: `crops ${entry.kind}`, total: jobs.length, unit: 'cases' });
+  const results = await mapInWorkers<ImagingJob, ImagingCaseResult>(new URL('./imaging-worker.js', import.meta.url), jobs, workers, () => progress.tick());
+  progress.done();
   const countCol = frame.num('tumour_count');
   const diamCol = frame.num('tumour_diameter_cm');
-  frame.ids.forEach((id, i) => {
-    const files = casePaths(join(entry.images!, id));
-    const art = readNiftiSync(files.art);
-    const pv = readNiftiSync(files.pv);
-    // Predicted masks (segmentation stage) replace the provided label maps when there are any.
-    const label = readNiftiSync(masksDir ? casePaths(join(masksDir, id)).label : files.label);
-    const m = measureTumours(label);
-    agree += Number(m.count === countCol[i]);
-    absErr += Math.abs(m.largestDiameterMm / 10 - diamCol[i]!);
-    // A mask without tumour (a segmentation miss) leaves the case without an imaging score: it is listed, and
-    // the image-based analyses use the cases that have one.
-    if (m.tumourVolumeMl === 0) noTumour.push(id);
-    else {
-      const crop = tumourCrop(art, pv, label, undefined, { source: `${entry.kind} case ${id}` });
-      saveCrop(cropPath(cropsDir, id), crop);
-      rows.push({ id, measured_count: m.count, measured_diameter_cm: m.largestDiameterMm / 10, measured_occupancy: m.liverOccupancyFraction, crop_scale: crop.scale, ...radiomicsFeatures(crop) });
-    }
-    if (overlays.length < overlaysWanted) {
-      const png = join(dir, entry.kind, `overlay_${id}.png`);
-      writeFileAtomicSync(png, overlay(art, label));
-      overlays.push(png);
-    }
-    progress.tick();
+  let agree = 0;
+  let absErr = 0;
+  const rows: Array<Record<string, unknown>> = [];
+  results.forEach((r, i) => {
+    agree += Number(r.measured.count === countCol[i]);
+    absErr += Math.abs(r.measured.diameterCm - diamCol[i]!);
+    if (r.features) rows.push({ id: r.id, measured_count: r.measured.count, measured_diameter_cm: r.measured.diameterCm, measured_occupancy: r.measured.occupancy, crop_scale: r.cropScale, ...r.features });
   });
-  progress.done();
+  const noTumour = results.filter((r) => !r.features).map((r) => r.id);
   const featuresCsv = join(dir, entry.kind, 'features.csv');
   writeFileAtomicSync(featuresCsv, formatCsv(Object.keys(rows[0] ?? { id: null }), rows));
   const withCrops = new Set(rows.map((r) => r.id as string));
@@ -95,7 +122,16 @@ function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number, 
     const i = frame.rowOf(id)!;
     return Object.fromEntries(frame.columns.map((c) => [c, frame.str(c)[i]]));
   })));
-  return { n: frame.length, cropsDir, featuresCsv, croppedCsv, noTumour, masks: masksDir ? 'segmentation' : 'labels', measurement: { countAgreement: agree / frame.length, diameterMeanAbsErrorCm: absErr / frame.length }, overlays };
+  return {
+    n: frame.length,
+    cropsDir,
+    featuresCsv,
+    croppedCsv,
+    noTumour,
+    masks: masksDir ? 'segmentation' : 'labels',
+    measurement: { countAgreement: agree / frame.length, diameterMeanAbsErrorCm: absErr / frame.length },
+    overlays: jobs.filter((j) => j.overlay).map((j) => j.overlay!),
+  };
 }
 
 export function imagingStage(cohorts: CohortsResult, masks: Partial<Record<'resection' | 'iat', string | null>>, upstreamHash: string): Stage<ImagingResult> {
@@ -107,7 +143,7 @@ export function imagingStage(cohorts: CohortsResult, masks: Partial<Record<'rese
       const out: ImagingResult = {};
       for (const kind of ['resection', 'iat'] as const) {
         const entry = cohorts[kind];
-        if (entry.images) out[kind] = processCohort(entry, dir, 2, masks[kind] ?? null);
+        if (entry.images) out[kind] = await processCohort(entry, dir, 2, masks[kind] ?? null, availableParallelism());
       }
       return out;
     },
