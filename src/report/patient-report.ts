@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { PredictOutput } from '../study/predict.js';
 import { renderReport, type Section } from './html.js';
 import { xyChart, type Point } from './svg/xy-chart.js';
@@ -44,6 +45,35 @@ export function renderPatientReport(p: PredictOutput): string {
         },
       ],
     },
+    ...(p.imaging
+      ? [
+          {
+            id: 'pmn',
+            title: 'Imaging: proliferative subtype (PMN)',
+            blocks: [
+              { kind: 'paragraph' as const, text: `Probability of the proliferative subtype ${(p.imaging.probability * 100).toFixed(0)}%; imaging risk score ${p.imaging.riskScore.toFixed(2)} (standardised on the training cohort). The prototypes below are learned tumour patterns, each taken from a real training case; their contributions add up to the log-odds.` },
+              {
+                kind: 'table' as const,
+                caption: 'Prototypes by the size of their contribution to the proliferative log-odds.',
+                table: {
+                  columns: ['Prototype', 'Class', 'Similarity', 'Contribution (log-odds)', 'Pushed from'],
+                  rows: p.imaging.explanation.prototypes.slice(0, 6).map((e) => [
+                    e.prototype,
+                    e.class ? 'proliferative' : 'non-proliferative',
+                    Number(e.similarity.toFixed(3)),
+                    Number(e.contribution.toFixed(3)),
+                    e.pushedFrom ? `training case ${e.pushedFrom.caseId}` : '',
+                  ]),
+                },
+              },
+              ...p.imaging.explanation.prototypes
+                .slice(0, 3)
+                .filter((e) => existsSync(e.similarityMap))
+                .map((e) => ({ kind: 'image' as const, png: readFileSync(e.similarityMap), alt: `similarity map of prototype ${e.prototype}`, caption: `Where prototype ${e.prototype} matches this tumour (similarity map).` })),
+            ],
+          },
+        ]
+      : []),
     {
       id: 'nomogram',
       title: 'Nomogram',

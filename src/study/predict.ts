@@ -1,4 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { writeNiftiSync } from '../imaging/nifti/write.js';
+import { explainPmn } from '../pmn/api.js';
+import type { Explanation } from '../pmn/explain.js';
+import { segmentCase } from '../segmentation/infer.js';
+import { loadSegmentationModel } from '../segmentation/model.js';
 import { join } from 'node:path';
 import { validateClinical, type ClinicalValues } from '../clinical/schema.js';
 import { openImage } from '../imaging/dicom/open.js';
@@ -28,6 +33,8 @@ export interface PredictInput {
   tumourCount?: number;
   tumourDiameterCm?: number;
   researchUseOnly: boolean;
+  /** Where the segmentation, crops and the PMN explanation (JSON and PNGs) are written. */
+  outDir: string;
 }
 
 export interface PredictOutput {
@@ -35,6 +42,8 @@ export interface PredictOutput {
   banner: string | null;
   warnings: string[];
   measurements: (TumourMeasurements & { source: string }) | null;
+  /** The PMN's reading of the tumour, when the study has a PMN and the images were given. */
+  imaging: { probability: number; riskScore: number; explanation: Explanation; explanationDir: string } | null;
   clinical: ClinicalValues;
   staging: StageRow;
   nomogram: { lp: number; riskGroup: 'low' | 'high'; cutoff: number; terms: Array<{ name: string; label: string; value: number; contribution: number }> };
@@ -94,16 +103,35 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
       );
     }
   }
-  if (input.mask) {
-    const { volume } = await openImage(input.mask);
-    measurements = { ...measureTumours(volume), source: input.mask };
-    if (measurements.count === 0) warnings.push(`${input.mask}: no tumour of at least 1 cm in the mask; the tumour measurements are 0`);
+  const segModel = join(input.studyDir, 'models', 'segmentation');
+  let maskPath = input.mask;
+  if (!maskPath && input.art && input.pv && existsSync(join(segModel, 'model.json'))) {
+    // The study's segmentation model gives the mask; it is written out so the clinician can inspect and edit it
+    // (and pass the edited file back with --mask).
+    const seg = segmentCase(loadSegmentationModel(segModel), { art: (await openImage(input.art)).volume, pv: (await openImage(input.pv)).volume });
+    warnings.push(...seg.warnings);
+    maskPath = join(input.outDir, 'segmentation.nii.gz');
+    writeNiftiSync(maskPath, seg.labels);
+  }
+  if (maskPath) {
+    const { volume } = await openImage(maskPath);
+    measurements = { ...measureTumours(volume), source: maskPath };
+    if (measurements.count === 0) warnings.push(`${maskPath}: no tumour of at least 1 cm in the mask; the tumour measurements are 0`);
     warnings.push(...distributionFlags(volume, measurements.liverVolumeMl));
     for (const [phase, path] of [['arterial', input.art], ['portal-venous', input.pv]] as const) {
       if (path) warnings.push(...intensityFlags(phase, (await openImage(path)).volume, volume));
     }
   } else if (input.art || input.pv) {
-    warnings.push('no --mask given and this study has no segmentation model yet: the tumour count and diameter come from the clinical input');
+    warnings.push('no --mask given and this study has no segmentation model: the tumour count and diameter come from the clinical input');
+  }
+
+  // The PMN reads the tumour on both phases: its probability and prototype explanation, and the imaging risk
+  // score the nomogram may use.
+  let imaging: PredictOutput['imaging'] = null;
+  const pmnModel = join(input.studyDir, 'models', 'pmn');
+  if (existsSync(join(pmnModel, 'model.json')) && input.art && input.pv && maskPath) {
+    const explanation = await explainPmn({ model: pmnModel, case: { id: 'patient', art: input.art, pv: input.pv, mask: maskPath }, out: join(input.outDir, 'explanation'), cacheDir: join(input.outDir, 'cache') });
+    imaging = { probability: explanation.probability, riskScore: explanation.riskScore, explanation, explanationDir: join(input.outDir, 'explanation') };
   }
 
   const raw: Record<string, unknown> = { id: 'patient', ...input.clinical };
@@ -118,7 +146,7 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
   const staging = deriveStages(clinical, 'patient');
 
   // One-row frame through the same predictor definitions the study trained with.
-  const frame = CohortFrame.fromRecords([{ ...clinical, ...staging }], 'patient');
+  const frame = CohortFrame.fromRecords([{ ...clinical, ...staging, ...(imaging ? { pmn_score: imaging.riskScore } : {}) }], 'patient');
   const terms = nomogram.terms.map((t, j) => {
     let value: number;
     try {
@@ -127,7 +155,13 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
       value = NaN;
     }
     const source = predictorSource(t.name);
-    if (!Number.isFinite(value)) throw new HccError(`patient: the nomogram needs ${source} (${t.label}); give it with --${source}=VALUE or in the --clinical file`);
+    if (!Number.isFinite(value)) {
+      throw new HccError(
+        t.name === 'pmn_score'
+          ? 'patient: the nomogram uses the PMN imaging score, which needs --art and --pv (and --mask when the study has no segmentation model)'
+          : `patient: the nomogram needs ${source} (${t.label}); give it with --${source}=VALUE or in the --clinical file`,
+      );
+    }
     if (value < t.min || value > t.max) warnings.push(`${t.label} = ${value} is outside the training range ${t.min}-${t.max}; the prediction extrapolates`);
     return { name: t.name, label: t.label, value, contribution: t.coef * (value - nomogram.means[j]!) };
   });
@@ -148,6 +182,7 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
     banner,
     warnings,
     measurements,
+    imaging,
     clinical,
     staging,
     nomogram: { lp, riskGroup, cutoff: nomogram.riskCut.cutoff, terms },

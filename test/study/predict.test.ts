@@ -36,7 +36,7 @@ test('predict reproduces the study: same linear predictor, risk group and RMST g
   const studied = results.treatment_effect.predictions[0]!;
   const i = cohort.rowOf(studied.id)!;
   const clinical = Object.fromEntries(CLINICAL_FIELDS.map((f) => [f, cohort.str(f)[i]]));
-  const out = await predictPatient({ studyDir: join(dir, 'study'), clinical, researchUseOnly: false });
+  const out = await predictPatient({ studyDir: join(dir, 'study'), clinical, researchUseOnly: false, outDir: join(dir, 'predict-out') });
   assert.ok(Math.abs(out.nomogram.lp - studied.lp) < 1e-9, `${out.nomogram.lp} vs ${studied.lp}`);
   assert.equal(out.nomogram.riskGroup, studied.riskGroup);
   assert.ok(Math.abs(out.survival.deltaRmst - studied.deltaRmst) < 1e-9);
@@ -51,12 +51,12 @@ test('predict reproduces the study: same linear predictor, risk group and RMST g
 
 test('missing and out-of-range inputs get clear messages; DICOM is refused for a synthetic study', async () => {
   const studyDir = join(dir, 'study');
-  await assert.rejects(predictPatient({ studyDir, clinical: { age_years: 60 }, researchUseOnly: false }), /the nomogram needs \w+/);
-  await assert.rejects(predictPatient({ studyDir, clinical: { albumin_g_l: 900 }, researchUseOnly: false }), /albumin_g_l = 900 is outside the valid range/);
+  await assert.rejects(predictPatient({ studyDir, clinical: { age_years: 60 }, researchUseOnly: false, outDir: join(dir, 'predict-out') }), /the nomogram needs \w+/);
+  await assert.rejects(predictPatient({ studyDir, clinical: { albumin_g_l: 900 }, researchUseOnly: false, outDir: join(dir, 'predict-out') }), /albumin_g_l = 900 is outside the valid range/);
   const fakeDicomDir = join(dir, 'dicom');
   writeFileSync(join(dir, 'x.txt'), '');
-  await assert.rejects(predictPatient({ studyDir, clinical: {}, art: fakeDicomDir, researchUseOnly: false }), /trained on synthetic data only.*--research-use-only/s);
-  await assert.rejects(predictPatient({ studyDir: join(dir, 'nope'), clinical: {}, researchUseOnly: false }), /missing; is this a finished study folder/);
+  await assert.rejects(predictPatient({ studyDir, clinical: {}, art: fakeDicomDir, researchUseOnly: false, outDir: join(dir, 'predict-out') }), /trained on synthetic data only.*--research-use-only/s);
+  await assert.rejects(predictPatient({ studyDir: join(dir, 'nope'), clinical: {}, researchUseOnly: false, outDir: join(dir, 'predict-out') }), /missing; is this a finished study folder/);
 });
 
 import { generateCohort } from '../../src/phantom/generate.js';
@@ -68,12 +68,12 @@ test('a mask gives the tumour burden, and inputs unlike the training data are fl
   const row = CohortFrame.read(join(patientDir, 'cohort.csv'));
   const clinical = Object.fromEntries(CLINICAL_FIELDS.filter((f) => !f.startsWith('tumour_') && f !== 'liver_occupancy_fraction').map((f) => [f, row.str(f)[0]]));
   const files = imagePaths(patientDir, row.ids[0]!);
-  const out = await predictPatient({ studyDir: join(dir, 'study'), clinical, art: files.art, pv: files.pv, mask: files.label, researchUseOnly: false });
+  const out = await predictPatient({ studyDir: join(dir, 'study'), clinical, art: files.art, pv: files.pv, mask: files.label, researchUseOnly: false, outDir: join(dir, 'predict-out') });
   assert.ok(out.measurements && out.measurements.count >= 1);
   assert.equal(out.clinical.tumour_count, Math.max(1, out.measurements.count));
   assert.ok(Math.abs(out.clinical.tumour_diameter_cm! - out.measurements.largestDiameterMm / 10) < 1e-9);
   // The tiny test grid is much coarser than any clinical CT, so the spacing is flagged.
   assert.ok(out.warnings.some((w) => /spacing .* outside/.test(w)), out.warnings.join('; '));
-  const overridden = await predictPatient({ studyDir: join(dir, 'study'), clinical, mask: files.label, tumourCount: 4, researchUseOnly: false });
+  const overridden = await predictPatient({ studyDir: join(dir, 'study'), clinical, mask: files.label, tumourCount: 4, researchUseOnly: false, outDir: join(dir, 'predict-out') });
   assert.equal(overridden.clinical.tumour_count, 4);
 });

@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { parseStudyConfig } from '../../src/study/config.js';
 import { runStudy } from '../../src/study/run.js';
 import { renderStudyReport } from '../../src/report/study-report.js';
+import { renderPatientReport } from '../../src/report/patient-report.js';
+import { predictPatient } from '../../src/study/predict.js';
+import { CohortFrame } from '../../src/study/frame.js';
+import { casePaths } from '../../src/imaging/case.js';
 
 test('a miniature study with tiny CT phantoms and a one-epoch PMN runs end to end, every section filled', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'hcc-study-img-'));
@@ -40,4 +44,17 @@ test('a miniature study with tiny CT phantoms and a one-epoch PMN runs end to en
   const html = renderStudyReport(r);
   for (const id of ['detection', 'segmentation', 'nomogram', 'staging-comparison', 'treatment-effect', 'truth-comparison']) assert.match(html, new RegExp(`id="${id}"`));
   assert.match(html, /data:image\/png;base64,/);
+
+  // One IAT patient through hcc predict: the PMN reads its tumour, and its explanation adds up to the logit.
+  const iat = CohortFrame.read(r.cohorts.iat.csv);
+  const id = iat.ids[0]!;
+  const fields = ['age_years', 'sex', 'hbv', 'afp_ng_ml', 'bilirubin_umol_l', 'albumin_g_l', 'inr', 'ascites', 'encephalopathy', 'ecog', 'pvtt', 'vp_grade', 'ehs', 'nodes'];
+  const clinical = Object.fromEntries(fields.map((f) => [f, iat.str(f)[0]]));
+  const files = casePaths(join(r.cohorts.iat.images!, id));
+  const p = await predictPatient({ studyDir: join(out, 'study'), clinical, art: files.art, pv: files.pv, mask: files.label, researchUseOnly: false, outDir: join(out, 'predict') });
+  assert.ok(p.imaging !== null);
+  const sum = p.imaging!.explanation.prototypes.reduce((s, e) => s + e.contribution, 0);
+  assert.ok(Math.abs(sum - p.imaging!.explanation.logit) < 1e-4, `${sum} vs ${p.imaging!.explanation.logit}`);
+  assert.ok(p.imaging!.probability > 0 && p.imaging!.probability < 1);
+  assert.match(renderPatientReport(p), /id="pmn"/);
 });

@@ -60,6 +60,7 @@ export const demoCommand: Command = {
       pv: files.pv,
       mask: files.label,
       researchUseOnly: false,
+      outDir: join(outDir, 'new-patient_files'),
     });
     writeFileAtomicSync(html, renderPatientReport(prediction));
     const s = prediction.survival;

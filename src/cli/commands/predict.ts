@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { CLINICAL_COLUMNS } from '../../clinical/schema.js';
 import { renderPatientReport } from '../../report/patient-report.js';
 import { predictPatient } from '../../study/predict.js';
@@ -8,7 +9,7 @@ import { HccError, usageError } from '../../util/errors.js';
 import { printJson, type Command } from '../command.js';
 
 const USAGE = `hcc predict --study DIR [--art CT] [--pv CT] [--mask LABELS] [--clinical FILE.json] [--FIELD=VALUE ...]
-            [--tumour-count N] [--tumour-diameter-cm D] [--research-use-only] [--json] [--html OUT.html]
+            [--tumour-count N] [--tumour-diameter-cm D] [--research-use-only] [--json] [--html OUT.html] [--out DIR]
 
 One patient through a finished study: tumour measurements, nomogram and risk group, survival under TACE and
 HAIC with CIs, the staging, and a recommendation by the study's decision rule, with its provenance.
@@ -21,9 +22,11 @@ HAIC with CIs, the staging, and a recommendation by the study's decision rule, w
   --tumour-count N, --tumour-diameter-cm D   override the measured tumour burden
   --research-use-only    allow a real patient's DICOM with a study trained on synthetic data
   --json                 the whole prediction as JSON on stdout
-  --html OUT.html        a self-contained page for the patient's record`;
+  --html OUT.html        a self-contained page for the patient's record
+  --out DIR              where the segmentation, the PMN explanation (JSON, PNGs) and caches go
+                         (default: OUT_files next to --html, else a new temporary folder)`;
 
-const FLAGS = new Set(['study', 'art', 'pv', 'mask', 'clinical', 'tumour-count', 'tumour-diameter-cm', 'html']);
+const FLAGS = new Set(['study', 'art', 'pv', 'mask', 'clinical', 'tumour-count', 'tumour-diameter-cm', 'html', 'out']);
 const BOOLEANS = new Set(['research-use-only', 'json', 'debug']);
 const FIELDS = new Set(CLINICAL_COLUMNS.map((c) => c.name as string));
 
@@ -82,6 +85,7 @@ export const predictCommand: Command = {
       tumourCount: number(options['tumour-count'], 'tumour-count'),
       tumourDiameterCm: number(options['tumour-diameter-cm'], 'tumour-diameter-cm'),
       researchUseOnly: booleans.has('research-use-only'),
+      outDir: options.out ?? (options.html ? options.html.replace(/\.html?$/i, '') + '_files' : mkdtempSync(join(tmpdir(), 'hcc-predict-'))),
     });
     if (options.html) writeFileAtomicSync(options.html, renderPatientReport(out));
     if (booleans.has('json')) {
@@ -91,6 +95,14 @@ export const predictCommand: Command = {
     const s = out.survival;
     const lines = [
       ...(out.banner ? [`*** ${out.banner} ***`, ''] : []),
+      ...(out.imaging
+        ? [
+            `PMN: proliferative probability ${(out.imaging.probability * 100).toFixed(0)}%, imaging risk score ${out.imaging.riskScore.toFixed(2)}; top prototypes: ${out.imaging.explanation.prototypes
+              .slice(0, 3)
+              .map((p) => `#${p.prototype} (${p.class ? 'proliferative' : 'non-proliferative'}, similarity ${p.similarity.toFixed(2)}, ${p.contribution >= 0 ? '+' : ''}${p.contribution.toFixed(2)} log-odds)`)
+              .join(', ')}; maps in ${out.imaging.explanationDir}`,
+          ]
+        : []),
       `Risk group: ${out.nomogram.riskGroup} (nomogram linear predictor ${out.nomogram.lp.toFixed(3)}, cut-off ${out.nomogram.cutoff.toFixed(3)})`,
       `Predicted survival      ${s.times.map((t) => `${t} mo`.padStart(16)).join('')}   RMST ${s.horizon} mo`,
       `  TACE                  ${s.tace.map((v, k) => `${(v * 100).toFixed(0)}% (${(s.taceCi[k]![0] * 100).toFixed(0)}-${(s.taceCi[k]![1] * 100).toFixed(0)})`.padStart(16)).join('')}   ${s.rmstTace.toFixed(1)}`,
