@@ -1,14 +1,13 @@
 import * as torch from '@hcc/torch';
 import { boundingBox, cropOrPad, expandBox, marginInVoxels, type Box } from '../imaging/ops/crop.js';
-import { keepLargestComponent } from '../imaging/ops/components.js';
+import { keepLargestComponent, largestComponent } from '../imaging/ops/components.js';
 import { resampleDataToShape } from '../imaging/ops/resample.js';
 import { measureTumours, type TumourMeasurements } from '../imaging/tumour.js';
 import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
-import { HccError } from '../util/errors.js';
 import { channelsFor, type CaseImages } from './cases.js';
 import type { LoadedStage, SegmentationModel } from './model.js';
 import { xyz } from './plans.js';
-import { preprocessCase } from './preprocess.js';
+import { preprocessCase, type PreprocessedCase } from './preprocess.js';
 import { slidingWindowLogits, toHalf } from './sliding-window.js';
 
 /**
@@ -27,8 +26,8 @@ export interface InferenceOptions {
   onTile?: (stage: string, done: number, total: number) => void;
 }
 
-/** Labels (uint8) on the channels' grid from one stage. */
-export function predictStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): Volume<Uint8Array> {
+/** Preprocessing and fold-averaged sliding-window logits [K, z, y, x] on the preprocessed grid. */
+function stageLogits(stage: LoadedStage, channels: Volume[], options: InferenceOptions): { pre: PreprocessedCase; logits: Float32Array; K: number } {
   const plans = stage.plans;
   const pre = preprocessCase(channels, plans);
   const K = Object.keys(plans.labels).length;
@@ -43,6 +42,13 @@ export function predictStage(stage: LoadedStage, channels: Volume[], options: In
     else for (let i = 0; i < l.length; i++) logits[i]! += l[i]!;
   }
   if (stage.nets.length > 1) for (let i = 0; i < logits!.length; i++) logits![i]! /= stage.nets.length;
+  return { pre, logits: logits!, K };
+}
+
+/** Labels (uint8) on the channels' grid from one stage. */
+export function predictStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): Volume<Uint8Array> {
+  const { pre, logits, K } = stageLogits(stage, channels, options);
+  const plans = stage.plans;
   const n = pre.shape[0] * pre.shape[1] * pre.shape[2];
   const crop = pre.properties.shapeAfterCropping;
   const nCrop = crop[0] * crop[1] * crop[2];
@@ -64,6 +70,32 @@ export function predictStage(stage: LoadedStage, channels: Volume[], options: In
   const box = pre.properties.bbox;
   const full = cropOrPad(cropped, { start: box.start.map((s) => -s) as Vec3, end: box.start.map((s, a) => -s + ref.shape[a]!) as Vec3 });
   return makeVolume(ref.shape, ref.affine, full.data as Uint8Array, { ...ref.meta, modality: 'SEG' } as Volume['meta']);
+}
+
+/**
+ * The liver's box on the channels' grid from a liver stage, found on the stage's own (coarse) grid: argmax and
+ * the largest component there, the box mapped back through the zoom. A cascade needs only this box from
+ * stage 1, so the whole-scan logits are never resampled to full resolution.
+ */
+export function liverBoxFromStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): Box | null {
+  const { pre, logits, K } = stageLogits(stage, channels, options);
+  const n = pre.shape[0] * pre.shape[1] * pre.shape[2];
+  const mask = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (logits[k * n + i]! > logits[best * n + i]!) best = k;
+    mask[i] = best > 0 ? 1 : 0;
+  }
+  const shape = xyz(pre.shape);
+  const box = boundingBox(largestComponent(mask, shape, 26), shape);
+  if (!box) return null;
+  const crop = pre.properties.shapeAfterCropping;
+  const offset = pre.properties.bbox.start;
+  const ratio = crop.map((c, a) => c / shape[a]!);
+  return {
+    start: box.start.map((s, a) => Math.max(0, offset[a]! + Math.floor(s * ratio[a]!))) as Vec3,
+    end: box.end.map((e, a) => Math.min(channels[0]!.shape[a]!, offset[a]! + Math.ceil(e * ratio[a]!))) as Vec3,
+  };
 }
 
 export interface SegmentResult {
@@ -95,36 +127,43 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
     return { labels, measurements: measureTumours(labels), timing, warnings, liverBox: null };
   };
   let labels: Volume<Uint8Array> | null = null;
+  let measured: Volume | null = null;
   let liverBox: Box | null = null;
   for (const [i, stage] of model.stages.entries()) {
     t = performance.now();
     const name = `stage${i + 1}_${stage.role}`;
-    if (stage.role === 'liver' || i === 0) {
+    const last = i === model.stages.length - 1;
+    if (i === 0 && !last) {
+      liverBox = liverBoxFromStage(stage, channels, options);
+    } else if (i === 0) {
       labels = predictStage(stage, channels, options);
       if (stage.role === 'liver') for (let v = 0; v < labels.data.length; v++) if (labels.data[v]! > 1) labels.data[v] = 1;
       postprocess(labels);
       liverBox = boundingBox(labels.data, labels.shape);
+      measured = labels;
     } else {
-      if (!liverBox) break;
-      const box = expandBox(liverBox, marginInVoxels(ref.spacing, stage.marginMm), ref.shape);
+      const box = expandBox(liverBox!, marginInVoxels(ref.spacing, stage.marginMm), ref.shape);
       const sub = predictStage(stage, channels.map((c) => cropOrPad(c, box, -1024)), options);
+      // Everything outside the box is background, so postprocessing and measuring the box alone is the same.
+      postprocess(sub);
+      measured = sub;
       const full = new Uint8Array(ref.data.length);
       const [nx, ny] = ref.shape;
       const [sx, sy, sz] = sub.shape;
-      for (let k = 0; k < sz; k++) for (let j = 0; j < sy; j++) for (let ii = 0; ii < sx; ii++) {
-        full[box.start[0] + ii + nx * (box.start[1] + j + ny * (box.start[2] + k))] = sub.data[ii + sx * (j + sy * k)]!;
+      for (let k = 0; k < sz; k++) for (let j = 0; j < sy; j++) {
+        const row = box.start[0] + nx * (box.start[1] + j + ny * (box.start[2] + k));
+        full.set(sub.data.subarray(sx * (j + sy * k), sx * (j + sy * k) + sx), row);
       }
-      labels = makeVolume(ref.shape, ref.affine, full, labels!.meta);
-      postprocess(labels);
-      liverBox = boundingBox(labels.data, labels.shape);
+      labels = makeVolume(ref.shape, ref.affine, full, { ...ref.meta, modality: 'SEG' } as Volume['meta']);
+      const inner = boundingBox(sub.data, sub.shape);
+      liverBox = inner && { start: inner.start.map((s, a) => s + box.start[a]!) as Vec3, end: inner.end.map((e, a) => e + box.start[a]!) as Vec3 };
     }
     timing[name] = (performance.now() - t) / 1000;
     if (!liverBox) break;
   }
-  if (!labels) throw new HccError(`${model.dir}: the model has no stages`);
-  if (!liverBox) return empty();
+  if (!liverBox || !labels || !measured) return empty();
   t = performance.now();
-  const measurements = measureTumours(labels);
+  const measurements = measureTumours(measured);
   timing.measure = (performance.now() - t) / 1000;
   return { labels, measurements, timing, warnings, liverBox };
 }

@@ -185,17 +185,18 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
   let log: EpochLog[] = [];
   let startEpoch = 0;
   let ema = 0;
-  if (options.resume && existsSync(final) && !existsSync(latest)) {
-    const ck = torch.load(final) as Record<string, any>;
-    net.loadStateDict(ck.network_weights);
-    return { net, log: ck.logging?.epochs ?? [], finished: true, checkpoint: final };
-  }
-  if (options.resume && existsSync(latest)) {
+  // Resume from the latest checkpoint, or from the final one when more epochs are asked for than it has.
+  const resumeFrom = !options.resume ? null : existsSync(latest) ? latest : existsSync(final) ? final : null;
+  if (resumeFrom) {
     let ck: Record<string, any>;
     try {
-      ck = torch.load(latest) as Record<string, any>;
+      ck = torch.load(resumeFrom) as Record<string, any>;
     } catch (e) {
-      throw new HccError(`${latest}: cannot resume from this checkpoint (${(e as Error).message}); delete it to start the fold again`);
+      throw new HccError(`${resumeFrom}: cannot resume from this checkpoint (${(e as Error).message}); delete it to start the fold again`);
+    }
+    if (resumeFrom === final && Number(ck.current_epoch) >= options.epochs) {
+      net.loadStateDict(ck.network_weights);
+      return { net, log: ck.logging?.epochs ?? [], finished: true, checkpoint: final };
     }
     net.loadStateDict(ck.network_weights);
     opt.loadStateDict(ck.optimizer_state);
