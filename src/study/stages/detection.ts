@@ -1,5 +1,6 @@
 import { predictFeatureModel, trainFeatureModel, type FeatureModel } from '../../pmn/baselines/feature-model.js';
 import { oracleCeiling, type OracleCeiling } from '../../pmn/baselines/oracle.js';
+import { CLINICAL_FEATURES } from '../../pmn/baselines/suite.js';
 import { HccError } from '../../util/errors.js';
 import type { StudyConfig } from '../config.js';
 import { CohortFrame } from '../frame.js';
@@ -14,7 +15,6 @@ import { delongTest, detectionMetrics, type DetectionMetrics } from '../analyses
  * (the PMN when present, else the radiomics model) by DeLong's paired test on the test split. On synthetic
  * cohorts, the oracle ceiling (CONTRACTS.md) says how much signal the images could carry at most.
  */
-export const CLINICAL_DETECTION_FEATURES = ['afp_log10', 'tumour_diameter_cm', 'tumour_count', 'hbv', 'age_years'];
 
 export interface DetectionModelResult {
   model: string;
@@ -82,8 +82,8 @@ export function detectionStage(
         });
         fitFeatures('radiomics', rows, names);
       }
-      const clinicalCols = CLINICAL_DETECTION_FEATURES.map((c) => predictorValues(frame, c));
-      fitFeatures('clinical', frame.ids.map((_, i) => Object.fromEntries(CLINICAL_DETECTION_FEATURES.map((c, j) => [c, clinicalCols[j]![i]!]))), CLINICAL_DETECTION_FEATURES);
+      const clinicalCols = CLINICAL_FEATURES.map((c) => predictorValues(frame, c));
+      fitFeatures('clinical', frame.ids.map((_, i) => Object.fromEntries(CLINICAL_FEATURES.map((c, j) => [c, clinicalCols[j]![i]!]))), CLINICAL_FEATURES);
       // Every model is compared on the same cases: those scored by all of them (a case without a tumour in its
       // predicted mask has no imaging score).
       const scoredByAll = frame.ids.map((_, i) => scores.every((s) => Number.isFinite(s.values[i]!)));
