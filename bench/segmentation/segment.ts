@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as torch from '@hcc/torch';
 import { connectedComponents } from '../../src/imaging/ops/components.js';
+import { applyAffine } from '../../src/imaging/affine.js';
 import { maskMetrics } from '../../src/imaging/metrics.js';
 import { measureTumours } from '../../src/imaging/tumour.js';
-import { withData, type Volume } from '../../src/imaging/volume.js';
+import { makeVolume, type Vec3, type Volume } from '../../src/imaging/volume.js';
 import { readCase } from '../../src/segmentation/cases.js';
 import { segmentCase } from '../../src/segmentation/infer.js';
 import { loadSegmentationModel } from '../../src/segmentation/model.js';
@@ -26,19 +27,37 @@ if (!values.model || !values.cases) throw new Error('--model DIR --cases DIR are
 const model = loadSegmentationModel(values.model);
 const prefixes = readdirSync(values.cases).filter((f) => f.endsWith('_label.nii.gz')).sort().slice(0, Number(values.n)).map((f) => join(values.cases!, f.slice(0, -13)));
 
-/** Tumour components (26-connected) of at least 1 cm largest axial diameter, as masks. */
-function lesions(labels: Volume): Uint8Array[] {
+/** Tumour components (26-connected) of at least 1 cm largest axial diameter, as voxel index lists. */
+function lesions(labels: Volume): Int32Array[] {
   const tumour = Uint8Array.from(labels.data, (v) => (v === 2 ? 1 : 0));
   const cc = connectedComponents(tumour, labels.shape, 26);
-  const out: Uint8Array[] = [];
+  const members: number[][] = Array.from({ length: cc.count + 1 }, () => []);
+  for (let i = 0; i < cc.labels.length; i++) if (cc.labels[i]) members[cc.labels[i]!]!.push(i);
+  const [nx, ny] = labels.shape;
+  const out: Int32Array[] = [];
   for (let c = 1; c <= cc.count; c++) {
-    const mask = Uint8Array.from(cc.labels, (v) => (v === c ? 1 : 0));
-    const m = measureTumours(withData(labels, Uint8Array.from(mask, (v) => v * 2)));
-    if (m.largestDiameterMm >= 10) out.push(mask);
+    const idx = members[c]!;
+    // measured on the component's own box: the same diameter, without scanning the whole volume per component
+    const start: Vec3 = [Infinity, Infinity, Infinity];
+    const end: Vec3 = [0, 0, 0];
+    for (const i of idx) {
+      const p = [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))];
+      for (let a = 0; a < 3; a++) { start[a] = Math.min(start[a]!, p[a]!); end[a] = Math.max(end[a]!, p[a]! + 1); }
+    }
+    const [sx, sy, sz] = end.map((e, a) => e - start[a]!);
+    const origin = applyAffine(labels.affine, start);
+    const affine = [...labels.affine];
+    [affine[3], affine[7], affine[11]] = [origin[0]!, origin[1]!, origin[2]!];
+    const sub = makeVolume([sx!, sy!, sz!], affine, new Uint8Array(sx! * sy! * sz!));
+    for (const i of idx) {
+      const p = [i % nx - start[0], Math.floor(i / nx) % ny - start[1], Math.floor(i / (nx * ny)) - start[2]];
+      sub.data[p[0]! + sx * (p[1]! + sy * p[2]!)] = 2;
+    }
+    if (measureTumours(sub).largestDiameterMm >= 10) out.push(Int32Array.from(idx));
   }
   return out;
 }
-const overlaps = (a: Uint8Array, b: ArrayLike<number>, value: number) => a.some((v, i) => v === 1 && b[i] === value);
+const overlaps = (idx: Int32Array, b: ArrayLike<number>, value: number) => idx.some((i) => b[i] === value);
 
 const rows: Array<Record<string, unknown>> = [];
 let tp = 0, fp = 0, fn = 0;
