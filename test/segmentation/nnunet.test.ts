@@ -74,3 +74,24 @@ test('a CT in which the model finds no liver gives a warning and an empty result
   assert.equal(res.measurements.count, 0);
   assert.equal(res.measurements.liverVolumeMl, 0);
 });
+
+test('hcc segment: one CT into a one-channel nnU-Net model writes the labels on the CT grid; --dicom-seg needs a DICOM source', async () => {
+  const { segmentCommand } = await import('../../src/cli/commands/segment.js');
+  const out = join(scratch, 'seg.nii.gz');
+  const write = process.stdout.write;
+  let printed = '';
+  process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
+  try {
+    assert.equal(await segmentCommand.run([fixture('segmentation', 'ct.nii.gz'), '--model', results, '--out', out, '--json']), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  const summary = JSON.parse(printed);
+  assert.equal(summary.format, 'nnunet');
+  assert.ok(summary.timing.stage1_liver_tumour > 0);
+  const seg = readNiftiSync(out);
+  const ct = readNiftiSync(fixture('segmentation', 'ct.nii.gz'));
+  assert.deepEqual(seg.shape, ct.shape);
+  assert.deepEqual(seg.affine, ct.affine);
+  await assert.rejects(segmentCommand.run([fixture('segmentation', 'ct.nii.gz'), '--model', results, '--out', out, '--dicom-seg', join(scratch, 'x.dcm')]), /not a DICOM series/);
+});

@@ -89,14 +89,19 @@ export const segmentCommand: Command = {
       for (const w of result.warnings) process.stderr.write(`hcc segment: warning: ${w}\n`);
       await writeNifti(values.out, result.labels, { type: 'uint8' });
       let dicomSeg: { frames: number; segments: string[] } | undefined;
-      if (values['dicom-seg']) {
+      const empty = result.labels.data.every((v) => v === 0);
+      if (values['dicom-seg'] && empty) {
+        // A SEG needs at least one segment; the empty NIfTI and the warning already say what happened.
+        result.warnings.push(`--dicom-seg: not written, the segmentation is empty`);
+        process.stderr.write(`hcc segment: warning: ${result.warnings.at(-1)}\n`);
+      } else if (values['dicom-seg']) {
         const ref = model.channels[0] === 'arterial' ? art : pv;
         if (!ref?.series) throw new HccError(`--dicom-seg: the ${model.channels[0]} input is not a DICOM series; a DICOM SEG must reference one`);
         dicomSeg = writeSeg(values['dicom-seg'], { labels: result.labels, source: ref.series, algorithmName: 'hcc-iat segmentation' });
       }
       const m = result.measurements;
       const summary = {
-        output: values.out, dicomSeg: values['dicom-seg'] ?? null, dicomSegFrames: dicomSeg?.frames ?? null,
+        output: values.out, dicomSeg: dicomSeg ? values['dicom-seg'] : null, dicomSegFrames: dicomSeg?.frames ?? null,
         model: values.model, format: model.format, channels: model.channels,
         liverVolumeMl: m.liverVolumeMl, tumourVolumeMl: m.tumourVolumeMl, tumourCount: m.count,
         largestDiameterMm: m.largestDiameterMm, diametersMm: m.diametersMm.filter((d) => d >= 10), liverOccupancyFraction: m.liverOccupancyFraction,
