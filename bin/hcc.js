@@ -10,7 +10,13 @@ import { fileURLToPath } from 'node:url';
 const jemalloc = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
   '/usr/lib64/libjemalloc.so.2', '/usr/lib/libjemalloc.so.2'].find((p) => existsSync(p));
 if (jemalloc && !process.env.HCC_NO_JEMALLOC && !(process.env.LD_PRELOAD ?? '').includes('libjemalloc')) {
-  const env = { ...process.env, LD_PRELOAD: [jemalloc, process.env.LD_PRELOAD].filter(Boolean).join(':') };
+  // jemalloc's default page decay hands each 3-D convolution's scratch memory back to the OS and faults it in
+  // again: segmenting a 512x512x100 CT took 102 s of CPU that way and 52 s with decay off (BENCHMARKS.md).
+  const env = {
+    ...process.env,
+    LD_PRELOAD: [jemalloc, process.env.LD_PRELOAD].filter(Boolean).join(':'),
+    MALLOC_CONF: process.env.MALLOC_CONF ?? 'dirty_decay_ms:-1,muzzy_decay_ms:-1',
+  };
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
     { stdio: 'inherit', env });
   if (child.error) {

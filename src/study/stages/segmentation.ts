@@ -6,7 +6,7 @@ import type { Volume } from '../../imaging/volume.js';
 import { writeNiftiSync } from '../../imaging/nifti/write.js';
 import { readCase } from '../../segmentation/cases.js';
 import { segmentCase } from '../../segmentation/infer.js';
-import { loadSegmentationModel } from '../../segmentation/model.js';
+import { disposeModel, loadSegmentationModel } from '../../segmentation/model.js';
 import { trainSegmentation } from '../../segmentation/pipeline.js';
 import { createProgress } from '../../util/progress.js';
 import type { StudyConfig } from '../config.js';
@@ -84,6 +84,7 @@ export function segmentationStage(config: StudyConfig, cohorts: CohortsResult, s
         result.masks[kind] = masks;
         result.dice[kind] = compared ? { liver: liver / compared, tumour: tumour / compared, n: compared } : null;
       }
+      disposeModel(loaded);
       return result;
     },
   };
