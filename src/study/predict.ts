@@ -3,7 +3,7 @@ import { writeNiftiSync } from '../imaging/nifti/write.js';
 import { explainPmn } from '../pmn/api.js';
 import type { Explanation } from '../pmn/explain.js';
 import { segmentCase } from '../segmentation/infer.js';
-import { loadSegmentationModel } from '../segmentation/model.js';
+import { disposeModel, loadSegmentationModel } from '../segmentation/model.js';
 import { join } from 'node:path';
 import { validateClinical, type ClinicalValues } from '../clinical/schema.js';
 import { openImage } from '../imaging/dicom/open.js';
@@ -108,7 +108,9 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
   if (!maskPath && input.art && input.pv && existsSync(join(segModel, 'model.json'))) {
     // The study's segmentation model gives the mask; it is written out so the clinician can inspect and edit it
     // (and pass the edited file back with --mask).
-    const seg = segmentCase(loadSegmentationModel(segModel), { art: (await openImage(input.art)).volume, pv: (await openImage(input.pv)).volume });
+    const model = loadSegmentationModel(segModel);
+    const seg = segmentCase(model, { art: (await openImage(input.art)).volume, pv: (await openImage(input.pv)).volume });
+    disposeModel(model);
     warnings.push(...seg.warnings);
     maskPath = join(input.outDir, 'segmentation.nii.gz');
     writeNiftiSync(maskPath, seg.labels);
