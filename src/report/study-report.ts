@@ -119,6 +119,15 @@ export function renderStudyReport(r: StudyResults): string {
         kind: 'paragraph',
         text: `Study '${r.study}': ${r.cohorts.resection.n} resection and ${r.cohorts.iat.n} TACE/HAIC patients (${r.synthetic ? 'synthetic cohorts from the hcc-iat generator' : 'real cohorts'}). The nomogram (${r.nomogram.selection.selected.join(', ')}) reached Uno's C ${f3(nomo.test.unoC.c)} on the test split (${nomo.test.n} patients, ${nomo.test.events} deaths).`,
       },
+      ...((r.splits.test['resection'] ?? 0) < 100 || (r.splits.test['iat'] ?? 0) < 300
+        ? [
+            {
+              kind: 'paragraph' as const,
+              text: `What a study of this size can and cannot show: with ${r.splits.test['resection']} resection and ${r.splits.test['iat']} TACE/HAIC test patients, the detection AUC's 95% CI is ${r.detection.models[0] ? `about ±${f2((r.detection.models[0].test.ci[1] - r.detection.models[0].test.ci[0]) / 2)}` : 'wide'}, so differences between models smaller than that go undetected, and the PMN and the segmentation are trained briefly on few cases. ` +
+                "Use it to see every analysis, figure and table work end to end. The paper's claims need its sizes (configs/paper-scale.yaml, and docs/paper-comparison.md for the paper-scale synthetic run).",
+            },
+          ]
+        : []),
       ...(high && low
         ? [{ kind: 'paragraph' as const, text: `HAIC vs TACE: high-risk HR ${ci(high.cox.hr, high.cox.lower, high.cox.upper)}, ${formatP(high.cox.p)}; low-risk HR ${ci(low.cox.hr, low.cox.lower, low.cox.upper)}, ${formatP(low.cox.p)} (unadjusted Cox; IPTW-adjusted results below).` }]
         : []),
