@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { casePaths } from '../imaging/case.js';
 import { readNiftiSync } from '../imaging/nifti/read.js';
 import { connectedComponents } from '../imaging/ops/components.js';
 import { segmentCase } from '../segmentation/infer.js';
@@ -26,13 +27,15 @@ export function cohortCase(dir: string, id: string, options: { crops?: string; m
   const crop = cropPath(options.crops ?? join(dir, 'crops'), id);
   if (existsSync(crop) && !options.maskPath && !options.segModel) return { id, crop };
   const base = join(dir, 'images', id);
-  const phases = { id, art: `${base}_art.nii.gz`, pv: `${base}_pv.nii.gz` };
-  return options.segModel ? { ...phases, segModel: options.segModel } : { ...phases, mask: options.maskPath ?? `${base}_label.nii.gz` };
+  const files = casePaths(base);
+  const phases = { id, art: files.art, pv: files.pv };
+  return options.segModel ? { ...phases, segModel: options.segModel } : { ...phases, mask: options.maskPath ?? files.label };
 }
 
 /** Case files named by a path prefix (CONTRACTS.md): P_art.nii.gz, P_pv.nii.gz, P_label.nii.gz. */
 export function prefixCase(prefix: string, id = prefix.split('/').pop()!, maskPath?: string): CaseSource {
-  return { id, art: `${prefix}_art.nii.gz`, pv: `${prefix}_pv.nii.gz`, mask: maskPath ?? `${prefix}_label.nii.gz` };
+  const files = casePaths(prefix);
+  return { id, art: files.art, pv: files.pv, mask: maskPath ?? files.label };
 }
 
 function checkExists(id: string, what: string, path: string): void {
