@@ -1,7 +1,7 @@
 import { HccError } from '../util/errors.js';
 import { voxelVolumeMm3 } from './affine.js';
 import { connectedComponents } from './ops/components.js';
-import { countVoxels } from './ops/mask-volume.js';
+import { countVoxels, labelMask } from './ops/mask-volume.js';
 import { ioOrientation } from './orientation.js';
 import type { Vec3, Volume } from './volume.js';
 
@@ -83,9 +83,7 @@ export function measureTumours(labels: Volume, options: TumourOptions = {}): Tum
   // Plane coordinates of voxel-plane point (a, b): (a·|u| + b·(v·e1), b·|v⊥|).
   const toPlane = (a: number, b: number): [number, number] => [a * un + b * vDotE1, b * vPerpNorm];
 
-  const tumour = new Uint8Array(labels.data.length);
-  for (let i = 0; i < tumour.length; i++) tumour[i] = labels.data[i] === tumourLabel ? 1 : 0;
-  const { labels: comp, count } = connectedComponents(tumour, shape, 26);
+  const { labels: comp, count } = connectedComponents(labelMask(labels.data, tumourLabel), shape, 26);
   // Corner points of each component's boundary pixels, per component and slice.
   const corners = new Map<string, number[]>();
   const strides = [1, nx, nx * ny];

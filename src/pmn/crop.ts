@@ -1,5 +1,5 @@
-import { voxelToWorld } from '../imaging/affine.js';
 import { connectedComponents } from '../imaging/ops/components.js';
+import { labelMask } from '../imaging/ops/mask-volume.js';
 import { resampleImageToGrid, resampleLabelsToGrid, type Grid } from '../imaging/ops/resample.js';
 import type { Vec3, Volume } from '../imaging/volume.js';
 import { HccError } from '../util/errors.js';
@@ -48,23 +48,22 @@ interface TumourComponent {
 }
 
 function tumourComponents(label: Volume, tumourLabel: number): TumourComponent[] {
-  const [nx, ny] = label.shape;
-  const mask = Uint8Array.from(label.data as ArrayLike<number>, (v) => (v === tumourLabel ? 1 : 0));
-  const cc = connectedComponents(mask, label.shape, 26);
+  const [nx, ny, nz] = label.shape;
+  const cc = connectedComponents(labelMask(label.data, tumourLabel), label.shape, 26);
   const acc = Array.from({ length: cc.count + 1 }, () => ({ n: 0, sum: [0, 0, 0], min: [Infinity, Infinity, Infinity], max: [-Infinity, -Infinity, -Infinity] }));
-  for (let p = 0; p < cc.labels.length; p++) {
+  const A = label.affine;
+  let p = 0;
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, p++) {
     const c = cc.labels[p]!;
     if (c === 0) continue;
-    const i = p % nx;
-    const j = Math.floor(p / nx) % ny;
-    const k = Math.floor(p / (nx * ny));
-    const w = voxelToWorld(label.affine, [i, j, k]);
     const a = acc[c]!;
     a.n++;
     for (let d = 0; d < 3; d++) {
-      a.sum[d]! += w[d]!;
-      a.min[d] = Math.min(a.min[d]!, w[d]!);
-      a.max[d] = Math.max(a.max[d]!, w[d]!);
+      // voxelToWorld inlined: this runs for every tumour voxel of the whole CT.
+      const w = A[4 * d]! * i + A[4 * d + 1]! * j + A[4 * d + 2]! * k + A[4 * d + 3]!;
+      a.sum[d]! += w;
+      if (w < a.min[d]!) a.min[d] = w;
+      if (w > a.max[d]!) a.max[d] = w;
     }
   }
   return acc.slice(1).map((a) => ({
@@ -100,8 +99,7 @@ export function tumourCrop(art: Volume, pv: Volume, label: Volume, spec: CropSpe
   const tumour = new Uint8Array(n);
   const liver = new Uint8Array(n);
   // Keep only the selected tumour: the crop component containing the voxel nearest the centroid.
-  const tumourMask = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === (options.tumourLabel ?? 2) ? 1 : 0));
-  const cc = connectedComponents(tumourMask, spec.size, 26);
+  const cc = connectedComponents(labelMask(labels.data, options.tumourLabel ?? 2), spec.size, 26);
   const [cx, cy, cz] = spec.size.map((s) => Math.floor(s / 2));
   let keep = cc.labels[cx! + spec.size[0] * (cy! + spec.size[1] * cz!)]!;
   if (keep === 0) keep = cc.sizes.indexOf(Math.max(...cc.sizes.slice(1)));
