@@ -60,7 +60,7 @@ function kmPanel(g: ArmComparison, horizon: number): Block {
 
 function metricsTable(r: StudyResults, split: 'train' | 'test'): Table {
   const times = r.provenance.config.analyses.times;
-  const contrasts = r.nomogram.aucContrasts[split];
+  const contrasts = r.staging_comparison.aucContrasts[split];
   return {
     columns: [
       'Score',
@@ -70,7 +70,7 @@ function metricsTable(r: StudyResults, split: 'train' | 'test'): Table {
       `IBS to ${r.provenance.config.analyses.horizon} mo`,
       ...(split === 'test' ? ["Uno's C minus nomogram (95% CI; P)", 'IBS minus nomogram (95% CI; P)'] : []),
     ],
-    rows: r.nomogram.metrics.map((m) => [
+    rows: r.staging_comparison.metrics.map((m) => [
       SYSTEM_LABELS[m.score] ?? m.score,
       f3(m[split].harrellC.c),
       `${f3(m[split].unoC.c)} ± ${f3(m[split].unoC.se)}`,
@@ -81,7 +81,7 @@ function metricsTable(r: StudyResults, split: 'train' | 'test'): Table {
       f3(m[split].ibs),
       ...(split === 'test'
         ? (() => {
-            const d = r.nomogram.differences.find((x) => x.score === m.score);
+            const d = r.staging_comparison.differences.find((x) => x.score === m.score);
             const cell = (t: { difference: number; ci: [number, number]; p: number }) => `${f3(t.difference)} (${f3(t.ci[0])} to ${f3(t.ci[1])}; ${formatP(t.p)})`;
             return d ? [cell(d.unoC), cell(d.ibs)] : ['reference', 'reference'];
           })()
@@ -96,7 +96,7 @@ function tdAucFigure(r: StudyResults): string {
     xLabel: 'Months',
     yLabel: 'td-AUC (cumulative/dynamic, IPCW)',
     yDomain: [0.5, 1],
-    series: r.nomogram.metrics.slice(0, 6).map((m, i) => ({
+    series: r.staging_comparison.metrics.slice(0, 6).map((m, i) => ({
       label: SYSTEM_LABELS[m.score] ?? m.score,
       kind: 'line' as const,
       points: m.test.tdAuc.map((a) => [a.time, a.auc] as Point),
@@ -107,7 +107,7 @@ function tdAucFigure(r: StudyResults): string {
 
 export function renderStudyReport(r: StudyResults): string {
   const horizon = r.provenance.config.analyses.horizon;
-  const nomo = r.nomogram.metrics.find((m) => m.score === 'nomogram')!;
+  const nomo = r.nomogram.metrics;
   const high = r.treatment_effect.groups.find((g) => g.group === 'high');
   const low = r.treatment_effect.groups.find((g) => g.group === 'low');
   const sections: Section[] = [];
@@ -252,7 +252,7 @@ export function renderStudyReport(r: StudyResults): string {
     id: 'staging-comparison',
     title: 'Comparison with staging systems',
     blocks: [
-      { kind: 'table', caption: `Test split. Staging systems enter as Cox models with the stage as a factor, fitted on the training split. Uno's C is truncated at the horizon; td-AUC is riskRegression's cumulative/dynamic IPCW estimator with the influence-function test against the nomogram; the IBS is pec's, against ${f3(r.nomogram.nullIbs.test)} for the Kaplan-Meier null model.`, table: metricsTable(r, 'test') },
+      { kind: 'table', caption: `Test split. Staging systems enter as Cox models with the stage as a factor, fitted on the training split. Uno's C is truncated at the horizon; td-AUC is riskRegression's cumulative/dynamic IPCW estimator with the influence-function test against the nomogram; the IBS is pec's, against ${f3(r.staging_comparison.nullIbs.test)} for the Kaplan-Meier null model.`, table: metricsTable(r, 'test') },
       { kind: 'figure', svg: tdAucFigure(r), caption: 'td-AUC of the nomogram (solid) and the first staging systems (dashed) at the study times, test split.' },
       ...r.nomogram.calibration.map((c) => ({
         kind: 'figure' as const,
@@ -300,7 +300,7 @@ export function renderStudyReport(r: StudyResults): string {
     blocks: [
       {
         kind: 'paragraph',
-        text: `Cut-off on the nomogram linear predictor chosen on the training split only (${r.nomogram.riskCut.method === 'maxstat' ? `maximally selected log-rank statistic ${f2(r.nomogram.riskCut.statistic ?? NaN)}, Lausen-94 adjusted ${formatP(r.nomogram.riskCut.p ?? NaN)}` : 'training median'}): ${f3(r.nomogram.riskCut.cutoff)}, putting ${(r.nomogram.riskCut.lowShare * 100).toFixed(0)}% of training patients in the low-risk group; applied unchanged to the test split.`,
+        text: `Cut-off on the nomogram linear predictor chosen on the training split only (${r.risk_groups.method === 'maxstat' ? `maximally selected log-rank statistic ${f2(r.risk_groups.statistic ?? NaN)}, Lausen-94 adjusted ${formatP(r.risk_groups.p ?? NaN)}` : 'training median'}): ${f3(r.risk_groups.cutoff)}, putting ${(r.risk_groups.lowShare * 100).toFixed(0)}% of training patients in the low-risk group; applied unchanged to the test split.`,
       },
     ],
   });
@@ -348,7 +348,8 @@ export function renderStudyReport(r: StudyResults): string {
       },
     ],
   });
-  if (te.truth) {
+  const truth = r.truth_comparison;
+  if (truth) {
     sections.push({
       id: 'truth-comparison',
       title: 'Comparison with the known truth (synthetic cohorts)',
@@ -358,10 +359,10 @@ export function renderStudyReport(r: StudyResults): string {
           caption: `True effect of HAIC from the generator's counterfactual survival times (common random numbers), against the estimates. RMST to ${horizon} months.`,
           table: {
             columns: ['Group', 'n', 'True mean log HR', 'True RMST gain (months)', 'IPTW HR (estimate)', 'Model RMST gain, test (estimate)'],
-            rows: te.truth.groups.map((g) => [g.group, g.n, f3(g.meanTrueLogHr), f2(g.trueDeltaRmst), g.estimatedIptwHr === null ? null : f2(g.estimatedIptwHr), g.estimatedDeltaRmst === null ? null : f2(g.estimatedDeltaRmst)]),
+            rows: truth.groups.map((g) => [g.group, g.n, f3(g.meanTrueLogHr), f2(g.trueDeltaRmst), g.estimatedIptwHr === null ? null : f2(g.estimatedIptwHr), g.estimatedDeltaRmst === null ? null : f2(g.estimatedDeltaRmst)]),
           },
         },
-        { kind: 'paragraph', text: `Firm recommendations that agree with the sign of the true effect: ${te.truth.recommendationAgreement === null ? 'none given' : `${(te.truth.recommendationAgreement * 100).toFixed(0)}%`}.` },
+        { kind: 'paragraph', text: `Firm recommendations that agree with the sign of the true effect: ${truth.recommendationAgreement === null ? 'none given' : `${(truth.recommendationAgreement * 100).toFixed(0)}%`}.` },
       ],
     });
   }

@@ -31,13 +31,15 @@ export function writeModels(outDir: string, r: StudyResults): void {
   const models = join(outDir, 'models');
   const cohortStage = r.provenance.stages.find((s) => s.stage === '1-cohorts')!;
   const provenance = { synthetic: r.synthetic, cohortHash: cohortStage.resultHash, study: r.study };
-  const nomo = r.nomogram.metrics.find((m) => m.score === 'nomogram')!;
+  const nomo = r.nomogram.metrics;
+  // The model file keeps the cut-off itself; the group counts belong to this study's results.
+  const { counts: _counts, ...riskCut } = r.risk_groups;
   const nomogram: NomogramModelFile = {
     kind: NOMOGRAM_MODEL_KIND,
     version: 1,
     terms: r.nomogram.nomogram.terms.map((t) => ({ name: t.name, label: t.label, coef: t.coef, min: t.min, max: t.max })),
     means: r.nomogram.nomogram.means,
-    riskCut: r.nomogram.riskCut,
+    riskCut,
     baseline: r.nomogram.nomogram.baseline,
     provenance,
     metrics: { unoC: { train: nomo.train.unoC.c, test: nomo.test.unoC.c } },
@@ -66,7 +68,7 @@ export function writeTables(outDir: string, r: StudyResults): void {
   put(
     'prognostic_metrics.csv',
     ['score', 'split', 'n', 'events', 'harrell_c', 'harrell_c_se', 'uno_c', 'uno_c_se', ...r.provenance.config.analyses.times.map((t) => `td_auc_${t}`), 'ibs'],
-    r.nomogram.metrics.flatMap((m) =>
+    r.staging_comparison.metrics.flatMap((m) =>
       (['train', 'test'] as const).map((split) => ({
         score: m.score,
         split,
@@ -103,13 +105,13 @@ export function writeTables(outDir: string, r: StudyResults): void {
     ['id', 'riskGroup', 'lp', 'rmstTace', 'rmstHaic', 'deltaRmst', 'deltaRmst_lower', 'deltaRmst_upper', 'recommendation'],
     r.treatment_effect.predictions.map((p) => ({ ...p, deltaRmst_lower: p.deltaRmstCi[0], deltaRmst_upper: p.deltaRmstCi[1] })),
   );
-  if (r.treatment_effect.truth) {
-    put('truth_comparison.csv', ['group', 'n', 'meanTrueLogHr', 'trueDeltaRmst', 'estimatedIptwHr', 'estimatedDeltaRmst'], r.treatment_effect.truth.groups.map((g) => ({ ...g })));
+  if (r.truth_comparison) {
+    put('truth_comparison.csv', ['group', 'n', 'meanTrueLogHr', 'trueDeltaRmst', 'estimatedIptwHr', 'estimatedDeltaRmst'], r.truth_comparison.groups.map((g) => ({ ...g })));
   }
 }
 
 export function modelCard(r: StudyResults): string {
-  const nomo = r.nomogram.metrics.find((m) => m.score === 'nomogram')!;
+  const nomo = r.nomogram.metrics;
   const lines = [
     `# Model card: ${r.study}`,
     '',

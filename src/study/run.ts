@@ -8,7 +8,8 @@ import { writeStudyOutputs } from './outputs.js';
 import { runStage, type StageRecord } from './stage-runner.js';
 import type { Splits } from './splits.js';
 import { cohortsStage, type CohortsResult } from './stages/cohorts.js';
-import { prognosisStage, type PrognosisResult } from './stages/prognosis.js';
+import { prognosisStage } from './stages/prognosis.js';
+import { analysisSections, type AnalysisSections } from './sections.js';
 import { splitsStage } from './stages/splits.js';
 import { detectionStage, type DetectionResult } from './stages/detection.js';
 import { imagingStage, type ImagingResult } from './stages/imaging.js';
@@ -17,7 +18,7 @@ import { segmentationStage, type SegmentationStageResult } from './stages/segmen
 import { hashJson } from '../util/hash.js';
 import { CohortFrame } from './frame.js';
 import { tableOne, type TableOne } from './analyses/table-one.js';
-import { treatmentStage, type TreatmentResult } from './stages/treatment.js';
+import { treatmentStage } from './stages/treatment.js';
 
 /**
  * `hcc study run`: the study's stages in order, each cached by its inputs' hash (stage-runner.ts), then
@@ -38,8 +39,12 @@ export interface StudyResults {
   pmn: PmnStageResult | null;
   pmnSkipped: string | null;
   detection: DetectionResult;
-  nomogram: PrognosisResult;
-  treatment_effect: TreatmentResult;
+  nomogram: AnalysisSections['nomogram'];
+  staging_comparison: AnalysisSections['staging_comparison'];
+  risk_groups: AnalysisSections['risk_groups'];
+  treatment_effect: AnalysisSections['treatment_effect'];
+  /** Synthetic cohorts only: the estimates against the generator's truth, risk group by risk group. */
+  truth_comparison: AnalysisSections['truth_comparison'];
   provenance: { lock: StudyLock; stages: StageRecord[]; config: Omit<StudyConfig, 'source'> };
 }
 
@@ -110,8 +115,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     pmn: pmn?.result ?? null,
     pmnSkipped,
     detection: detection.result,
-    nomogram: prognosis.result,
-    treatment_effect: treatment.result,
+    ...analysisSections(prognosis.result, treatment.result),
     provenance: { lock, stages: records, config: portableConfig },
   };
   writeStudyOutputs(outDir, results);

@@ -26,13 +26,22 @@ test('a miniature synthetic study runs end to end, writes every output, and reus
   );
   const r = await runStudy(config, { outDir: join(out, 'study'), resume: false, log: quiet });
   const saved = JSON.parse(readFileSync(join(out, 'study', 'results.json'), 'utf8'));
-  for (const section of ['nomogram', 'treatment_effect', 'provenance']) assert.ok(section in saved, `results.json lacks ${section}`);
+  // The sections the study issue names, each at the top level of results.json.
+  for (const section of ['detection', 'nomogram', 'staging_comparison', 'risk_groups', 'treatment_effect', 'truth_comparison', 'provenance']) {
+    assert.ok(saved[section] !== undefined && saved[section] !== null, `results.json lacks ${section}`);
+  }
   assert.ok(r.nomogram.selection.selected.length >= 1);
-  const nomo = r.nomogram.metrics.find((m) => m.score === 'nomogram')!;
+  const nomo = r.nomogram.metrics;
+  assert.deepEqual(r.staging_comparison.metrics[0], nomo, 'the staging comparison starts with the nomogram');
+  assert.ok(r.staging_comparison.metrics.some((m) => m.score === 'bclc'));
+  // The risk-group counts add up to the complete cases of each split.
+  const { counts } = r.risk_groups;
+  assert.equal(counts.train.low + counts.train.high, r.nomogram.completeCases.train);
+  assert.equal(counts.test.low + counts.test.high, r.nomogram.completeCases.test);
   // The synthetic prognosis is strong: a clinical nomogram must beat chance clearly on the test split.
   assert.ok(nomo.test.unoC.c > 0.6, `Uno's C ${nomo.test.unoC.c}`);
   assert.equal(r.splits.train.iat! + r.splits.test.iat!, 240);
-  assert.ok(r.treatment_effect.truth !== null);
+  assert.ok(r.truth_comparison !== null && r.truth_comparison.groups.length > 0);
   for (const f of ['study.lock', 'splits.json', 'model-card.md', 'models/nomogram/model.json', 'models/treatment/rules.json', 'tables/prognostic_metrics.csv']) {
     assert.ok(existsSync(join(out, 'study', f)), `${f} missing`);
   }

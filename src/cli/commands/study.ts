@@ -38,7 +38,7 @@ export const studyRunCommand: Command = {
     const results = await runStudy(config, { outDir, resume: values.resume });
     const report = join(outDir, 'report.html');
     writeFileAtomicSync(report, renderStudyReport(results));
-    const nomo = results.nomogram.metrics.find((m) => m.score === 'nomogram')!;
+    const nomo = results.nomogram.metrics;
     const summary = {
       out: outDir,
       report,
