@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { constants as zlib, gzipSync } from 'node:zlib';
 import { casePaths, type CasePaths } from '../imaging/case.js';
-import { writeNiftiSync } from '../imaging/nifti/write.js';
+import { encodeNifti } from '../imaging/nifti/write.js';
+import type { Volume } from '../imaging/volume.js';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { HccError } from '../util/errors.js';
 import { renderPatient } from './ct/render.js';
 import type { PatientRecord, RenderOptions } from './patient.js';
@@ -23,9 +26,18 @@ export function imagePaths(out: string, id: string): CasePaths {
 export function renderAndWrite(record: PatientRecord, options: RenderOptions, out: string): void {
   const c = renderPatient(record, options);
   const paths = imagePaths(out, record.id);
-  writeNiftiSync(paths.art, c.art);
-  writeNiftiSync(paths.pv, c.pv);
-  writeNiftiSync(paths.label, c.label);
+  writeNiftiGz(paths.art, c.art);
+  writeNiftiGz(paths.pv, c.pv);
+  writeNiftiGz(paths.label, c.label);
+}
+
+/**
+ * .nii.gz with deflate's run-length matching only (Z_RLE): in CT noise the full string search of level 1 finds
+ * little to match, so this takes about 35% less CPU for files about 8% larger (BENCHMARKS.md, "Cohort
+ * throughput"), and every gzip reader reads them.
+ */
+function writeNiftiGz(path: string, volume: Volume): void {
+  writeFileAtomicSync(path, gzipSync(encodeNifti(volume), { level: 1, strategy: zlib.Z_RLE, chunkSize: 1 << 20 }));
 }
 
 export interface ImageJob {

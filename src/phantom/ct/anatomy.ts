@@ -158,29 +158,41 @@ export function paintSpine(c: Canvas, an: Anatomy): void {
   const bone = (v: number, q: number, thin: number) => {
     c.tissue[v] = q > 1 - thin ? Tissue.boneCortical : Tissue.boneTrabecular;
   };
-  c.forBox([-60, yv - 75, -1e4], [60, yv + 22, 1e4], (v, x, y, z) => {
+  c.forRows([-60, yv - 75, -1e4], [60, yv + 22, 1e4], (v0, i0, i1, y, z) => {
     const level = (((z - an.spineZ0) % 32) + 32) % 32;
     const disc = level < 6;
-    const qb = len2(x / 21, (y - yv) / 17);
-    if (qb < 1) {
-      if (disc) c.tissue[v] = Tissue.disc;
-      else bone(v, qb, 0.1);
-      return;
-    }
-    const rc = len2(x, y - (yv - 28));
-    if (rc < 9) {
-      c.tissue[v] = Tissue.csf;
-      return;
-    }
-    // The arch, facets and spinous process are present at disc levels too; only the body gives way to the disc.
-    if (rc < 15 && y < yv - 17) return bone(v, rc / 15, 0.15);
-    const qp = len2((Math.abs(x) - 12) / 5, (y - (yv - 18)) / 7);
-    if (qp < 1 && !disc) return bone(v, qp, 0.2);
-    const qs = len2(x / 5, (y - (yv - 50)) / 15);
-    if (qs < 1) return bone(v, qs, 0.25);
-    if (level > 14) {
-      const qt = len2((Math.abs(x) - 28) / 16, (y - (yv - 27)) / 5);
-      if (qt < 1) bone(v, qt, 0.25);
+    for (let i = i0, v = v0; i <= i1; i++, v++) {
+      const x = c.xs[i]!;
+      const qb = len2(x / 21, (y - yv) / 17);
+      if (qb < 1) {
+        if (disc) c.tissue[v] = Tissue.disc;
+        else bone(v, qb, 0.1);
+        continue;
+      }
+      const rc = len2(x, y - (yv - 28));
+      if (rc < 9) {
+        c.tissue[v] = Tissue.csf;
+        continue;
+      }
+      // The arch, facets and spinous process are present at disc levels too; only the body gives way to the disc.
+      if (rc < 15 && y < yv - 17) {
+        bone(v, rc / 15, 0.15);
+        continue;
+      }
+      const qp = len2((Math.abs(x) - 12) / 5, (y - (yv - 18)) / 7);
+      if (qp < 1 && !disc) {
+        bone(v, qp, 0.2);
+        continue;
+      }
+      const qs = len2(x / 5, (y - (yv - 50)) / 15);
+      if (qs < 1) {
+        bone(v, qs, 0.25);
+        continue;
+      }
+      if (level > 14) {
+        const qt = len2((Math.abs(x) - 28) / 16, (y - (yv - 27)) / 5);
+        if (qt < 1) bone(v, qt, 0.25);
+      }
     }
   });
 }
@@ -229,8 +241,9 @@ export function paintRibs(c: Canvas, an: Anatomy, zTop: number): void {
 export function paintThorax(c: Canvas, an: Anatomy, domeZ: (x: number, y: number) => number, zTop: number): void {
   // The dome height of every (i, j) column, once; then each voxel is a comparison.
   const plane = c.nx * c.ny;
-  const dome = new Float32Array(plane);
-  for (let j = 0; j < c.ny; j++) for (let i = 0; i < c.nx; i++) dome[i + c.nx * j] = domeZ(c.x(i), c.y(j));
+  const domeMm = new Float64Array(plane);
+  for (let j = 0; j < c.ny; j++) for (let i = 0; i < c.nx; i++) domeMm[i + c.nx * j] = domeZ(c.x(i), c.y(j));
+  const dome = Float32Array.from(domeMm);
   const [k0] = c.range(2, zTop - 140, 1e4);
   for (let k = Math.max(0, k0); k < c.nz; k++) {
     const z = c.z(k);
@@ -242,12 +255,14 @@ export function paintThorax(c: Canvas, an: Anatomy, domeZ: (x: number, y: number
   // The heart sits on the central tendon, wrapped in pericardial fat.
   const h = new Ellipsoid([-20, 20, zTop + 40], [62, 50, 55], -30);
   const box = h.box(8);
-  c.forBox(box.lo, box.hi, (v, x, y, z) => {
-    if (z < domeZ(x, y) + 5) return;
-    const s = h.sdf(x, y, z);
-    if (s < -12) c.tissue[v] = Tissue.heartBlood;
-    else if (s < 0) c.tissue[v] = Tissue.myocardium;
-    else if (s < 7) c.tissue[v] = Tissue.fat;
+  c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+    for (let i = i0, v = v0, p = v0 % plane; i <= i1; i++, v++, p++) {
+      if (z < domeMm[p]! + 5) continue;
+      const s = h.sdf(c.xs[i]!, y, z);
+      if (s < -12) c.tissue[v] = Tissue.heartBlood;
+      else if (s < 0) c.tissue[v] = Tissue.myocardium;
+      else if (s < 7) c.tissue[v] = Tissue.fat;
+    }
   });
 }
 
@@ -262,14 +277,18 @@ export function paintBowel(c: Canvas, an: Anatomy, rng: Rng): void {
       const r = loop.r - 2.5;
       const lo = [0, 1, 2].map((d) => Math.min(a[d]!, b[d]!) - r);
       const hi = [0, 1, 2].map((d) => Math.max(a[d]!, b[d]!) + r);
-      c.forBox(lo, hi, (v, x, y, z) => {
-        if (c.tissue[v] !== Tissue.bowelWall) return;
-        const mx = 0.5 * (a[0]! + b[0]!), my = 0.5 * (a[1]! + b[1]!), mz = 0.5 * (a[2]! + b[2]!);
-        if (len3(x - mx, y - my, z - mz) > r + 0.5 * len3(b[0]! - a[0]!, b[1]! - a[1]!, b[2]! - a[2]!)) return;
-        if (!insideTube(x, y, z, a, b, r)) return;
-        if (loop.content === 'gas') c.tissue[v] = y > my - 0.3 * r ? Tissue.gas : Tissue.bowelFluid;
-        else if (loop.content === 'fluid') c.tissue[v] = Tissue.bowelFluid;
-        else c.tissue[v] = stool.at(x, y, z) > 0.7 ? Tissue.gas : Tissue.stool;
+      const mx = 0.5 * (a[0]! + b[0]!), my = 0.5 * (a[1]! + b[1]!), mz = 0.5 * (a[2]! + b[2]!);
+      const reach = r + 0.5 * len3(b[0]! - a[0]!, b[1]! - a[1]!, b[2]! - a[2]!);
+      c.forRows(lo, hi, (v0, i0, i1, y, z) => {
+        for (let i = i0, v = v0; i <= i1; i++, v++) {
+          if (c.tissue[v] !== Tissue.bowelWall) continue;
+          const x = c.xs[i]!;
+          if (len3(x - mx, y - my, z - mz) > reach) continue;
+          if (!insideTube(x, y, z, a, b, r)) continue;
+          if (loop.content === 'gas') c.tissue[v] = y > my - 0.3 * r ? Tissue.gas : Tissue.bowelFluid;
+          else if (loop.content === 'fluid') c.tissue[v] = Tissue.bowelFluid;
+          else c.tissue[v] = stool.at(x, y, z) > 0.7 ? Tissue.gas : Tissue.stool;
+        }
       });
     }
   }
@@ -288,10 +307,12 @@ export function paintOrgans(c: Canvas, an: Anatomy): void {
   const st = an.stomach;
   let box = st.box(2);
   const gasLevel = st.centre[1] + an.stomachGasLevel * st.radii[1];
-  c.forBox(box.lo, box.hi, (v, x, y, z) => {
-    const s = st.sdf(x, y, z);
-    if (s >= 0) return;
-    c.tissue[v] = s > -4 ? Tissue.bowelWall : y > gasLevel ? Tissue.gas : an.stomachContent;
+  c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+    for (let i = i0, v = v0; i <= i1; i++, v++) {
+      const s = st.sdf(c.xs[i]!, y, z);
+      if (s >= 0) continue;
+      c.tissue[v] = s > -4 ? Tissue.bowelWall : y > gasLevel ? Tissue.gas : an.stomachContent;
+    }
   });
   const pan = spline(an.pancreas, 4);
   for (let s = 0; s < pan.length - 1; s++) {
@@ -301,15 +322,15 @@ export function paintOrgans(c: Canvas, an: Anatomy): void {
   for (const k of an.kidneys) {
     box = k.box(1);
     const medialSign = -Math.sign(k.centre[0]);
-    c.forBox(box.lo, box.hi, (v, x, y, z) => {
-      const s = k.sdf(x, y, z);
-      if (s >= 0) return;
-      // Renal sinus: the fat-filled hilum on the medial side.
-      if (s < -3 && medialSign * k.coord(0, x, y, z) > 8 && Math.abs(k.coord(2, x, y, z)) < 22) {
-        c.tissue[v] = Tissue.fat;
-        return;
+    c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+      for (let i = i0, v = v0; i <= i1; i++, v++) {
+        const x = c.xs[i]!;
+        const s = k.sdf(x, y, z);
+        if (s >= 0) continue;
+        // Renal sinus: the fat-filled hilum on the medial side.
+        if (s < -3 && medialSign * k.coord(0, x, y, z) > 8 && Math.abs(k.coord(2, x, y, z)) < 22) c.tissue[v] = Tissue.fat;
+        else c.tissue[v] = s > -7 ? Tissue.kidneyCortex : Tissue.kidneyMedulla;
       }
-      c.tissue[v] = s > -7 ? Tissue.kidneyCortex : Tissue.kidneyMedulla;
     });
   }
   const sp = an.spleen;
@@ -317,17 +338,20 @@ export function paintOrgans(c: Canvas, an: Anatomy): void {
   // The visceral (medial) surface is concave against the stomach and kidney: carve a ball centred medially.
   const toMid = Math.hypot(sp.centre[0], sp.centre[1] - an.yv - 40);
   const hollow: P3 = [sp.centre[0] * (1 - 55 / toMid), sp.centre[1] - ((sp.centre[1] - an.yv - 40) * 55) / toMid, sp.centre[2]];
-  c.forBox(box.lo, box.hi, (v, x, y, z) => {
-    if (sp.sdf(x, y, z) >= 0 || len3(x - hollow[0], y - hollow[1], z - hollow[2]) < 42) return;
-    if (an.stomach.sdf(x, y, z, 6) > 0 && an.kidneys[1]!.sdf(x, y, z, 4) > 0) c.tissue[v] = Tissue.spleen;
+  c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+    for (let i = i0, v = v0; i <= i1; i++, v++) {
+      const x = c.xs[i]!;
+      if (sp.sdf(x, y, z) >= 0 || len3(x - hollow[0], y - hollow[1], z - hollow[2]) < 42) continue;
+      if (an.stomach.sdf(x, y, z, 6) > 0 && an.kidneys[1]!.sdf(x, y, z, 4) > 0) c.tissue[v] = Tissue.spleen;
+    }
   });
 }
 
 /** Aorta (with calcified plaques), coeliac trunk, hepatic, splenic, superior mesenteric and renal arteries. */
 export function paintArteries(c: Canvas, an: Anatomy, hilum: P3): void {
   const ao = an.aorta;
-  c.forBox([ao.x - ao.r, ao.y - ao.r, -1e4], [ao.x + ao.r, ao.y + ao.r, 1e4], (v, x, y) => {
-    if (len2(x - ao.x, y - ao.y) < ao.r) c.tissue[v] = Tissue.artery;
+  c.forRows([ao.x - ao.r, ao.y - ao.r, -1e4], [ao.x + ao.r, ao.y + ao.r, 1e4], (v0, i0, i1, y) => {
+    for (let i = i0, v = v0; i <= i1; i++, v++) if (len2(c.xs[i]! - ao.x, y - ao.y) < ao.r) c.tissue[v] = Tissue.artery;
   });
   for (const p of an.plaques) c.paintTube(p, [p[0], p[1], p[2] + 6], 1.6, Tissue.boneCortical);
   const zc = -5;
@@ -363,10 +387,12 @@ export function paintVenousInflow(c: Canvas, an: Anatomy): void {
 /** The IVC: an elliptical tube painted after the liver, which wraps around its intrahepatic part. */
 export function paintIvc(c: Canvas, an: Anatomy, zTop: number): void {
   const iv = an.ivc;
-  c.forBox([iv.x - iv.rx, iv.y - iv.ry, -1e4], [iv.x + iv.rx, iv.y + iv.ry, zTop], (v, x, y) => {
-    if (((x - iv.x) / iv.rx) ** 2 + ((y - iv.y) / iv.ry) ** 2 < 1) {
-      c.tissue[v] = Tissue.ivc;
-      c.label[v] = 0;
+  c.forRows([iv.x - iv.rx, iv.y - iv.ry, -1e4], [iv.x + iv.rx, iv.y + iv.ry, zTop], (v0, i0, i1, y) => {
+    for (let i = i0, v = v0; i <= i1; i++, v++) {
+      if (((c.xs[i]! - iv.x) / iv.rx) ** 2 + ((y - iv.y) / iv.ry) ** 2 < 1) {
+        c.tissue[v] = Tissue.ivc;
+        c.label[v] = 0;
+      }
     }
   });
 }

@@ -14,9 +14,12 @@ export class Canvas {
   readonly nx: number;
   readonly ny: number;
   readonly nz: number;
+  /** x (mm) of each voxel column: the same values as x(i). */
+  readonly xs: Float64Array;
 
   constructor(readonly grid: ScanGrid) {
     [this.nx, this.ny, this.nz] = grid.shape;
+    this.xs = Float64Array.from({ length: this.nx }, (_, i) => this.x(i));
     const n = this.nx * this.ny * this.nz;
     this.tissue = new Uint8Array(n);
     this.label = new Uint8Array(n);
@@ -47,27 +50,20 @@ export class Canvas {
   }
 
   /**
-   * Calls `fn(index, x, y, z)` for every voxel whose centre lies in the world box [lo, hi].
+   * Calls `fn(v, i0, i1, y, z)` for every row of voxels whose centres lie in the world box [lo, hi]: the voxels
+   * v, v + 1, … of columns i0…i1 at (y, z) mm; the caller loops along the row itself, with x = xs[i]. A loop in
+   * the caller's own closure is compiled for that closure's body, where a per-voxel callback through a shared
+   * loop would cost more than most bodies (and box every coordinate it passes).
    */
-  forBox(lo: readonly number[], hi: readonly number[], fn: (v: number, x: number, y: number, z: number) => void): void {
+  forRows(lo: readonly number[], hi: readonly number[], fn: (v: number, i0: number, i1: number, y: number, z: number) => void): void {
     const [i0, i1] = this.range(0, lo[0]!, hi[0]!);
     const [j0, j1] = this.range(1, lo[1]!, hi[1]!);
     const [k0, k1] = this.range(2, lo[2]!, hi[2]!);
+    if (i0 > i1) return;
     for (let k = k0; k <= k1; k++) {
       const z = this.z(k);
-      for (let j = j0; j <= j1; j++) {
-        const y = this.y(j);
-        let v = i0 + this.nx * (j + this.ny * k);
-        for (let i = i0; i <= i1; i++, v++) fn(v, this.x(i), y, z);
-      }
+      for (let j = j0; j <= j1; j++) fn(i0 + this.nx * (j + this.ny * k), i0, i1, this.y(j), z);
     }
-  }
-
-  /** Paints class `cls` where the implicit function `f` (negative inside, mm) is < 0, within the box. */
-  paintImplicit(lo: readonly number[], hi: readonly number[], f: (x: number, y: number, z: number) => number, cls: number): void {
-    this.forBox(lo, hi, (v, x, y, z) => {
-      if (f(x, y, z) < 0) this.tissue[v] = cls;
-    });
   }
 
   /**
@@ -77,9 +73,12 @@ export class Canvas {
   paintTube(a: readonly number[], b: readonly number[], r: number, cls: number, only?: number, cavity = false): void {
     const lo = [0, 1, 2].map((d) => Math.min(a[d]!, b[d]!) - r);
     const hi = [0, 1, 2].map((d) => Math.max(a[d]!, b[d]!) + r);
-    this.forBox(lo, hi, (v, x, y, z) => {
-      if ((only !== undefined && this.tissue[v] !== only) || (cavity && !this.inCavity(v))) return;
-      if (segmentDistance(x, y, z, a[0]!, a[1]!, a[2]!, b[0]!, b[1]!, b[2]!) < r) this.tissue[v] = cls;
+    const [ax, ay, az] = a as [number, number, number], [bx, by, bz] = b as [number, number, number];
+    this.forRows(lo, hi, (v0, i0, i1, y, z) => {
+      for (let i = i0, v = v0; i <= i1; i++, v++) {
+        if ((only !== undefined && this.tissue[v] !== only) || (cavity && !this.inCavity(v))) continue;
+        if (segmentDistance(this.xs[i]!, y, z, ax, ay, az, bx, by, bz) < r) this.tissue[v] = cls;
+      }
     });
   }
 }

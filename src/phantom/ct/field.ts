@@ -8,41 +8,59 @@ import type { Rng } from '../../util/rng.js';
 
 /**
  * Blurs `data` (shape [nx, ny, nz], x fastest) in place with a Gaussian of the given SD per axis, in voxels.
- * Every pass runs its inner loop along contiguous x rows (whole rows are weighted and added), which is several
- * times faster than convolving strided lines one by one.
  */
 export function gaussianBlur3d(data: Float32Array, shape: readonly [number, number, number], sigma: readonly [number, number, number]): void {
-  const [nx, ny, nz] = shape;
-  const kx = gaussianKernel(sigma[0]);
-  if (kx.length > 1) {
-    const out = new Float32Array(nx);
-    for (let r = 0; r < ny * nz; r++) {
-      convolveClamped(data, r * nx, nx, kx, out);
-      data.set(out, r * nx);
-    }
-  }
-  const ky = gaussianKernel(sigma[1]);
-  if (ky.length > 1) {
-    const plane = new Float32Array(nx * ny);
-    for (let k = 0; k < nz; k++) {
-      const target = data.subarray(k * nx * ny, (k + 1) * nx * ny);
-      plane.set(target);
-      blurRows(plane, target, nx, ny, ky);
-    }
-  }
-  const kz = gaussianKernel(sigma[2]);
-  if (kz.length > 1) {
-    const slab = new Float32Array(nx * nz);
-    const out = new Float32Array(nx * nz);
-    for (let j = 0; j < ny; j++) {
-      for (let k = 0; k < nz; k++) slab.set(data.subarray(nx * (j + ny * k), nx * (j + ny * k) + nx), k * nx);
-      blurRows(slab, out, nx, nz, kz);
-      for (let k = 0; k < nz; k++) data.set(out.subarray(k * nx, (k + 1) * nx), nx * (j + ny * k));
-    }
-  }
+  const plane = shape[0] * shape[1];
+  const out = new Float32Array(data.length);
+  sweepBlur3d(data, shape, sigma, () => {}, (k, values) => out.set(values, k * plane));
+  data.set(out);
 }
 
-/** out[row r] = Σ_s kernel[s] · src[row clamp(r + s)], for `rows` rows of `width` values. */
+/**
+ * The separable Gaussian blur (SD per axis in voxels) as one sweep through the volume, slice by slice, so that
+ * each slice is touched while it is in cache: `prepare(k, slice)` may first modify slice k in place (the scanner
+ * adds its noise there), then the slice is blurred along x and y in place, and as soon as the slices it needs
+ * are ready, the z-blurred slice k goes to `emit(k, values)` (a buffer reused for the next slice). Every pass
+ * runs its inner loop along contiguous x rows (whole rows are weighted and added), and values are stored as
+ * Float32 between passes. Afterwards `data` holds the in-plane blur only.
+ */
+export function sweepBlur3d(
+  data: Float32Array,
+  shape: readonly [number, number, number],
+  sigma: readonly [number, number, number],
+  prepare: (k: number, slice: Float32Array) => void,
+  emit: (k: number, values: Float32Array) => void,
+): void {
+  const [nx, ny, nz] = shape;
+  const plane = nx * ny;
+  const kx = gaussianKernel(sigma[0]), ky = gaussianKernel(sigma[1]), kz = gaussianKernel(sigma[2]);
+  const tmp = new Float32Array(plane);
+  const slab = new Float32Array(plane);
+  const rz = (kz.length - 1) >> 1;
+  const zBase = new Int32Array(kz.length);
+  const emitZ = (k: number) => {
+    if (kz.length === 1) return emit(k, data.subarray(k * plane, (k + 1) * plane));
+    for (let s = 0; s < kz.length; s++) zBase[s] = Math.min(nz - 1, Math.max(0, k + s - rz)) * plane;
+    weightedRows(data, zBase, kz, slab, 0, plane);
+    emit(k, slab);
+  };
+  for (let k = 0; k < nz; k++) {
+    const slice = data.subarray(k * plane, (k + 1) * plane);
+    prepare(k, slice);
+    if (kx.length > 1) {
+      for (let j = 0; j < ny; j++) convolveClamped(slice, j * nx, nx, kx, tmp, j * nx);
+      if (ky.length > 1) blurRows(tmp, slice, nx, ny, ky);
+      else slice.set(tmp);
+    } else if (ky.length > 1) {
+      tmp.set(slice);
+      blurRows(tmp, slice, nx, ny, ky);
+    }
+    if (k >= rz) emitZ(k - rz);
+  }
+  for (let k = Math.max(0, nz - rz); k < nz; k++) emitZ(k);
+}
+
+/** out[row r] = Σ_s kernel[s] · src[row clamp(r + s − radius)], for `rows` rows of `width` values. */
 function blurRows(src: Float32Array, out: Float32Array, width: number, rows: number, kernel: Float32Array): void {
   const taps = kernel.length;
   const radius = (taps - 1) >> 1;
@@ -52,21 +70,26 @@ function blurRows(src: Float32Array, out: Float32Array, width: number, rows: num
       const rr = r + s - radius;
       base[s] = (rr < 0 ? 0 : rr >= rows ? rows - 1 : rr) * width;
     }
-    const o = r * width;
-    if (taps === 3) {
-      const [w0, w1, w2] = kernel as unknown as [number, number, number];
-      const [b0, b1, b2] = base as unknown as [number, number, number];
-      for (let i = 0; i < width; i++) out[o + i] = w0 * src[b0 + i]! + w1 * src[b1 + i]! + w2 * src[b2 + i]!;
-    } else if (taps === 5) {
-      const [w0, w1, w2, w3, w4] = kernel as unknown as [number, number, number, number, number];
-      const [b0, b1, b2, b3, b4] = base as unknown as [number, number, number, number, number];
-      for (let i = 0; i < width; i++) out[o + i] = w0 * src[b0 + i]! + w1 * src[b1 + i]! + w2 * src[b2 + i]! + w3 * src[b3 + i]! + w4 * src[b4 + i]!;
-    } else {
-      for (let i = 0; i < width; i++) {
-        let acc = 0;
-        for (let s = 0; s < taps; s++) acc += kernel[s]! * src[base[s]! + i]!;
-        out[o + i] = acc;
-      }
+    weightedRows(src, base, kernel, out, r * width, width);
+  }
+}
+
+/** out[o + i] = Σ_s kernel[s] · src[base[s] + i] for i < width: one output row from whole input rows. */
+function weightedRows(src: Float32Array, base: Int32Array, kernel: Float32Array, out: Float32Array, o: number, width: number): void {
+  const taps = kernel.length;
+  if (taps === 3) {
+    const w0 = kernel[0]!, w1 = kernel[1]!, w2 = kernel[2]!;
+    const b0 = base[0]!, b1 = base[1]!, b2 = base[2]!;
+    for (let i = 0; i < width; i++) out[o + i] = w0 * src[b0 + i]! + w1 * src[b1 + i]! + w2 * src[b2 + i]!;
+  } else if (taps === 5) {
+    const w0 = kernel[0]!, w1 = kernel[1]!, w2 = kernel[2]!, w3 = kernel[3]!, w4 = kernel[4]!;
+    const b0 = base[0]!, b1 = base[1]!, b2 = base[2]!, b3 = base[3]!, b4 = base[4]!;
+    for (let i = 0; i < width; i++) out[o + i] = w0 * src[b0 + i]! + w1 * src[b1 + i]! + w2 * src[b2 + i]! + w3 * src[b3 + i]! + w4 * src[b4 + i]!;
+  } else {
+    for (let i = 0; i < width; i++) {
+      let acc = 0;
+      for (let s = 0; s < taps; s++) acc += kernel[s]! * src[base[s]! + i]!;
+      out[o + i] = acc;
     }
   }
 }
@@ -85,28 +108,28 @@ export function gaussianKernel(sigma: number): Float32Array {
   return k;
 }
 
-/** 1-D convolution of src[start .. start + n) into out, with edge values repeated (no dark rim at the border). */
-function convolveClamped(src: Float32Array, start: number, n: number, kernel: Float32Array, out: Float32Array): void {
+/** 1-D convolution of src[start .. start + n) into out[o .. o + n), with edge values repeated (no dark rim at the border). */
+function convolveClamped(src: Float32Array, start: number, n: number, kernel: Float32Array, out: Float32Array, o: number): void {
   const r = (kernel.length - 1) >> 1;
   const edge = (t: number) => {
     let acc = 0;
     for (let s = -r; s <= r; s++) acc += kernel[s + r]! * src[start + (t + s < 0 ? 0 : t + s >= n ? n - 1 : t + s)]!;
-    out[t] = acc;
+    out[o + t] = acc;
   };
   for (let t = 0; t < Math.min(r, n); t++) edge(t);
   if (kernel.length === 3) {
-    const [w0, w1, w2] = kernel as unknown as [number, number, number];
-    for (let t = r, b = start; t < n - r; t++, b++) out[t] = w0 * src[b]! + w1 * src[b + 1]! + w2 * src[b + 2]!;
+    const w0 = kernel[0]!, w1 = kernel[1]!, w2 = kernel[2]!;
+    for (let t = r, b = start; t < n - r; t++, b++) out[o + t] = w0 * src[b]! + w1 * src[b + 1]! + w2 * src[b + 2]!;
   } else if (kernel.length === 5) {
-    const [w0, w1, w2, w3, w4] = kernel as unknown as [number, number, number, number, number];
+    const w0 = kernel[0]!, w1 = kernel[1]!, w2 = kernel[2]!, w3 = kernel[3]!, w4 = kernel[4]!;
     for (let t = r, b = start; t < n - r; t++, b++) {
-      out[t] = w0 * src[b]! + w1 * src[b + 1]! + w2 * src[b + 2]! + w3 * src[b + 3]! + w4 * src[b + 4]!;
+      out[o + t] = w0 * src[b]! + w1 * src[b + 1]! + w2 * src[b + 2]! + w3 * src[b + 3]! + w4 * src[b + 4]!;
     }
   } else {
     for (let t = r; t < n - r; t++) {
       let acc = 0;
       for (let s = -r; s <= r; s++) acc += kernel[s + r]! * src[start + t + s]!;
-      out[t] = acc;
+      out[o + t] = acc;
     }
   }
   for (let t = Math.max(r, n - r); t < n; t++) edge(t);

@@ -91,24 +91,39 @@ export class SampledField {
     const [nx, ny, nz] = this.dims;
     this.values = new Float32Array(nx * ny * nz);
     const at = (i: number, j: number, k: number) => i + nx * (j + ny * k);
+    // Nodes on a block's faces are shared with its neighbours: `exact` marks nodes already evaluated, so that a
+    // node is evaluated once, and a later interpolating block still overwrites it (the last block wins, as if
+    // every block were filled independently).
+    const exact = new Uint8Array(nx * ny * nz);
     const evalNode = (i: number, j: number, k: number) => {
-      this.values[at(i, j, k)] = f(lo[0] + i * cell, lo[1] + j * cell, lo[2] + k * cell);
+      const v = at(i, j, k);
+      if (exact[v] === 1) return;
+      this.values[v] = f(lo[0] + i * cell, lo[1] + j * cell, lo[2] + k * cell);
+      exact[v] = 1;
     };
     for (let k = 0; k < nz; k += B) for (let j = 0; j < ny; j += B) for (let i = 0; i < nx; i += B) evalNode(i, j, k);
     const far = 0.5 * B * cell * Math.sqrt(3);
+    const c = new Float64Array(8);
     for (let K = 0; K < nz - 1; K += B) for (let J = 0; J < ny - 1; J += B) for (let I = 0; I < nx - 1; I += B) {
-      const c = [0, 1].flatMap((dk) => [0, 1].flatMap((dj) => [0, 1].map((di) => this.values[at(I + B * di, J + B * dj, K + B * dk)]!)));
-      const exact = !(c.every((v) => v > far) || c.every((v) => v < -far));
+      let above = 0, below = 0;
+      for (let n = 0; n < 8; n++) {
+        c[n] = this.values[at(I + B * (n & 1), J + B * ((n >> 1) & 1), K + B * (n >> 2))]!;
+        if (c[n]! > far) above++;
+        else if (c[n]! < -far) below++;
+      }
+      const near = above < 8 && below < 8;
       for (let k = 0; k <= B; k++) for (let j = 0; j <= B; j++) for (let i = 0; i <= B; i++) {
         if (i % B === 0 && j % B === 0 && k % B === 0) continue;
-        if (exact) {
+        if (near) {
           evalNode(I + i, J + j, K + k);
           continue;
         }
         const u = i / B, v = j / B, w = k / B;
         const c0 = (c[0]! * (1 - u) + c[1]! * u) * (1 - v) + (c[2]! * (1 - u) + c[3]! * u) * v;
         const c1 = (c[4]! * (1 - u) + c[5]! * u) * (1 - v) + (c[6]! * (1 - u) + c[7]! * u) * v;
-        this.values[at(I + i, J + j, K + k)] = c0 * (1 - w) + c1 * w;
+        const node = at(I + i, J + j, K + k);
+        this.values[node] = c0 * (1 - w) + c1 * w;
+        exact[node] = 0;
       }
     }
   }

@@ -187,29 +187,35 @@ function paintScene(c: Canvas, s: Scene, rng: Rng): void {
     for (const seg of segments) c.paintTube(seg.a, seg.b, seg.r, cls, Tissue.fat, true);
   }
   const L = s.liver;
-  c.forBox(L.lo, L.hi, (v, x, y, z) => {
-    if (L.at(x, y, z) < 0) {
-      c.tissue[v] = Tissue.liver;
-      c.label[v] = 1;
+  c.forRows(L.lo, L.hi, (v0, i0, i1, y, z) => {
+    for (let i = i0, v = v0; i <= i1; i++, v++) {
+      if (L.at(c.xs[i]!, y, z) < 0) {
+        c.tissue[v] = Tissue.liver;
+        c.label[v] = 1;
+      }
     }
   });
   if (s.gallbladder) {
     const g = s.gallbladder;
     const box = g.box(2);
-    c.forBox(box.lo, box.hi, (v, x, y, z) => {
-      const d = g.sdf(x, y, z);
-      if (d < 0 && c.inCavity(v) && c.tissue[v] !== Tissue.boneCortical && c.tissue[v] !== Tissue.boneTrabecular) {
-        c.tissue[v] = d > -2 ? Tissue.bowelWall : Tissue.bile;
-        c.label[v] = 0;
+    c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+      for (let i = i0, v = v0; i <= i1; i++, v++) {
+        const d = g.sdf(c.xs[i]!, y, z);
+        if (d < 0 && c.inCavity(v) && c.tissue[v] !== Tissue.boneCortical && c.tissue[v] !== Tissue.boneTrabecular) {
+          c.tissue[v] = d > -2 ? Tissue.bowelWall : Tissue.bile;
+          c.label[v] = 0;
+        }
       }
     });
   }
   if (s.ascitesMm > 0) {
     const t = s.ascitesMm;
-    c.forBox([L.lo[0] - t, L.lo[1] - t, L.lo[2] - t], [L.hi[0] + t, L.hi[1] + t, L.hi[2]], (v, x, y, z) => {
-      if (c.tissue[v] !== Tissue.fat || !c.inCavity(v)) return;
-      const d = L.at(x, y, z);
-      if (d > 0 && d < t) c.tissue[v] = Tissue.ascites;
+    c.forRows([L.lo[0] - t, L.lo[1] - t, L.lo[2] - t], [L.hi[0] + t, L.hi[1] + t, L.hi[2]], (v0, i0, i1, y, z) => {
+      for (let i = i0, v = v0; i <= i1; i++, v++) {
+        if (c.tissue[v] !== Tissue.fat || !c.inCavity(v)) continue;
+        const d = L.at(c.xs[i]!, y, z);
+        if (d > 0 && d < t) c.tissue[v] = Tissue.ascites;
+      }
     });
   }
   paintTree(c, { segments: s.portal, cls: Tissue.portalVein }, s.thrombus);

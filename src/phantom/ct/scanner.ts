@@ -1,5 +1,5 @@
 import type { Rng } from '../../util/rng.js';
-import { addWhiteNoise, gaussianBlur3d, gaussianKernel } from './field.js';
+import { addWhiteNoise, gaussianKernel, sweepBlur3d } from './field.js';
 import type { ScanGrid, SiteProfile } from './site.js';
 
 /**
@@ -27,14 +27,17 @@ export function scannerFor(grid: ScanGrid, site: SiteProfile, rng: Rng): Scanner
     noiseSdHu,
     psfSigmaVoxels: sigma,
     acquire(img, noiseRng) {
-      addWhiteNoise(img, noiseRng, noiseSdHu / gain);
-      gaussianBlur3d(img, grid.shape, sigma);
+      // One sweep: noise is added to a slice, the slice is blurred in plane, and each finished slice is rounded.
       const out = new Int16Array(img.length);
-      for (let v = 0; v < img.length; v++) {
-        // floor(x + 0.5) rounds exactly as Math.round does, and twice as fast here.
-        const x = img[v]! + 0.5;
-        out[v] = x < -1024 ? -1024 : x > 3071 ? 3071 : Math.floor(x);
-      }
+      const plane = grid.shape[0] * grid.shape[1];
+      const sd = noiseSdHu / gain;
+      sweepBlur3d(img, grid.shape, sigma, (_k, slice) => addWhiteNoise(slice, noiseRng, sd), (k, values) => {
+        for (let i = 0, v = k * plane; i < plane; i++, v++) {
+          // floor(x + 0.5) rounds exactly as Math.round does, and twice as fast here.
+          const x = values[i]! + 0.5;
+          out[v] = x < -1024 ? -1024 : x > 3071 ? 3071 : Math.floor(x);
+        }
+      });
       return out;
     },
   };

@@ -165,58 +165,69 @@ export function renderTumours(
     const rMax = R * (1.15 + 3 * ph.marginAmplitude) + reach;
     const [e0, e1, e2] = t.ellipticity;
     const eMean = (e0 + e1 + e2) / 3;
-    c.forBox([cx - rMax, cy - rMax, cz - rMax], [cx + rMax, cy + rMax, cz + rMax], (v, x, y, z) => {
-      const dx = x - cx, dy = y - cy, dz = z - cz;
-      const rho = Math.sqrt(dx * dx + dy * dy + dz * dz);
-      if (rho > rMax || c.label[v] === 0) return;
-      const inv = rho > 1e-9 ? 1 / rho : 0;
-      const nx = dx * inv, ny = dy * inv, nz = dz * inv;
-      const rs = R * (1 + e0 * nx * nx + e1 * ny * ny + e2 * nz * nz - eMean + ph.marginAmplitude * t.margin.at(nx, ny, nz));
-      const d = Math.max(rho - rs, liver.at(x, y, z) + capsuleMargin);
-      if (d > reach) return;
-      const alpha = sigmaEdge > 0 ? normalCdf(-d / sigmaEdge) : clamp01(0.5 - d / h);
-      if (d < 0) c.label[v] = 2;
-      if (d > 0 && coronaMm > 0 && c.tissue[v] === Tissue.liver) {
-        const band = clamp01((coronaMm - d) / h + 0.5) * (0.6 + 0.4 * Math.tanh(t.coronaMask.at(nx, ny, nz))) * (1 - alpha);
-        for (let p = 0; p < phases; p++) images[p]![v] = images[p]![v]! + values[p]!.corona * band;
-      }
-      if (alpha <= 0) return;
-      // Blend weights shared by both phases: rim, necrosis, capsule, arteries (combined), then texture.
-      const depth = -d;
-      const wRim = ph.rimMm !== null ? clamp01((ph.rimMm - depth) / h + 0.5) : 0;
-      let wNec = 0;
-      if (rn > 0) {
-        const q = rho / rs + 0.1 * t.necrosis.at(x, y, z);
-        wNec = clamp01(((rn - q) * R) / h + 0.5) * clamp01((depth - (ph.rimMm ?? 2)) / h);
-      }
-      const wCap = ph.capsule && t.capsuleMask.at(nx, ny, nz) < capsuleCut
-        ? clamp01((ph.capsule.thicknessMm - depth) / h + 0.5) * clamp01(depth / h + 0.5)
-        : 0;
-      let keep = 1;
-      for (const art of t.arteries) {
-        const dist = segmentDistance(x, y, z, art.a[0], art.a[1], art.a[2], art.b[0], art.b[1], art.b[2]);
-        keep *= 1 - clamp01((art.r - dist) / h + 0.5);
-      }
-      const mosaic = t.mosaic.at(x, y, z);
-      for (let p = 0; p < phases; p++) {
-        const val = values[p]!;
-        let T = ph.rimMm !== null ? val.core + (val.rim - val.core) * wRim : val.viable;
-        T += (val.necrosis - T) * wNec;
-        T += (val.capsule - T) * wCap;
-        T = val.artery + (T - val.artery) * keep;
-        T += val.mosaicSd * mosaic;
-        const img = images[p]!;
-        img[v] = img[v]! + (T - img[v]!) * alpha;
+    c.forRows([cx - rMax, cy - rMax, cz - rMax], [cx + rMax, cy + rMax, cz + rMax], (v0, i0, i1, y, z) => {
+      const dy = y - cy, dz = z - cz;
+      for (let i = i0, v = v0; i <= i1; i++, v++) {
+        if (c.label[v] === 0) continue;
+        const x = c.xs[i]!;
+        const dx = x - cx;
+        const rho = Math.sqrt(dx * dx + dy * dy + dz * dz);
+        if (rho > rMax) continue;
+        // Deep outside the liver nothing is rendered: skip the margin function there.
+        const dLiver = liver.at(x, y, z) + capsuleMargin;
+        if (dLiver > reach) continue;
+        const inv = rho > 1e-9 ? 1 / rho : 0;
+        const nx = dx * inv, ny = dy * inv, nz = dz * inv;
+        const rs = R * (1 + e0 * nx * nx + e1 * ny * ny + e2 * nz * nz - eMean + ph.marginAmplitude * t.margin.at(nx, ny, nz));
+        const d = Math.max(rho - rs, dLiver);
+        if (d > reach) continue;
+        const alpha = sigmaEdge > 0 ? normalCdf(-d / sigmaEdge) : clamp01(0.5 - d / h);
+        if (d < 0) c.label[v] = 2;
+        if (d > 0 && coronaMm > 0 && c.tissue[v] === Tissue.liver) {
+          const band = clamp01((coronaMm - d) / h + 0.5) * (0.6 + 0.4 * Math.tanh(t.coronaMask.at(nx, ny, nz))) * (1 - alpha);
+          for (let p = 0; p < phases; p++) images[p]![v] = images[p]![v]! + values[p]!.corona * band;
+        }
+        if (alpha <= 0) continue;
+        // Blend weights shared by both phases: rim, necrosis, capsule, arteries (combined), then texture.
+        const depth = -d;
+        const wRim = ph.rimMm !== null ? clamp01((ph.rimMm - depth) / h + 0.5) : 0;
+        let wNec = 0;
+        if (rn > 0) {
+          const q = rho / rs + 0.1 * t.necrosis.at(x, y, z);
+          wNec = clamp01(((rn - q) * R) / h + 0.5) * clamp01((depth - (ph.rimMm ?? 2)) / h);
+        }
+        const wCap = ph.capsule && t.capsuleMask.at(nx, ny, nz) < capsuleCut
+          ? clamp01((ph.capsule.thicknessMm - depth) / h + 0.5) * clamp01(depth / h + 0.5)
+          : 0;
+        let keep = 1;
+        for (const art of t.arteries) {
+          const dist = segmentDistance(x, y, z, art.a[0], art.a[1], art.a[2], art.b[0], art.b[1], art.b[2]);
+          keep *= 1 - clamp01((art.r - dist) / h + 0.5);
+        }
+        const mosaic = t.mosaic.at(x, y, z);
+        for (let p = 0; p < phases; p++) {
+          const val = values[p]!;
+          let T = ph.rimMm !== null ? val.core + (val.rim - val.core) * wRim : val.viable;
+          T += (val.necrosis - T) * wNec;
+          T += (val.capsule - T) * wCap;
+          T = val.artery + (T - val.artery) * keep;
+          T += val.mosaicSd * mosaic;
+          const img = images[p]!;
+          img[v] = img[v]! + (T - img[v]!) * alpha;
+        }
       }
     });
     for (const s of t.satellites) {
       const r = s.radius + h;
-      c.forBox(add(s.centre, [-r, -r, -r]), add(s.centre, [r, r, r]), (v, x, y, z) => {
-        if (c.label[v] === 0) return;
-        const d = Math.max(len3(x - s.centre[0], y - s.centre[1], z - s.centre[2]) - s.radius, liver.at(x, y, z) + capsuleMargin);
-        if (d < 0) c.label[v] = 2;
-        const alpha = clamp01(0.5 - d / h);
-        if (alpha > 0) for (let p = 0; p < phases; p++) images[p]![v] = images[p]![v]! + (values[p]!.viable - images[p]![v]!) * alpha;
+      c.forRows(add(s.centre, [-r, -r, -r]), add(s.centre, [r, r, r]), (v0, i0, i1, y, z) => {
+        for (let i = i0, v = v0; i <= i1; i++, v++) {
+          if (c.label[v] === 0) continue;
+          const x = c.xs[i]!;
+          const d = Math.max(len3(x - s.centre[0], y - s.centre[1], z - s.centre[2]) - s.radius, liver.at(x, y, z) + capsuleMargin);
+          if (d < 0) c.label[v] = 2;
+          const alpha = clamp01(0.5 - d / h);
+          if (alpha > 0) for (let p = 0; p < phases; p++) images[p]![v] = images[p]![v]! + (values[p]!.viable - images[p]![v]!) * alpha;
+        }
       });
     }
   }
