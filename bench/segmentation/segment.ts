@@ -1,7 +1,12 @@
 /**
  * Segmentation accuracy and speed on held-out phantoms, and conv3d throughput for the GFLOP/s comparison.
  *
- *   TORCH_NUM_THREADS=1 node dist/bench/segmentation/segment.js --model DIR --cases DIR/images [--n 5] [--json]
+ *   TORCH_NUM_THREADS=1 node dist/bench/segmentation/segment.js --model DIR --cases DIR/images [--n 5] [--step F] [--save DIR] [--json]
+ *
+ * Each case is timed end to end as `hcc segment` runs it: reading and decoding both NIfTI phases, segmentCase
+ * (with its per-step wall and CPU profile), writing the label NIfTI. CPU is the process's user + system time
+ * (all libtorch threads); the load average is printed because wall time on a shared machine depends on it.
+ * --save DIR keeps each case's labels (DIR/<id>_seg.nii.gz) to compare runs voxel for voxel.
  *
  * Per case: liver (liver ∪ tumour, the whole organ) Dice and HD95, tumour Dice, detection of tumours ≥ 1 cm
  * (a reference lesion is found when a predicted tumour voxel overlaps it; a predicted lesion ≥ 1 cm is a true
@@ -9,20 +14,22 @@
  * (PlainConvUNet.flops × tiles × folds) and the GFLOP/s they imply. Then conv3d alone at the model's first-stage
  * shape, the binding's best case, for the ratio.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as torch from '@hcc/torch';
 import { connectedComponents } from '../../src/imaging/ops/components.js';
 import { applyAffine } from '../../src/imaging/affine.js';
 import { maskMetrics } from '../../src/imaging/metrics.js';
+import { writeNifti } from '../../src/imaging/nifti/write.js';
 import { measureTumours } from '../../src/imaging/tumour.js';
 import { makeVolume, type Vec3, type Volume } from '../../src/imaging/volume.js';
 import { readCase } from '../../src/segmentation/cases.js';
 import { segmentCase } from '../../src/segmentation/infer.js';
 import { loadSegmentationModel } from '../../src/segmentation/model.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, cases: { type: 'string' }, n: { type: 'string', default: '5' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, cases: { type: 'string' }, n: { type: 'string', default: '5' }, step: { type: 'string' }, save: { type: 'string' }, json: { type: 'boolean' } } });
 if (!values.model || !values.cases) throw new Error('--model DIR --cases DIR are required');
 const model = loadSegmentationModel(values.model);
 const prefixes = readdirSync(values.cases).filter((f) => f.endsWith('_label.nii.gz')).sort().slice(0, Number(values.n)).map((f) => join(values.cases!, f.slice(0, -13)));
@@ -61,14 +68,25 @@ const overlaps = (idx: Int32Array, b: ArrayLike<number>, value: number) => idx.s
 
 const rows: Array<Record<string, unknown>> = [];
 let tp = 0, fp = 0, fn = 0;
+const scratch = mkdtempSync(join(tmpdir(), 'hcc-seg-bench-'));
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+const load0 = loadavg();
 for (const p of prefixes) {
-  const c = await readCase(p, { labels: true });
   const tiles: Record<string, number> = {};
-  const u0 = process.cpuUsage();
+  const u0 = cpuNow();
   const t0 = performance.now();
-  const res = segmentCase(model, c, { onTile: (stage, _d, total) => (tiles[stage] = total) });
+  const images = await readCase(p);
+  const read = { wall: (performance.now() - t0) / 1000, cpu: cpuNow() - u0 };
+  const res = segmentCase(model, images, { step: values.step === undefined ? undefined : Number(values.step), onTile: (stage, _d, total) => (tiles[stage] = total) });
+  const [u1, t1] = [cpuNow(), performance.now()];
+  await writeNifti(join(values.save ?? scratch, `${p.split('/').pop()}_seg.nii.gz`), res.labels, { type: 'uint8' });
+  const write = { wall: (performance.now() - t1) / 1000, cpu: cpuNow() - u1 };
   const wall = (performance.now() - t0) / 1000;
-  const cpu = (process.cpuUsage(u0).user + process.cpuUsage(u0).system) / 1e6;
+  const cpu = cpuNow() - u0;
+  const c = { ...images, labels: (await readCase(p, { labels: true, phases: [] })).labels };
   const ref = c.labels!;
   const organ = (v: Volume) => Uint8Array.from(v.data, (x) => (x > 0 ? 1 : 0));
   const liver = maskMetrics(organ(res.labels), organ(ref), ref.shape, ref.spacing);
@@ -78,8 +96,17 @@ for (const p of prefixes) {
   const correct = predLesions.filter((l) => overlaps(l, ref.data, 2)).length;
   tp += found; fn += refLesions.length - found; fp += predLesions.length - correct;
   let flops = 0;
-  for (const s of model.stages) flops += (tiles[s.role] ?? 0) * s.nets.length * s.nets[0]!.flops(s.plans.configuration.patch_size);
-  rows.push({ case: p.split('/').pop(), shape: ref.shape, liverDice: liver.dice, liverHd95: liver.hd95, tumourDice: tum.dice, refLesions: refLesions.length, found, predLesions: predLesions.length, correct, wall, cpu, timing: res.timing, tiles, gflop: flops / 1e9, gflopsPerCpuS: flops / 1e9 / cpu });
+  let netCpu = 0;
+  for (const s of model.stages) {
+    flops += (tiles[s.role] ?? 0) * s.nets.length * s.nets[0]!.flops(s.plans.configuration.patch_size);
+    netCpu += res.steps[`${s.role}.sliding_window.network`]?.cpu ?? 0;
+  }
+  const steps = { read, ...res.steps, write };
+  rows.push({
+    case: p.split('/').pop(), shape: ref.shape, liverDice: liver.dice, liverHd95: liver.hd95, tumourDice: tum.dice, refLesions: refLesions.length, found,
+    predLesions: predLesions.length, correct, wall, cpu, timing: res.timing, steps, tiles, gflop: flops / 1e9, gflopsPerCpuS: flops / 1e9 / cpu,
+    networkGflopsPerCpuS: flops / 1e9 / netCpu,
+  });
   if (!values.json) console.error(JSON.stringify(rows.at(-1)));
 }
 const mean = (k: string) => rows.reduce((s, r) => s + (r[k] as number), 0) / rows.length;
@@ -98,8 +125,9 @@ const conv = torch.tidy(() => {
   const s = (process.cpuUsage(u).user + process.cpuUsage(u).system) / 1e6 / reps;
   return { shape: `${f0}->${f0} @${patch.join('x')}`, gflopsPerCpuS: (2 * f0 * f0 * 27 * patch[0]! * patch[1]! * patch[2]!) / 1e9 / s };
 });
+rmSync(scratch, { recursive: true, force: true });
 const summary = {
-  threads: torch.getNumThreads(), cases: rows.length,
+  threads: torch.getNumThreads(), cases: rows.length, loadavg: { before: load0, after: loadavg() },
   liverDice: mean('liverDice'), liverHd95: mean('liverHd95'), tumourDice: mean('tumourDice'),
   detection: { tp, fp, fn, precision, recall, f1: (2 * precision * recall) / Math.max(1e-12, precision + recall) },
   wall: mean('wall'), cpu: mean('cpu'), gflop: mean('gflop'), gflopsPerCpuS: mean('gflopsPerCpuS'), conv, rows,

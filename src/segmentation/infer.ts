@@ -1,14 +1,17 @@
 import * as torch from '@hcc/torch';
+import type { Tensor } from '@hcc/torch';
 import { boundingBox, cropOrPad, expandBox, marginInVoxels, type Box } from '../imaging/ops/crop.js';
 import { keepLargestComponent, largestComponent } from '../imaging/ops/components.js';
 import { resampleDataToShape } from '../imaging/ops/resample.js';
 import { measureTumours, type TumourMeasurements } from '../imaging/tumour.js';
 import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
 import { channelsFor, type CaseImages } from './cases.js';
+import { StepClock, type StepTime } from './clock.js';
 import type { LoadedStage, SegmentationModel } from './model.js';
 import { xyz } from './plans.js';
 import { preprocessCase, type PreprocessedCase } from './preprocess.js';
-import { slidingWindowLogits, toHalf } from './sliding-window.js';
+import { slidingWindowTensor, toHalf } from './sliding-window.js';
+import { argmaxLabels, resampleLogits } from './export.js';
 
 /**
  * Inference as nnU-Net's predictor: preprocess, sliding window (logits averaged over folds), export (logits
@@ -24,51 +27,78 @@ export interface InferenceOptions {
   /** float16 accumulation and export exactly as nnU-Net v2's predictor (slower). */
   exact?: boolean;
   onTile?: (stage: string, done: number, total: number) => void;
+  /** Collects wall and CPU time per step (preprocessing, network, accumulation, export, postprocessing). */
+  clock?: StepClock;
 }
 
-/** Preprocessing and fold-averaged sliding-window logits [K, z, y, x] on the preprocessed grid. */
-function stageLogits(stage: LoadedStage, channels: Volume[], options: InferenceOptions): { pre: PreprocessedCase; logits: Float32Array; K: number } {
+/** Preprocessing and fold-averaged sliding-window logits, float32 [K, z, y, x] on the preprocessed grid (caller disposes). */
+function stageLogits(stage: LoadedStage, channels: Volume[], options: InferenceOptions): { pre: PreprocessedCase; logits: Tensor; K: number } {
   const plans = stage.plans;
-  const pre = preprocessCase(channels, plans);
+  const clock = options.clock ?? new StepClock();
+  const pre = preprocessCase(channels, plans, undefined, clock, `${stage.role}.preprocess`);
   const K = Object.keys(plans.labels).length;
   const patch = plans.configuration.patch_size;
   const mirrorAxes = options.mirror ? stage.mirrorAxes : null;
-  let logits: Float32Array | null = null;
+  let logits: Tensor | null = null;
   for (const net of stage.nets) {
-    const l = slidingWindowLogits((x) => net.forward(x)[0]!, pre.channels, pre.shape, patch, K, {
+    const l = slidingWindowTensor((x) => net.forward(x)[0]!, pre.channels, pre.shape, patch, K, {
       step: options.step, mirrorAxes, exact: options.exact, onTile: (d, t) => options.onTile?.(stage.role, d, t),
+      clock, stepPrefix: `${stage.role}.sliding_window`,
     });
     if (!logits) logits = l;
-    else for (let i = 0; i < l.length; i++) logits[i]! += l[i]!;
+    else {
+      logits.add_(l);
+      l.dispose();
+    }
   }
-  if (stage.nets.length > 1) for (let i = 0; i < logits!.length; i++) logits![i]! /= stage.nets.length;
+  if (stage.nets.length > 1) logits!.div_(stage.nets.length);
   return { pre, logits: logits!, K };
+}
+
+/**
+ * nnU-Net's export on the cropped grid: logits resampled (order 1) to the cropped shape, argmax. `exact` keeps
+ * nnU-Net's float16 steps (JavaScript loops); otherwise the same float64 arithmetic runs as torch ops (zoom.ts).
+ */
+function exportLabels(stage: LoadedStage, pre: PreprocessedCase, logits: Tensor, K: number, options: InferenceOptions): Uint8Array {
+  const clock = options.clock ?? new StepClock();
+  const crop = pre.properties.shapeAfterCropping;
+  const target = xyz(stage.plans.configuration.spacing);
+  const sameShape = xyz(pre.shape).every((s, a) => s === crop[a]);
+  if (!options.exact) {
+    return torch.tidy(() => {
+      const resized = sameShape ? logits : clock.time(`${stage.role}.export.resample_logits`, () => resampleLogits(logits, xyz(pre.shape), crop, target, pre.properties.spacing));
+      return clock.time(`${stage.role}.export.argmax`, () => argmaxLabels(resized).toArray() as Uint8Array);
+    });
+  }
+  const n = pre.shape[0] * pre.shape[1] * pre.shape[2];
+  const nCrop = crop[0] * crop[1] * crop[2];
+  const all = logits.toArray() as Float32Array;
+  const resized = clock.time(`${stage.role}.export.resample_logits`, () => {
+    const out = new Float32Array(K * nCrop);
+    for (let k = 0; k < K; k++) {
+      const ch = all.subarray(k * n, (k + 1) * n);
+      const r = sameShape ? ch : resampleDataToShape(ch, xyz(pre.shape), crop, target, pre.properties.spacing, 1);
+      for (let i = 0; i < nCrop; i++) out[k * nCrop + i] = toHalf(r[i]!);
+    }
+    return out;
+  });
+  return clock.time(`${stage.role}.export.argmax`, () => torch.tidy(() => torch.fromArray(resized, [K, nCrop]).softmax(0).argmax(0).to('uint8').toArray() as Uint8Array));
 }
 
 /** Labels (uint8) on the channels' grid from one stage. */
 export function predictStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): Volume<Uint8Array> {
   const { pre, logits, K } = stageLogits(stage, channels, options);
-  const plans = stage.plans;
-  const n = pre.shape[0] * pre.shape[1] * pre.shape[2];
-  const crop = pre.properties.shapeAfterCropping;
-  const nCrop = crop[0] * crop[1] * crop[2];
-  const target = xyz(plans.configuration.spacing);
-  const resized = new Float32Array(K * nCrop);
-  const sameShape = xyz(pre.shape).every((s, a) => s === crop[a]);
-  for (let k = 0; k < K; k++) {
-    const ch = logits!.subarray(k * n, (k + 1) * n);
-    const r = sameShape ? ch : resampleDataToShape(ch, xyz(pre.shape), crop, target, pre.properties.spacing, 1);
-    if (options.exact) for (let i = 0; i < nCrop; i++) resized[k * nCrop + i] = toHalf(r[i]!);
-    else resized.set(r, k * nCrop);
+  let seg: Uint8Array;
+  try {
+    seg = exportLabels(stage, pre, logits, K, options);
+  } finally {
+    logits.dispose();
   }
-  const seg = torch.tidy(() => {
-    const t = torch.fromArray(resized, [K, nCrop]);
-    return (options.exact ? t.softmax(0) : t).argmax(0).to('uint8').toArray() as Uint8Array;
-  });
+  const clock = options.clock ?? new StepClock();
   const ref = channels[0]!;
-  const cropped = makeVolume(crop, ref.affine, seg);
+  const cropped = makeVolume(pre.properties.shapeAfterCropping, ref.affine, seg);
   const box = pre.properties.bbox;
-  const full = cropOrPad(cropped, { start: box.start.map((s) => -s) as Vec3, end: box.start.map((s, a) => -s + ref.shape[a]!) as Vec3 });
+  const full = clock.time(`${stage.role}.export.paste`, () => cropOrPad(cropped, { start: box.start.map((s) => -s) as Vec3, end: box.start.map((s, a) => -s + ref.shape[a]!) as Vec3 }));
   return makeVolume(ref.shape, ref.affine, full.data as Uint8Array, { ...ref.meta, modality: 'SEG' } as Volume['meta']);
 }
 
@@ -78,24 +108,22 @@ export function predictStage(stage: LoadedStage, channels: Volume[], options: In
  * stage 1, so the whole-scan logits are never resampled to full resolution.
  */
 export function liverBoxFromStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): Box | null {
-  const { pre, logits, K } = stageLogits(stage, channels, options);
-  const n = pre.shape[0] * pre.shape[1] * pre.shape[2];
-  const mask = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let k = 1; k < K; k++) if (logits[k * n + i]! > logits[best * n + i]!) best = k;
-    mask[i] = best > 0 ? 1 : 0;
-  }
-  const shape = xyz(pre.shape);
-  const box = boundingBox(largestComponent(mask, shape, 26), shape);
-  if (!box) return null;
-  const crop = pre.properties.shapeAfterCropping;
-  const offset = pre.properties.bbox.start;
-  const ratio = crop.map((c, a) => c / shape[a]!);
-  return {
-    start: box.start.map((s, a) => Math.max(0, offset[a]! + Math.floor(s * ratio[a]!))) as Vec3,
-    end: box.end.map((e, a) => Math.min(channels[0]!.shape[a]!, offset[a]! + Math.ceil(e * ratio[a]!))) as Vec3,
-  };
+  const { pre, logits } = stageLogits(stage, channels, options);
+  const clock = options.clock ?? new StepClock();
+  return clock.time(`${stage.role}.liver_box`, () => {
+    const mask = torch.tidy(() => argmaxLabels(logits).gt(0).to('uint8').toArray() as Uint8Array);
+    logits.dispose();
+    const shape = xyz(pre.shape);
+    const box = boundingBox(largestComponent(mask, shape, 26), shape);
+    if (!box) return null;
+    const crop = pre.properties.shapeAfterCropping;
+    const offset = pre.properties.bbox.start;
+    const ratio = crop.map((c, a) => c / shape[a]!);
+    return {
+      start: box.start.map((s, a) => Math.max(0, offset[a]! + Math.floor(s * ratio[a]!))) as Vec3,
+      end: box.end.map((e, a) => Math.min(channels[0]!.shape[a]!, offset[a]! + Math.ceil(e * ratio[a]!))) as Vec3,
+    };
+  });
 }
 
 export interface SegmentResult {
@@ -103,6 +131,8 @@ export interface SegmentResult {
   labels: Volume<Uint8Array>;
   measurements: TumourMeasurements;
   timing: Record<string, number>;
+  /** Wall and CPU seconds per step ('<role>.preprocess.resample', '<role>.sliding_window.network', ...). */
+  steps: Record<string, StepTime>;
   warnings: string[];
   liverBox: Box | null;
 }
@@ -117,14 +147,17 @@ export function postprocess(labels: Volume): void {
 export function segmentCase(model: SegmentationModel, images: CaseImages, options: InferenceOptions = {}): SegmentResult {
   const timing: Record<string, number> = {};
   const warnings: string[] = [];
+  const clock = options.clock ?? new StepClock();
+  options = { ...options, clock };
+  const steps = clock.steps;
   let t = performance.now();
-  const channels = channelsFor(images, model.channels);
+  const channels = clock.time('load_grid', () => channelsFor(images, model.channels));
   timing.load_grid = (performance.now() - t) / 1000;
   const ref = channels[0]!;
   const empty = (): SegmentResult => {
     const labels = makeVolume(ref.shape, ref.affine, new Uint8Array(ref.data.length), { ...ref.meta, modality: 'SEG' } as Volume['meta']);
     warnings.push('no liver found: the result is empty (is this an abdominal CT with the liver in the field of view?)');
-    return { labels, measurements: measureTumours(labels), timing, warnings, liverBox: null };
+    return { labels, measurements: measureTumours(labels), timing, steps, warnings, liverBox: null };
   };
   let labels: Volume<Uint8Array> | null = null;
   let measured: Volume | null = null;
@@ -138,14 +171,15 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
     } else if (i === 0) {
       labels = predictStage(stage, channels, options);
       if (stage.role === 'liver') for (let v = 0; v < labels.data.length; v++) if (labels.data[v]! > 1) labels.data[v] = 1;
-      postprocess(labels);
+      clock.time(`${stage.role}.postprocess`, () => postprocess(labels!));
       liverBox = boundingBox(labels.data, labels.shape);
       measured = labels;
     } else {
       const box = expandBox(liverBox!, marginInVoxels(ref.spacing, stage.marginMm), ref.shape);
-      const sub = predictStage(stage, channels.map((c) => cropOrPad(c, box, -1024)), options);
+      const inBox = clock.time(`${stage.role}.crop_box`, () => channels.map((c) => cropOrPad(c, box, -1024)));
+      const sub = predictStage(stage, inBox, options);
       // Everything outside the box is background, so postprocessing and measuring the box alone is the same.
-      postprocess(sub);
+      clock.time(`${stage.role}.postprocess`, () => postprocess(sub));
       measured = sub;
       const full = new Uint8Array(ref.data.length);
       const [nx, ny] = ref.shape;
@@ -163,7 +197,7 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
   }
   if (!liverBox || !labels || !measured) return empty();
   t = performance.now();
-  const measurements = measureTumours(measured);
+  const measurements = clock.time('measure', () => measureTumours(measured!));
   timing.measure = (performance.now() - t) / 1000;
-  return { labels, measurements, timing, warnings, liverBox };
+  return { labels, measurements, timing, steps, warnings, liverBox };
 }

@@ -1,6 +1,5 @@
 import type { Vec3, Volume } from '../imaging/volume.js';
 import { boundingBox } from '../imaging/ops/crop.js';
-import { fillHoles } from '../imaging/ops/components.js';
 import { HccError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 
@@ -67,13 +66,19 @@ export function intensityProperties(values: Float64Array): IntensityProperties {
   };
 }
 
-/** The half-open (z, y, x) box nnU-Net's crop_to_nonzero keeps: any channel non-zero, holes filled. */
+/**
+ * The half-open box nnU-Net's crop_to_nonzero keeps: the box of (any channel non-zero, holes filled). Filling
+ * holes never moves that box, so it is not done: a zero voxel outside the non-zero box reaches the border along
+ * a straight line of zeros, so it is never a hole (a test checks this against fillHoles).
+ */
 export function nonzeroBox(channels: Volume[]): { start: Vec3; end: Vec3 } {
   const shape = channels[0]!.shape;
-  const n = channels[0]!.data.length;
-  const mask = new Uint8Array(n);
-  for (const c of channels) for (let i = 0; i < n; i++) if (c.data[i] !== 0) mask[i] = 1;
-  const box = boundingBox(fillHoles(mask, shape), shape);
+  let box: { start: Vec3; end: Vec3 } | null = null;
+  for (const c of channels) {
+    const b = boundingBox(c.data, shape);
+    if (!b) continue;
+    box = box ? { start: box.start.map((s, a) => Math.min(s, b.start[a]!)) as Vec3, end: box.end.map((e, a) => Math.max(e, b.end[a]!)) as Vec3 } : b;
+  }
   return box ?? { start: [0, 0, 0], end: [...shape] as Vec3 };
 }
 

@@ -1,6 +1,7 @@
 import { resampleDataToShape, resampleLabelsToShape, shapeForSpacing } from '../imaging/ops/resample.js';
 import { sameGrid, type Vec3, type Volume } from '../imaging/volume.js';
 import { HccError } from '../util/errors.js';
+import { StepClock } from './clock.js';
 import { nonzeroBox, xyz, zyx, type IntensityProperties, type Plans, type ZYX } from './plans.js';
 
 /**
@@ -74,26 +75,26 @@ export function checkChannels(channels: Volume[], plans: Plans, what = 'input'):
 }
 
 /** One case preprocessed with the plans: crop, normalise each channel, resample to the plans' spacing. */
-export function preprocessCase(channels: Volume[], plans: Plans, labels?: Volume): PreprocessedCase {
+export function preprocessCase(channels: Volume[], plans: Plans, labels?: Volume, clock = new StepClock(), stepPrefix = 'preprocess'): PreprocessedCase {
   checkChannels(channels, plans);
   const first = channels[0]!;
-  const bbox = nonzeroBox(channels);
+  const bbox = clock.time(`${stepPrefix}.crop_box`, () => nonzeroBox(channels));
   const cropShape = bbox.end.map((e, a) => e - bbox.start[a]!) as Vec3;
   const target = xyz(plans.configuration.spacing);
   const outShape = shapeForSpacing(cropShape, first.spacing, target);
   const sameShape = outShape.every((n, a) => n === cropShape[a]);
   const out = channels.map((ch, c) => {
-    const cropped = cropArray(ch.data, ch.shape, bbox);
+    const cropped = clock.time(`${stepPrefix}.crop`, () => cropArray(ch.data, ch.shape, bbox));
     const scheme = plans.configuration.normalization_schemes[c];
     const props = plans.foreground_intensity_properties_per_channel[String(c)];
     let norm: Float32Array;
     if (scheme === 'CTNormalization') {
       if (!props) throw new HccError(`plans: foreground_intensity_properties_per_channel["${c}"] is missing; CTNormalization needs it`);
-      norm = ctNormalize(cropped, props);
-    } else if (scheme === 'ZScoreNormalization') norm = zscoreNormalize(cropped);
+      norm = clock.time(`${stepPrefix}.normalise`, () => ctNormalize(cropped, props));
+    } else if (scheme === 'ZScoreNormalization') norm = clock.time(`${stepPrefix}.normalise`, () => zscoreNormalize(cropped));
     else throw new HccError(`plans: normalization scheme '${scheme}' is not supported (CTNormalization, ZScoreNormalization)`);
     // nnU-Net's resample_data_or_seg_to_shape returns the array untouched when the shape does not change.
-    return sameShape ? norm : resampleDataToShape(norm, cropShape, outShape, first.spacing, target, 3);
+    return sameShape ? norm : clock.time(`${stepPrefix}.resample`, () => resampleDataToShape(norm, cropShape, outShape, first.spacing, target, 3));
   });
   let seg: Uint8Array | undefined;
   if (labels) {

@@ -1,5 +1,6 @@
 import * as torch from '@hcc/torch';
 import type { Tensor } from '@hcc/torch';
+import { StepClock } from './clock.js';
 import type { ZYX } from './plans.js';
 
 /**
@@ -109,6 +110,9 @@ export interface SlidingWindowOptions {
   /** float16 accumulation bit for bit as nnU-Net on CPU (slower). */
   exact?: boolean;
   onTile?: (done: number, total: number) => void;
+  /** Collects time per step under `${stepPrefix}.tile_copy`, `.network`, `.accumulate`, `.average`. */
+  clock?: StepClock;
+  stepPrefix?: string;
 }
 
 /** Every non-empty subset of the mirror axes, in nnU-Net's order: by size, then lexicographic. */
@@ -126,75 +130,116 @@ function mirrorSets(axes: number[]): number[][] {
 }
 
 /**
+ * Tiles per network call (without `exact`). libtorch 1.13 hands a 3-D convolution to oneDNN only when the batch is
+ * larger than 1 or N·C·D·H exceeds 20480 (`ConvParams::use_mkldnn`); a single 16-channel 40x32x40 tile sits
+ * exactly at that limit, so batch 1 ran most layers through the generic vol2col + GEMM path at 13-19 GFLOP/CPU-s
+ * against 35-57 with oneDNN (BENCHMARKS.md). Each tile's result does not depend on its batch neighbours
+ * (InstanceNorm is per sample); `exact` keeps batch 1, as nnU-Net's predictor runs.
+ */
+export const TILE_BATCH = 4;
+
+/**
  * Logits for a whole preprocessed image, C order [numClasses, z, y, x] on the unpadded shape. `net` maps an
  * input [1, C, pz, py, px] to logits [1, K, pz, py, px] (deep supervision off).
  */
 export function slidingWindowLogits(
   net: (x: Tensor) => Tensor, input: Float32Array[], shape: ZYX, patch: ZYX, numClasses: number, options: SlidingWindowOptions = {},
 ): Float32Array {
+  return torch.tidy(() => slidingWindowTensor(net, input, shape, patch, numClasses, options).toArray() as Float32Array);
+}
+
+/**
+ * As slidingWindowLogits, as a float32 tensor [numClasses, z, y, x]. Tiles are cut from one input tensor and
+ * (without `exact`) accumulated in place in libtorch: `logits += pred·gauss` is done in float64 and rounded to
+ * float32 per tile, which is exactly what the former per-voxel JavaScript loop computed, so results are unchanged.
+ */
+export function slidingWindowTensor(
+  net: (x: Tensor) => Tensor, input: Float32Array[], shape: ZYX, patch: ZYX, numClasses: number, options: SlidingWindowOptions = {},
+): Tensor {
   const padded = padToPatch(input, shape, patch);
   const [Z, Y, X] = padded.shape;
   const [pz, py, px] = patch;
-  const pv = pz * py * px;
   const gauss = gaussianImportance(patch);
   const steps = padded.shape.map((s, a) => computeSteps(s, patch[a]!, options.step ?? 0.5));
-  const logits = new Float32Array(numClasses * Z * Y * X);
-  const weights = new Float32Array(Z * Y * X);
   const exact = options.exact ?? false;
   const flips = options.mirrorAxes ? mirrorSets(options.mirrorAxes.map((a) => a + 2)) : [];
-  const nC = input.length;
-  const tile = new Float32Array(nC * pv);
   const total = steps[0]!.length * steps[1]!.length * steps[2]!.length;
-  let done = 0;
-  for (const sz of steps[0]!) for (const sy of steps[1]!) for (const sx of steps[2]!) {
-    for (let c = 0; c < nC; c++) {
-      const src = padded.channels[c]!;
-      for (let z = 0; z < pz; z++) for (let y = 0; y < py; y++) {
-        const s = ((sz + z) * Y + sy + y) * X + sx;
-        tile.set(src.subarray(s, s + px), c * pv + (z * py + y) * px);
+  const clock = options.clock ?? new StepClock();
+  const step = (name: string) => `${options.stepPrefix ?? 'sliding_window'}.${name}`;
+  return torch.tidy(() => {
+    const image = torch.stack(padded.channels.map((c) => torch.fromBlob(c, [Z, Y, X])), 0);
+    const gaussT = torch.fromArray(gauss, [pz, py, px]);
+    const gauss64 = gaussT.to('float64');
+    // exact: nnU-Net's float16 buffers, emulated in JavaScript arrays; otherwise float32 tensors.
+    const logitsJs = exact ? new Float32Array(numClasses * Z * Y * X) : null;
+    const weightsJs = exact ? new Float32Array(Z * Y * X) : null;
+    const logits = exact ? null : torch.zeros([numClasses, Z, Y, X]);
+    const weights = exact ? null : torch.zeros([Z, Y, X]);
+    const pv = pz * py * px;
+    let done = 0;
+    const starts: ZYX[] = [];
+    for (const sz of steps[0]!) for (const sy of steps[1]!) for (const sx of steps[2]!) starts.push([sz, sy, sx]);
+    const window = (t: Tensor, [sz, sy, sx]: ZYX) => t.narrow(-3, sz, pz).narrow(-2, sy, py).narrow(-1, sx, px);
+    const batch = exact ? 1 : TILE_BATCH;
+    for (let b0 = 0; b0 < starts.length; b0 += batch) {
+      const group = starts.slice(b0, b0 + batch);
+      torch.tidy(() => {
+        const x = clock.time(step('tile_copy'), () => {
+          const tiles = group.map((start) => window(image, start));
+          // A lone tile goes in twice: batch 1 would fall back to libtorch's slow convolution (see TILE_BATCH).
+          if (!exact && tiles.length === 1) tiles.push(tiles[0]!);
+          return torch.stack(tiles, 0);
+        });
+        const pred = clock.time(step('network'), () => torch.noGrad(() => {
+          let out = net(x);
+          if (flips.length) {
+            for (const dims of flips) out = out.add(net(x.flip(dims)).flip(dims));
+            out = out.div(flips.length + 1);
+          }
+          return out;
+        }));
+        clock.time(step('accumulate'), () => group.forEach((start, b) => {
+          const [sz, sy, sx] = start;
+          if (!exact) {
+            const region = window(logits!, start);
+            region.copy_(region.to('float64').add(pred.select(0, b).to('float64').mul(gauss64)));
+            window(weights!, start).add_(gaussT);
+            return;
+          }
+          const p = pred.select(0, b).contiguous().toArray() as Float32Array;
+          for (let k = 0; k < numClasses; k++) {
+            const base = k * Z * Y * X;
+            for (let z = 0; z < pz; z++) for (let y = 0; y < py; y++) {
+              const row = base + ((sz + z) * Y + sy + y) * X + sx;
+              const prow = k * pv + (z * py + y) * px;
+              const grow = (z * py + y) * px;
+              for (let i = 0; i < px; i++) logitsJs![row + i] = toHalf(Math.fround(logitsJs![row + i]! + Math.fround(p[prow + i]! * gauss[grow + i]!)));
+            }
+          }
+          for (let z = 0; z < pz; z++) for (let y = 0; y < py; y++) {
+            const row = ((sz + z) * Y + sy + y) * X + sx;
+            const grow = (z * py + y) * px;
+            for (let i = 0; i < px; i++) weightsJs![row + i] = toHalf(weightsJs![row + i]! + gauss[grow + i]!);
+          }
+        }));
+      });
+      done += group.length;
+      options.onTile?.(done, total);
+    }
+    return clock.time(step('average'), () => {
+      const [nz, ny, nx] = shape;
+      const [bz, by, bx] = padded.before;
+      const crop = (t: Tensor) => t.narrow(-3, bz, nz).narrow(-2, by, ny).narrow(-1, bx, nx);
+      if (!exact) return crop(logits!.div_(weights!)).contiguous();
+      // float16 division of float16 buffers, as nnU-Net's `predicted_logits /= n_predictions`.
+      const out = new Float32Array(numClasses * nz * ny * nx);
+      let p = 0;
+      for (let k = 0; k < numClasses; k++) for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) {
+        const row = ((z + bz) * Y + y + by) * X + bx;
+        const lrow = k * Z * Y * X + row;
+        for (let i = 0; i < nx; i++, p++) out[p] = toHalf(Math.fround(logitsJs![lrow + i]! / weightsJs![row + i]!));
       }
-    }
-    const pred = torch.tidy(() => torch.noGrad(() => {
-      const x = torch.fromArray(tile, [1, nC, pz, py, px]);
-      let out = net(x);
-      if (flips.length) {
-        for (const dims of flips) out = out.add(net(x.flip(dims)).flip(dims));
-        out = out.div(flips.length + 1);
-      }
-      return out.contiguous().toArray() as Float32Array;
-    }));
-    for (let k = 0; k < numClasses; k++) {
-      const base = k * Z * Y * X;
-      for (let z = 0; z < pz; z++) for (let y = 0; y < py; y++) {
-        const row = base + ((sz + z) * Y + sy + y) * X + sx;
-        const prow = k * pv + (z * py + y) * px;
-        const grow = (z * py + y) * px;
-        if (exact) {
-          for (let x = 0; x < px; x++) logits[row + x] = toHalf(Math.fround(logits[row + x]! + Math.fround(pred[prow + x]! * gauss[grow + x]!)));
-        } else {
-          for (let x = 0; x < px; x++) logits[row + x]! += pred[prow + x]! * gauss[grow + x]!;
-        }
-      }
-    }
-    for (let z = 0; z < pz; z++) for (let y = 0; y < py; y++) {
-      const row = ((sz + z) * Y + sy + y) * X + sx;
-      const grow = (z * py + y) * px;
-      if (exact) for (let x = 0; x < px; x++) weights[row + x] = toHalf(weights[row + x]! + gauss[grow + x]!);
-      else for (let x = 0; x < px; x++) weights[row + x]! += gauss[grow + x]!;
-    }
-    options.onTile?.(++done, total);
-  }
-  const [nz, ny, nx] = shape;
-  const out = new Float32Array(numClasses * nz * ny * nx);
-  const [bz, by, bx] = padded.before;
-  let p = 0;
-  for (let k = 0; k < numClasses; k++) for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) {
-    const row = ((z + bz) * Y + y + by) * X + bx;
-    const lrow = k * Z * Y * X + row;
-    for (let x = 0; x < nx; x++, p++) {
-      const v = logits[lrow + x]! / weights[row + x]!;
-      out[p] = exact ? toHalf(Math.fround(v)) : v;
-    }
-  }
-  return out;
+      return torch.fromArray(out, [numClasses, nz, ny, nx]);
+    });
+  });
 }

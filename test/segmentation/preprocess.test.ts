@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { boundingBox } from '../../src/imaging/ops/crop.js';
+import { fillHoles } from '../../src/imaging/ops/components.js';
 import { makeVolume, type Vec3 } from '../../src/imaging/volume.js';
 import { ctNormalize, preprocessCase } from '../../src/segmentation/preprocess.js';
-import { plan, type Fingerprint, type IntensityProperties } from '../../src/segmentation/plans.js';
+import { nonzeroBox, plan, type Fingerprint, type IntensityProperties } from '../../src/segmentation/plans.js';
 import { resampleLabelsToShape } from '../../src/imaging/ops/resample.js';
+import { Rng } from '../../src/util/rng.js';
 
 const props: IntensityProperties = { mean: 100, median: 95, std: 50, min: -100, max: 400, percentile_00_5: -20, percentile_99_5: 250 };
 
@@ -48,4 +51,19 @@ test('preprocessing resamples to the plans spacing and crops zero borders (nnU-N
   assert.deepEqual(pre.properties.shapeAfterCropping, [6, 6, 4]);
   assert.deepEqual(pre.shape, [4, 3, 3]);
   assert.throws(() => preprocessCase([ct, ct], plans), /expects 1 input channel\(s\), got 2/);
+});
+
+test('the crop box taken without filling holes is the box of the hole-filled non-zero mask (crop_to_nonzero)', () => {
+  const rng = Rng.stream(7, 'nonzero-box');
+  const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+  for (let trial = 0; trial < 30; trial++) {
+    const shape: Vec3 = [3 + rng.int(8), 3 + rng.int(8), 3 + rng.int(6)];
+    const n = shape[0] * shape[1] * shape[2];
+    // sparse, half-full and nearly full masks (the last with enclosed holes)
+    const p = [0.03, 0.5, 0.95][trial % 3]!;
+    const channels = [p, p / 4].map((q) => makeVolume(shape, identity, Float32Array.from({ length: n }, () => (rng.uniform() < q ? -1024 : 0))));
+    const union = Uint8Array.from({ length: n }, (_, i) => (channels[0]!.data[i] || channels[1]!.data[i] ? 1 : 0));
+    const expected = boundingBox(fillHoles(union, shape), shape) ?? { start: [0, 0, 0], end: shape };
+    assert.deepEqual(nonzeroBox(channels), expected, `trial ${trial}`);
+  }
 });
