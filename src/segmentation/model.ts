@@ -9,8 +9,8 @@ import { PlainConvUNet } from './unet.js';
 /**
  * Model folders (CONTRACTS.md "Models on disk"). Ours: `model.json` (kind 'hcc-seg') naming the input phases
  * and the stages, one subfolder per stage with its own `model.json` (plans, role) and `fold_k/checkpoint_final.pth`
- * in nnU-Net's checkpoint layout. A real nnU-Net v2 results folder (plans.json, dataset.json, fold_N/) loads
- * as a one-stage model whose channels are taken in dataset.json's order.
+ * (plus `checkpoint_best.pth`) in nnU-Net's checkpoint layout. A real nnU-Net v2 results folder (plans.json,
+ * dataset.json, fold_N/) loads as a one-stage model whose channels are taken in dataset.json's order.
  */
 
 export const MODEL_KIND = 'hcc-seg';
@@ -50,12 +50,34 @@ export interface LoadedStage {
   marginMm: number;
 }
 
+/**
+ * Which checkpoint of each fold inference loads, as nnU-Net's `-chk`: 'final' (checkpoint_final.pth, the
+ * default), 'best' (checkpoint_best.pth, the best EMA pseudo-Dice on validation during training) or a file name.
+ */
+export type CheckpointChoice = 'final' | 'best' | string;
+
+/** The checkpoint file name for a choice: 'best' -> checkpoint_best.pth; a name ending in .pth is taken as is. */
+export function checkpointFile(choice: CheckpointChoice = 'final'): string {
+  if (/^[\w.-]+\.pth$/.test(choice)) return choice;
+  if (/^\w+$/.test(choice)) return `checkpoint_${choice}.pth`;
+  throw new HccError(`checkpoint '${choice}': expected final, best, or a file name such as checkpoint_best.pth`);
+}
+
+function missingCheckpoint(path: string, file: string): HccError {
+  const hint = file === 'checkpoint_final.pth' ? 'the fold is not trained (resume training with --resume)'
+    : file === 'checkpoint_best.pth' ? 'the fold was trained before best checkpoints were kept; use the final checkpoint'
+      : 'no such checkpoint in this fold';
+  return new HccError(`${path}: missing; ${hint}`);
+}
+
 export interface SegmentationModel {
   dir: string;
   format: 'hcc' | 'nnunet';
   channels: Phase[];
   stages: LoadedStage[];
   manifest: ModelManifest;
+  /** The checkpoint file each fold was loaded from. */
+  checkpoint: string;
 }
 
 function readJson(path: string): any {
@@ -94,15 +116,15 @@ export function loadNetwork(path: string, plans: Plans): { net: PlainConvUNet; c
   return { net, checkpoint: ck };
 }
 
-function loadHccStage(dir: string, role: StageRole, folds?: number[]): LoadedStage {
+function loadHccStage(dir: string, role: StageRole, folds: number[] | undefined, file: string): LoadedStage {
   const m = readJson(join(dir, 'model.json')) as StageManifest;
   if (m.kind !== 'hcc-seg-stage') throw new HccError(`${join(dir, 'model.json')}: kind '${m.kind}', expected 'hcc-seg-stage'`);
   if (m.version > MODEL_VERSION) throw new HccError(`${join(dir, 'model.json')}: version ${m.version} is newer than this program reads (${MODEL_VERSION})`);
   const use = folds ?? m.folds;
   if (use.length === 0) throw new HccError(`${dir}: no trained folds`);
   const nets = use.map((f) => {
-    const p = join(dir, `fold_${f}`, 'checkpoint_final.pth');
-    if (!existsSync(p)) throw new HccError(`${p}: missing; fold ${f} is not trained (resume training with --resume)`);
+    const p = join(dir, `fold_${f}`, file);
+    if (!existsSync(p)) throw missingCheckpoint(p, file);
     return loadNetwork(p, m.plans).net;
   });
   return { role: m.role ?? role, plans: m.plans, nets, mirrorAxes: [0, 1, 2], marginMm: m.marginMm ?? 10 };
@@ -167,20 +189,20 @@ export function plansFromNnunet(plansJson: any, datasetJson: any, configuration:
   };
 }
 
-function loadNnunet(dir: string, folds?: number[], phases?: Phase[]): SegmentationModel {
+function loadNnunet(dir: string, file: string, folds?: number[], phases?: Phase[]): SegmentationModel {
   const plansJson = readJson(join(dir, 'plans.json'));
   const datasetJson = readJson(join(dir, 'dataset.json'));
   const available = readdirSync(dir).map((f) => /^fold_(\d+)$/.exec(f)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b)
-    .filter((f) => existsSync(join(dir, `fold_${f}`, 'checkpoint_final.pth')));
+    .filter((f) => existsSync(join(dir, `fold_${f}`, file)));
   const use = folds ?? available;
-  if (use.length === 0) throw new HccError(`${dir}: no fold_N/checkpoint_final.pth`);
+  if (use.length === 0) throw new HccError(`${dir}: no fold_N/${file}`);
   let configuration = basename(dir).split('__')[2] ?? '3d_fullres';
   const nets: PlainConvUNet[] = [];
   let mirrorAxes: number[] | null = [0, 1, 2];
   let plans: Plans | null = null;
   for (const f of use) {
-    const p = join(dir, `fold_${f}`, 'checkpoint_final.pth');
-    if (!existsSync(p)) throw new HccError(`${p}: missing`);
+    const p = join(dir, `fold_${f}`, file);
+    if (!existsSync(p)) throw missingCheckpoint(p, file);
     // The configuration comes from the checkpoint when it says (nnU-Net's predictor reads init_args).
     let raw: Record<string, any>;
     try {
@@ -201,24 +223,29 @@ function loadNnunet(dir: string, folds?: number[], phases?: Phase[]): Segmentati
     dir, format: 'nnunet', channels,
     stages: [{ role, plans: plans!, nets, mirrorAxes, marginMm: 0 }],
     manifest: { kind: MODEL_KIND, version: MODEL_VERSION, channels, labels, stages: [{ dir: '.', role }] },
+    checkpoint: file,
   };
 }
 
-/** Loads an hcc-iat model folder or an nnU-Net v2 results folder; `folds` picks folds (default: all trained). */
-export function loadSegmentationModel(dir: string, options: { folds?: number[]; phases?: Phase[] } = {}): SegmentationModel {
+/**
+ * Loads an hcc-iat model folder or an nnU-Net v2 results folder; `folds` picks folds (default: all trained),
+ * `checkpoint` the file per fold (default checkpoint_final.pth).
+ */
+export function loadSegmentationModel(dir: string, options: { folds?: number[]; phases?: Phase[]; checkpoint?: CheckpointChoice } = {}): SegmentationModel {
   if (!existsSync(dir)) throw new HccError(`${dir}: no such model folder`);
-  if (existsSync(join(dir, 'plans.json')) && existsSync(join(dir, 'dataset.json'))) return loadNnunet(dir, options.folds, options.phases);
+  const file = checkpointFile(options.checkpoint);
+  if (existsSync(join(dir, 'plans.json')) && existsSync(join(dir, 'dataset.json'))) return loadNnunet(dir, file, options.folds, options.phases);
   if (!existsSync(join(dir, 'model.json'))) throw new HccError(`${dir}: neither an hcc-iat model (model.json) nor an nnU-Net results folder (plans.json + dataset.json)`);
   const m = readJson(join(dir, 'model.json')) as ModelManifest;
   if (m.kind !== MODEL_KIND) throw new HccError(`${join(dir, 'model.json')}: kind '${m.kind}', expected '${MODEL_KIND}'`);
   if (m.version > MODEL_VERSION) throw new HccError(`${join(dir, 'model.json')}: version ${m.version} is newer than this program reads (${MODEL_VERSION})`);
-  const stages = m.stages.map((s) => loadHccStage(join(dir, s.dir), s.role, options.folds));
+  const stages = m.stages.map((s) => loadHccStage(join(dir, s.dir), s.role, options.folds, file));
   for (const s of stages) {
     if (s.plans.configuration.normalization_schemes.length !== m.channels.length) {
       throw new HccError(`${dir}: stage ${s.role} takes ${s.plans.configuration.normalization_schemes.length} channels but model.json lists ${m.channels.join(', ')}`);
     }
   }
-  return { dir, format: 'hcc', channels: m.channels, stages, manifest: m };
+  return { dir, format: 'hcc', channels: m.channels, stages, manifest: m, checkpoint: file };
 }
 
 export function disposeModel(model: SegmentationModel): void {

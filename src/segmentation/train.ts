@@ -17,6 +17,9 @@ import { PlainConvUNet } from './unet.js';
  * augmentations of augment.ts, gradient clipping at 12, a pseudo-Dice on validation patches each epoch with
  * its EMA, and a checkpoint after every epoch (written atomically) from which a killed run resumes
  * identically: every random draw of epoch e, iteration i comes from a stream keyed by (seed, fold, e, i).
+ * As nnUNetTrainer.on_epoch_end, checkpoint_best.pth is written whenever the EMA of the pseudo-Dice
+ * (0.9·previous + 0.1·this epoch's mean foreground Dice; the first epoch's Dice itself) beats the best so far;
+ * the best value travels in every checkpoint as `_best_ema`, the EMA itself in `logging`.
  */
 
 export interface TrainCase extends PreprocessedCase {
@@ -46,6 +49,8 @@ export interface EpochLog {
   /** Pseudo-Dice on validation patches, per foreground class. */
   pseudoDice: number[];
   emaPseudoDice: number;
+  /** This epoch's EMA was the best so far, so checkpoint_best.pth holds the weights after this epoch. */
+  newBest?: boolean;
   lr: number;
   seconds: number;
 }
@@ -175,6 +180,7 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
   mkdirSync(foldDir, { recursive: true });
   const latest = join(foldDir, 'checkpoint_latest.pth');
   const final = join(foldDir, 'checkpoint_final.pth');
+  const best = join(foldDir, 'checkpoint_best.pth');
   const K = Object.keys(plans.labels).length;
   const lr0 = options.initialLr ?? 1e-2;
   const oversample = options.oversampleForeground ?? 0.33;
@@ -185,6 +191,7 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
   let log: EpochLog[] = [];
   let startEpoch = 0;
   let ema = 0;
+  let bestEma: number | null = null;
   // Resume from the latest checkpoint, or from the final one when more epochs are asked for than it has.
   const resumeFrom = !options.resume ? null : existsSync(latest) ? latest : existsSync(final) ? final : null;
   if (resumeFrom) {
@@ -202,7 +209,9 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
     opt.loadStateDict(ck.optimizer_state);
     startEpoch = Number(ck.current_epoch);
     log = ck.logging?.epochs ?? [];
-    ema = Number(ck._best_ema ?? 0);
+    // nnU-Net keeps the EMA in its logger and only the best value in _best_ema.
+    ema = log.at(-1)?.emaPseudoDice ?? 0;
+    bestEma = ck._best_ema === undefined || ck._best_ema === null ? null : Number(ck._best_ema);
   }
   const sched = new torch.optim.PolyLRScheduler(opt, lr0, options.epochs, 0.9, startEpoch);
   const trainLocs = train.map((c) => classLocations(c, options.seed));
@@ -249,13 +258,17 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
     }
     const pseudoDice = tpfpfn.map(([tp, fp, fn]) => (tp! + fp! + fn! === 0 ? NaN : (2 * tp!) / (2 * tp! + fp! + fn!)));
     const meanDice = pseudoDice.filter((d) => !Number.isNaN(d)).reduce((a, b, _, arr) => a + b / arr.length, 0);
-    ema = epoch === 0 ? meanDice : 0.9 * ema + 0.1 * meanDice;
+    ema = log.length === 0 ? meanDice : 0.9 * ema + 0.1 * meanDice;
+    const newBest = bestEma === null || ema > bestEma;
+    if (newBest) bestEma = ema;
     sched.step();
     log.push({
       epoch, trainLoss: lossSum / options.itersPerEpoch, valLoss: valLoss / Math.max(1, options.valIters),
-      pseudoDice, emaPseudoDice: ema, lr, seconds: (performance.now() - t0) / 1000,
+      pseudoDice, emaPseudoDice: ema, newBest, lr, seconds: (performance.now() - t0) / 1000,
     });
-    saveCheckpoint(latest, net, opt, epoch + 1, log, ema, plans, options);
+    // Best before latest: a kill between the two repeats this epoch, which rewrites the same best checkpoint.
+    if (newBest) saveCheckpoint(best, net, opt, epoch + 1, log, bestEma!, plans, options);
+    saveCheckpoint(latest, net, opt, epoch + 1, log, bestEma!, plans, options);
   }
   const finished = stopAt >= options.epochs;
   progress?.done(finished ? `EMA pseudo-Dice ${ema.toFixed(3)}` : `stopped after epoch ${stopAt}`);
@@ -263,14 +276,14 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
   return { net, log, finished, checkpoint: finished ? final : latest };
 }
 
-function saveCheckpoint(path: string, net: PlainConvUNet, opt: InstanceType<typeof torch.optim.SGD>, nextEpoch: number, log: EpochLog[], ema: number, plans: Plans, options: TrainerOptions): void {
+function saveCheckpoint(path: string, net: PlainConvUNet, opt: InstanceType<typeof torch.optim.SGD>, nextEpoch: number, log: EpochLog[], bestEma: number, plans: Plans, options: TrainerOptions): void {
   torch.tidy(() => {
     torch.save({
       network_weights: net.stateDict(),
       optimizer_state: opt.stateDict(),
       grad_scaler_state: null,
       logging: { epochs: log },
-      _best_ema: ema,
+      _best_ema: bestEma,
       current_epoch: nextEpoch,
       init_args: { plans, configuration: '3d_fullres', fold: options.fold },
       trainer_name: 'hccTrainer',

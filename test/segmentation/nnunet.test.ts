@@ -95,3 +95,8 @@ test('hcc segment: one CT into a one-channel nnU-Net model writes the labels on 
   assert.deepEqual(seg.affine, ct.affine);
   await assert.rejects(segmentCommand.run([fixture('segmentation', 'ct.nii.gz'), '--model', results, '--out', out, '--dicom-seg', join(scratch, 'x.dcm')]), /not a DICOM series/);
 });
+
+test('--checkpoint best on a results folder without checkpoint_best.pth names what is missing', () => {
+  assert.throws(() => loadSegmentationModel(results, { checkpoint: 'best' }), /no fold_N\/checkpoint_best\.pth/);
+  assert.equal(loadSegmentationModel(results, { checkpoint: 'checkpoint_final.pth' }).checkpoint, 'checkpoint_final.pth');
+});

@@ -65,3 +65,45 @@ test('training killed after an epoch resumes to bit-identical weights', async ()
   assert.equal(b.current_epoch, 2);
   assert.deepEqual(b.logging.epochs.map((e: any) => e.trainLoss), a.logging.epochs.map((e: any) => e.trainLoss));
 });
+
+test("checkpoint_best.pth holds the epoch with the best EMA pseudo-Dice (nnU-Net's 0.9/0.1 EMA), and resume keeps the EMA", async () => {
+  const common = {
+    cases: [1, 2, 3].map(prefix), preset: 'test' as const, phases: ['portal_venous' as const], cascade: false, progress: false,
+    splits: [{ train: ['I00001', 'I00002'], val: ['I00003'] }], config: { epochs: 5, itersPerEpoch: 2, valIters: 1, initialLr: 0.05 },
+  };
+  const fold = (out: string) => join(dir, out, 'stage1_liver', 'fold_0');
+  const straight = await trainSegmentation({ ...common, out: join(dir, 'best-a') });
+  const log = straight.stages[0]!.folds[0]!.log;
+  // The EMA from the logged per-epoch pseudo-Dice: the first epoch's mean foreground Dice, then 0.9·EMA + 0.1·Dice.
+  let ema = NaN;
+  let bestEpoch = -1;
+  let best = -Infinity;
+  for (const [e, l] of log.entries()) {
+    const dice = l.pseudoDice.filter((d) => !Number.isNaN(d));
+    const mean = dice.reduce((a, b) => a + b, 0) / dice.length;
+    ema = e === 0 ? mean : 0.9 * ema + 0.1 * mean;
+    assert.ok(Math.abs(l.emaPseudoDice - ema) < 1e-12, `epoch ${e}: EMA ${l.emaPseudoDice}, expected ${ema}`);
+    if (ema > best) [best, bestEpoch] = [ema, e];
+    assert.equal(l.newBest, e === bestEpoch);
+  }
+  const a = torch.loadRaw(join(fold('best-a'), 'checkpoint_best.pth')) as Record<string, any>;
+  assert.equal(a.current_epoch, bestEpoch + 1);
+  assert.equal(a._best_ema, best);
+  assert.equal((torch.loadRaw(join(fold('best-a'), 'checkpoint_final.pth')) as Record<string, any>)._best_ema, best);
+  // The best checkpoint's weights are those after epoch bestEpoch: a run stopped there has the same ones.
+  const stopped = await trainSegmentation({ ...common, out: join(dir, 'best-b'), stopAfterEpochs: bestEpoch + 1 });
+  const at = torch.loadRaw(join(fold('best-b'), stopped.finished ? 'checkpoint_final.pth' : 'checkpoint_latest.pth')) as Record<string, any>;
+  for (const k of Object.keys(a.network_weights)) assert.deepEqual(at.network_weights[k].data, a.network_weights[k].data, k);
+  // Resumed to the end: the same EMA sequence and the same best checkpoint.
+  const resumed = await trainSegmentation({ ...common, out: join(dir, 'best-b'), resume: true });
+  assert.deepEqual(resumed.stages[0]!.folds[0]!.log.map((l) => l.emaPseudoDice), log.map((l) => l.emaPseudoDice));
+  const b = torch.loadRaw(join(fold('best-b'), 'checkpoint_best.pth')) as Record<string, any>;
+  assert.equal(b.current_epoch, a.current_epoch);
+  assert.equal(b._best_ema, a._best_ema);
+  for (const k of Object.keys(a.network_weights)) assert.deepEqual(b.network_weights[k].data, a.network_weights[k].data, k);
+  // Inference picks the final checkpoint unless asked for the best one (nnU-Net's -chk).
+  assert.equal(loadSegmentationModel(join(dir, 'best-a')).checkpoint, 'checkpoint_final.pth');
+  const bestModel = loadSegmentationModel(join(dir, 'best-a'), { checkpoint: 'best' });
+  assert.equal(bestModel.checkpoint, 'checkpoint_best.pth');
+  assert.throws(() => loadSegmentationModel(join(dir, 'best-a'), { checkpoint: '../x' }), /expected final, best, or a file name/);
+});

@@ -1,7 +1,7 @@
 /**
  * `hcc segment <ct|dicom-folder|case-prefix> [--art CT] [--pv CT] --model DIR --out seg.nii.gz [--dicom-seg out.dcm]
- * [--mirror] [--step F] [--folds 0,1] [--json]`: liver and tumour segmentation with an hcc-iat model or an nnU-Net
- * v2 results folder; labels on the input's grid, tumour measurements and timing per stage.
+ * [--mirror] [--step F] [--folds 0,1] [--checkpoint final|best] [--json]`: liver and tumour segmentation with an
+ * hcc-iat model or an nnU-Net v2 results folder; labels on the input's grid, tumour measurements and timing per stage.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,11 +12,12 @@ import { writeSeg } from '../../imaging/dicom/seg.js';
 import { writeNifti } from '../../imaging/nifti/write.js';
 import { HccError, usageError } from '../../util/errors.js';
 import type { CaseImages } from '../../segmentation/cases.js';
+import { StepClock } from '../../segmentation/clock.js';
 import { segmentCase } from '../../segmentation/infer.js';
 import { disposeModel, loadSegmentationModel } from '../../segmentation/model.js';
 
 const USAGE = `Usage: hcc segment <input> --model DIR --out seg.nii.gz [--art CT] [--pv CT] [--dicom-seg out.dcm]
-                   [--mirror] [--step F] [--folds 0,1,...] [--json]
+                   [--mirror] [--step F] [--folds 0,1,...] [--checkpoint final|best|FILE] [--json]
 
 <input> is a case prefix P (P_art.nii.gz and P_pv.nii.gz), or one CT (NIfTI file or DICOM folder) for a
 single-channel model. --art and --pv give the phases explicitly (NIfTI or DICOM). A two-channel model needs
@@ -32,8 +33,10 @@ Options:
   --mirror          mirroring test-time augmentation (8x slower)
   --step F          sliding-window step as a fraction of the patch (default 0.5)
   --folds LIST      folds to ensemble (default: all trained)
+  --checkpoint C    checkpoint per fold, as nnU-Net's -chk: final (checkpoint_final.pth, default), best
+                    (checkpoint_best.pth: the best EMA pseudo-Dice on validation during training) or a file name
   --exact           nnU-Net's float16 accumulation and export, for voxel-identical results (slower)
-  --json            volumes, tumour count and diameters, timing per stage, warnings
+  --json            volumes, tumour count and diameters, timing per stage (steps: wall and CPU seconds), warnings
 
 Exit codes: 0 done (also with an empty result and a warning when no liver is found), 1 invalid input or model
 (the message names the file), 2 bad command line.`;
@@ -48,7 +51,7 @@ export const segmentCommand: Command = {
       allowPositionals: true,
       options: {
         art: { type: 'string' }, pv: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, 'dicom-seg': { type: 'string' },
-        mirror: { type: 'boolean' }, step: { type: 'string' }, folds: { type: 'string' }, exact: { type: 'boolean' }, json: { type: 'boolean' },
+        mirror: { type: 'boolean' }, step: { type: 'string' }, folds: { type: 'string' }, checkpoint: { type: 'string' }, exact: { type: 'boolean' }, json: { type: 'boolean' },
       },
     });
     if (!values.model) throw usageError('--model DIR is required');
@@ -62,32 +65,34 @@ export const segmentCommand: Command = {
       return n;
     });
     const t0 = performance.now();
-    const model = loadSegmentationModel(values.model, { folds });
+    const clock = new StepClock();
+    const model = clock.time('load_model', () => loadSegmentationModel(values.model!, { folds, checkpoint: values.checkpoint }));
     const loadModelS = (performance.now() - t0) / 1000;
     try {
+      const open = (path: string, options?: Parameters<typeof openImage>[1]) => clock.timeAsync('read', () => openImage(path, options));
       let art: OpenedImage | undefined;
       let pv: OpenedImage | undefined;
       const input = positionals[0];
       if (input !== undefined) {
         const paths = casePaths(input);
         if (existsSync(paths.art) || existsSync(paths.pv)) {
-          if (existsSync(paths.art)) art = await openImage(paths.art);
-          if (existsSync(paths.pv)) pv = await openImage(paths.pv);
+          if (existsSync(paths.art)) art = await open(paths.art);
+          if (existsSync(paths.pv)) pv = await open(paths.pv);
         } else if (model.channels.length === 1) {
-          const opened = await openImage(input, { progressFrom: 50 });
+          const opened = await open(input, { progressFrom: 50 });
           if (model.channels[0] === 'arterial') art = opened;
           else pv = opened;
         } else {
           throw new HccError(`${values.model}: this model takes two phases (${model.channels.join(' + ')}); give a case prefix or --art and --pv`);
         }
       }
-      if (values.art) art = await openImage(values.art, { progressFrom: 50 });
-      if (values.pv) pv = await openImage(values.pv, { progressFrom: 50 });
+      if (values.art) art = await open(values.art, { progressFrom: 50 });
+      if (values.pv) pv = await open(values.pv, { progressFrom: 50 });
       if (!art && !pv) throw usageError('no input: give a CT, a case prefix, or --art/--pv');
       const images: CaseImages = { art: art?.volume, pv: pv?.volume };
-      const result = segmentCase(model, images, { step, mirror: values.mirror, exact: values.exact });
+      const result = segmentCase(model, images, { step, mirror: values.mirror, exact: values.exact, clock });
       for (const w of result.warnings) process.stderr.write(`hcc segment: warning: ${w}\n`);
-      await writeNifti(values.out, result.labels, { type: 'uint8' });
+      await clock.timeAsync('write', () => writeNifti(values.out!, result.labels, { type: 'uint8' }));
       let dicomSeg: { frames: number; segments: string[] } | undefined;
       const empty = result.labels.data.every((v) => v === 0);
       if (values['dicom-seg'] && empty) {
@@ -102,10 +107,11 @@ export const segmentCommand: Command = {
       const m = result.measurements;
       const summary = {
         output: values.out, dicomSeg: dicomSeg ? values['dicom-seg'] : null, dicomSegFrames: dicomSeg?.frames ?? null,
-        model: values.model, format: model.format, channels: model.channels,
+        model: values.model, format: model.format, checkpoint: model.checkpoint, channels: model.channels,
         liverVolumeMl: m.liverVolumeMl, tumourVolumeMl: m.tumourVolumeMl, tumourCount: m.count,
         largestDiameterMm: m.largestDiameterMm, diametersMm: m.diametersMm.filter((d) => d >= 10), liverOccupancyFraction: m.liverOccupancyFraction,
         timing: { load_model: loadModelS, ...result.timing, total: (performance.now() - t0) / 1000 },
+        steps: clock.steps,
         warnings: result.warnings,
       };
       if (values.json) printJson(summary);
