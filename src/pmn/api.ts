@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { casePaths } from '../imaging/case.js';
 import { aucDelong, delongCi, splitByOutcome } from '../survival/roc.js';
 import { concordanceFit } from '../survival/concordance.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
@@ -10,6 +11,7 @@ import { stratifiedFolds } from './baselines/feature-model.js';
 import { trainBaselines } from './baselines/suite.js';
 import type { PmnCase } from './batches.js';
 import type { PmnConfig, TrainingConfig } from './config.js';
+import { loadCrop } from './crop-store.js';
 import { explainCase, type Explanation } from './explain.js';
 import { cohortCase, ensureCrop, ensureTumourCrops, type CaseSource } from './input.js';
 import { loadModel, readModelJson, type LoadedPmn, type PmnModelJson } from './model-store.js';
@@ -29,7 +31,12 @@ export interface CohortFiles {
   crops?: string;
   /** Cohort folder holding images/<id>_{art,pv,label}.nii.gz (default: the csv's folder). */
   dir?: string;
-  /** Folder of predicted masks `<id>.nii.gz` (a segmentation's output, labels 1 liver / 2 tumour) replacing the label maps. */
+  /** Folder of the case files <id>_{art,pv,label}.nii.gz when it is not `<dir>/images` (a study's real cohort). */
+  images?: string;
+  /**
+   * Folder of predicted masks (a segmentation's output, labels 1 liver / 2 tumour) replacing the label maps:
+   * `<id>.nii.gz`, or `<id>_label.nii.gz` as the study's segmentation stage names them.
+   */
   masksDir?: string;
   /** A segmentation model folder whose predicted masks replace the label maps (crops cached per model). */
   segModel?: string;
@@ -40,8 +47,23 @@ export interface SplitsFile {
   cohorts: Record<string, { train: string[]; test: string[]; folds?: string[][] }>;
 }
 
-function sourceOf(cohort: CohortFiles, id: string): CaseSource {
-  return cohortCase(cohort.dir ?? dirname(cohort.csv), id, { crops: cohort.crops, maskPath: cohort.masksDir ? join(cohort.masksDir, `${id}.nii.gz`) : undefined, segModel: cohort.segModel });
+/** How a case with several tumours is scored: its largest tumour (as trained), or the mean over every tumour ≥ 1 cm. */
+export type TumourMode = 'largest' | 'all';
+
+function maskIn(masksDir: string, id: string): string {
+  const plain = join(masksDir, `${id}.nii.gz`);
+  const labelled = casePaths(join(masksDir, id)).label;
+  return !existsSync(plain) && existsSync(labelled) ? labelled : plain;
+}
+
+/** A cohort's case; `images: true` skips stored crops (they hold the largest tumour only). */
+function sourceOf(cohort: CohortFiles, id: string, images = false): CaseSource {
+  return cohortCase(cohort.dir ?? dirname(cohort.csv), id, {
+    crops: images ? null : cohort.crops,
+    images: cohort.images,
+    maskPath: cohort.masksDir ? maskIn(cohort.masksDir, id) : undefined,
+    segModel: cohort.segModel,
+  });
 }
 
 /** Cases of a cohort with their outcome columns (proliferative for resection, os_months/os_event for iat). */
@@ -220,7 +242,7 @@ export interface ScoreRequest {
    * 'largest' (default, as trained) or 'all': every tumour of ≥ 1 cm is scored on its own crop and the case gets
    * the mean log-odds and mean risk over its tumours (needs NIfTI sources; pre-stored crops hold the largest only).
    */
-  tumours?: 'largest' | 'all';
+  tumours?: TumourMode;
 }
 
 /** Scores cases: P(proliferative) and the standardised Cox risk score; writes the scores CSV when `out` is set. */
@@ -230,7 +252,7 @@ export async function scorePmn(req: ScoreRequest): Promise<PmnPrediction[]> {
   const cases = await cohortCases(req.cohort, 'any', cacheDir, req.ids);
   const model = loadModel(req.model);
   try {
-    const preds = req.tumours === 'all' ? await predictAllTumours(model, cases.map((c) => sourceOf(req.cohort, c.id)), cacheDir) : await predictCases(model, cases);
+    const preds = await predictTumours(model, req.cohort, cases, cacheDir, req.tumours);
     if (req.out) writeFileAtomicSync(req.out, formatCsv(['id', 'probability', 'risk_score'], preds.map((p) => ({ id: p.id, probability: p.probability, risk_score: p.riskScore }))));
     return preds;
   } finally {
@@ -259,22 +281,68 @@ export async function explainPmn(req: ExplainRequest): Promise<Explanation> {
   }
 }
 
-/** Per case, the mean log-odds and mean risk over its tumours' crops (the `tumours: 'all'` aggregation). */
-async function predictAllTumours(model: LoadedPmn, sources: CaseSource[], cacheDir: string): Promise<PmnPrediction[]> {
+/**
+ * Predictions for cases of a cohort: from each case's (largest-tumour) crop, or with 'all' the mean over its
+ * tumours, each on its own crop made from the case's images.
+ */
+export async function predictTumours(model: LoadedPmn, cohort: CohortFiles, cases: PmnCase[], cacheDir: string, tumours: TumourMode = 'largest'): Promise<PmnPrediction[]> {
+  if (tumours === 'largest') return predictCases(model, cases);
   const out: PmnPrediction[] = [];
-  for (const source of sources) {
-    const crops = await ensureTumourCrops(source, cacheDir);
-    const per = await predictCases(model, crops.map((crop) => ({ id: source.id, crop })));
-    const mean = (f: (p: PmnPrediction) => number) => per.reduce((a, p) => a + f(p), 0) / per.length;
-    const logit = mean((p) => p.logit);
-    out.push({
-      id: source.id,
-      probability: 1 / (1 + Math.exp(-logit)),
-      logit,
-      risk: mean((p) => p.risk),
-      riskScore: mean((p) => p.riskScore),
-      similarity: per[0]!.similarity.map((_, j) => mean((p) => p.similarity[j]!)),
-    });
+  for (const c of cases) {
+    const crops = await ensureTumourCrops(sourceOf(cohort, c.id, true), cacheDir);
+    // One tumour per forward pass, so each tumour's value is the one `hcc classify --tumours all` shows for it
+    // (float32 results depend slightly on the batch they are computed in).
+    const per: PmnPrediction[] = [];
+    for (const crop of crops) per.push(...(await predictCases(model, [{ id: c.id, crop }])));
+    out.push({ id: c.id, ...meanOverTumours(per), similarity: per[0]!.similarity.map((_, j) => per.reduce((a, p) => a + p.similarity[j]!, 0) / per.length) });
   }
   return out;
+}
+
+/** The `tumours: 'all'` aggregation: mean log-odds (its probability), mean Cox risk and mean risk score. */
+function meanOverTumours(per: Array<{ logit: number; risk: number; riskScore: number }>): { probability: number; logit: number; risk: number; riskScore: number } {
+  const mean = (f: (p: (typeof per)[number]) => number) => per.reduce((a, p) => a + f(p), 0) / per.length;
+  const logit = mean((p) => p.logit);
+  return { probability: 1 / (1 + Math.exp(-logit)), logit, risk: mean((p) => p.risk), riskScore: mean((p) => p.riskScore) };
+}
+
+/** One tumour's explanation in the `tumours: 'all'` mode. */
+export interface TumourExplanation extends Explanation {
+  /** 1 = the largest. */
+  tumour: number;
+  /** Tumour volume in its crop (mL) and the crop centre (RAS mm), so a reader can tell the tumours apart. */
+  volumeMl: number;
+  centreMm: [number, number, number];
+}
+
+/** A case explained over all its tumours: the aggregate (as scorePmn's 'all') and one explanation per tumour. */
+export interface MultiTumourExplanation {
+  id: string;
+  probability: number;
+  /** Mean of the tumours' log-odds. */
+  logit: number;
+  risk: number;
+  riskScore: number;
+  /** Every tumour of ≥ 1 cm, largest first, each explained on its own crop (in out/tumour_<n>/). */
+  tumours: TumourExplanation[];
+}
+
+/** Explains every tumour of ≥ 1 cm on its own crop and aggregates them; writes out/explanation.json and out/tumour_<n>/. */
+export async function explainPmnTumours(req: ExplainRequest): Promise<MultiTumourExplanation> {
+  readModelJson(req.model);
+  const crops = await ensureTumourCrops(req.case, req.cacheDir ?? join(req.model, 'cache'));
+  const model = loadModel(req.model);
+  try {
+    const tumours = crops.map((path, r): TumourExplanation => {
+      const crop = loadCrop(path);
+      const voxelMl = crop.spacing.reduce((a, s) => a * s, 1) / 1000;
+      const ex = explainCase(model, { id: req.case.id, crop: path }, join(req.out, `tumour_${r + 1}`));
+      return { tumour: r + 1, volumeMl: crop.tumour.reduce((a, v) => a + v, 0) * voxelMl, centreMm: crop.centre, ...ex };
+    });
+    const result: MultiTumourExplanation = { id: req.case.id, ...meanOverTumours(tumours), tumours };
+    writeJsonAtomicSync(join(req.out, 'explanation.json'), result);
+    return result;
+  } finally {
+    model.net.dispose();
+  }
 }

@@ -5,11 +5,10 @@ import { aucDelong, delongCi, delongPaired, splitByOutcome } from '../survival/r
 import { column, numericColumn, readCsv } from '../util/csv.js';
 import { HccError } from '../util/errors.js';
 import { hashFile } from '../util/hash.js';
-import { cIndex, cohortCases, type CohortFiles } from './api.js';
+import { cIndex, cohortCases, predictTumours, type CohortFiles, type TumourMode } from './api.js';
 import { oracleCeiling } from './baselines/oracle.js';
 import { scoreBaselines } from './baselines/suite.js';
 import { loadModel, readModelJson } from './model-store.js';
-import { predictCases } from './predict.js';
 
 /** Clinical covariates of the prognostic comparison (clinical Cox vs clinical Cox + PMN score). */
 export const CLINICAL_COX_COVARIATES = ['afp_log10', 'tumour_diameter_cm', 'tumour_count', 'pvtt', 'ehs', 'albumin_g_l', 'ecog'];
@@ -24,6 +23,8 @@ export interface DetectionEvaluation {
   n: number;
   /** 'test split' when the cohort is the model's own training cohort (only its held-out cases are scored). */
   cases: 'all' | 'test split';
+  /** How the PMN scored cases with several tumours; the baselines always read the largest (as trained). */
+  tumours: TumourMode;
   pmn: AucWithCi;
   baselines: Array<AucWithCi & { model: string; versusPmn: { deltaAuc: number; ci: [number, number]; p: number } }>;
   oracle: (AucWithCi & { gap: number }) | null;
@@ -33,6 +34,7 @@ export interface PrognosisEvaluation {
   cohort: string;
   n: number;
   cases: 'all' | 'test split';
+  tumours: TumourMode;
   pmnCindex: { c: number; se: number } | null;
   clinical: { c: number; se: number } | null;
   clinicalPlusPmn: { c: number; se: number } | null;
@@ -58,14 +60,19 @@ async function evaluationIds(modelDir: string, kind: 'resection' | 'iat', csv: s
 /**
  * Proliferative detection on a resection cohort: the PMN's AUC with its DeLong CI, each stored baseline's AUC
  * and DeLong's paired test against the PMN, and (synthetic cohorts) the oracle ceiling on the same cases.
- * On the model's own training cohort only its test-split cases are scored.
+ * On the model's own training cohort only its test-split cases are scored. `tumours` as in scorePmn.
  */
-export async function evaluateDetection(modelDir: string, cohort: CohortFiles, seed = 0): Promise<DetectionEvaluation> {
+export async function evaluateDetection(modelDir: string, cohort: CohortFiles, seed = 0, tumours: TumourMode = 'largest'): Promise<DetectionEvaluation> {
   const { ids, cases: which } = await evaluationIds(modelDir, 'resection', cohort.csv);
-  const cases = await cohortCases(cohort, 'resection', join(modelDir, 'cache'), ids);
+  const cacheDir = join(modelDir, 'cache');
+  const cases = await cohortCases(cohort, 'resection', cacheDir, ids);
   const model = loadModel(modelDir);
-  const preds = await predictCases(model, cases);
-  model.net.dispose();
+  let preds;
+  try {
+    preds = await predictTumours(model, cohort, cases, cacheDir, tumours);
+  } finally {
+    model.net.dispose();
+  }
   const labels = cases.map((c) => c.label!);
   const pmn = summary(preds.map((p) => p.probability), labels);
   const scored = await scoreBaselines(join(modelDir, 'baselines'), cases, cohort.csv, model.meta.normalisation, model.meta.config);
@@ -88,7 +95,7 @@ export async function evaluateDetection(modelDir: string, cohort: CohortFiles, s
     const o = oracleCeiling(phenotype, labels, seed);
     oracle = { auc: o.auc, ci: o.ci, gap: o.auc - pmn.auc };
   }
-  return { cohort: cohort.csv, n: cases.length, cases: which, pmn: { auc: pmn.auc, ci: pmn.ci }, baselines, oracle };
+  return { cohort: cohort.csv, n: cases.length, cases: which, tumours, pmn: { auc: pmn.auc, ci: pmn.ci }, baselines, oracle };
 }
 
 function coxColumns(csv: string, ids: string[], extra: number[] | null): { time: number[]; event: number[]; columns: Float64Array[]; names: string[] } {
@@ -117,16 +124,23 @@ function coxColumns(csv: string, ids: string[], extra: number[] | null): { time:
 /**
  * Prognostic value on an iat cohort: Harrell's C of the PMN risk score alone, of a clinical Cox model, and of
  * the clinical Cox model plus the PMN score. Both Cox models are fitted on the model's own iat training cases
- * (provenance in model.json) and evaluated on this cohort's cases.
+ * (provenance in model.json) and evaluated on this cohort's cases; with `tumours` 'all' both sides are scored
+ * over all tumours, so the Cox model sees the same kind of score it is applied to.
  */
-export async function evaluatePrognosis(modelDir: string, cohort: CohortFiles, trainingIat: CohortFiles): Promise<PrognosisEvaluation> {
+export async function evaluatePrognosis(modelDir: string, cohort: CohortFiles, trainingIat: CohortFiles, tumours: TumourMode = 'largest'): Promise<PrognosisEvaluation> {
   const { ids, cases: which } = await evaluationIds(modelDir, 'iat', cohort.csv);
-  const cases = await cohortCases(cohort, 'iat', join(modelDir, 'cache'), ids);
+  const cacheDir = join(modelDir, 'cache');
+  const cases = await cohortCases(cohort, 'iat', cacheDir, ids);
   const model = loadModel(modelDir);
   const trainIds = (model.meta.provenance as { iat?: string[] }).iat ?? [];
-  const train = await cohortCases(trainingIat, 'iat', join(modelDir, 'cache'), trainIds);
-  const [pTest, pTrain] = [await predictCases(model, cases), await predictCases(model, train)];
-  model.net.dispose();
+  let pTest, pTrain, train;
+  try {
+    train = await cohortCases(trainingIat, 'iat', cacheDir, trainIds);
+    pTest = await predictTumours(model, cohort, cases, cacheDir, tumours);
+    pTrain = await predictTumours(model, trainingIat, train, cacheDir, tumours);
+  } finally {
+    model.net.dispose();
+  }
   const cTest = (s: ArrayLike<number>) => cIndex(Array.from(s), cases.map((c) => c.time!), cases.map((c) => c.event!));
   let clinical = null;
   let combined = null;
@@ -143,6 +157,7 @@ export async function evaluatePrognosis(modelDir: string, cohort: CohortFiles, t
     cohort: cohort.csv,
     n: cases.length,
     cases: which,
+    tumours,
     pmnCindex: strip(cTest(pTest.map((p) => p.riskScore))),
     clinical: strip(clinical),
     clinicalPlusPmn: strip(combined),

@@ -22,11 +22,14 @@ export type CaseSource =
   | { id: string; art: string; pv: string; mask: string }
   | { id: string; art: string; pv: string; segModel: string };
 
-/** Resolves a cohort folder's case: `<dir>/crops/<id>.crop` if present, else `<dir>/images/<id>_*.nii.gz`. */
-export function cohortCase(dir: string, id: string, options: { crops?: string; maskPath?: string; segModel?: string } = {}): CaseSource {
-  const crop = cropPath(options.crops ?? join(dir, 'crops'), id);
-  if (existsSync(crop) && !options.maskPath && !options.segModel) return { id, crop };
-  const base = join(dir, 'images', id);
+/**
+ * Resolves a cohort folder's case: `<dir>/crops/<id>.crop` if present (unless `crops` is null: the images are
+ * needed), else `<images>/<id>_*.nii.gz` with `images` defaulting to `<dir>/images`.
+ */
+export function cohortCase(dir: string, id: string, options: { crops?: string | null; images?: string; maskPath?: string; segModel?: string } = {}): CaseSource {
+  const crop = options.crops === null ? null : cropPath(options.crops ?? join(dir, 'crops'), id);
+  if (crop && existsSync(crop) && !options.maskPath && !options.segModel) return { id, crop };
+  const base = join(options.images ?? join(dir, 'images'), id);
   const files = casePaths(base);
   const phases = { id, art: files.art, pv: files.pv };
   return options.segModel ? { ...phases, segModel: options.segModel } : { ...phases, mask: options.maskPath ?? files.label };
@@ -79,7 +82,8 @@ const MIN_TUMOUR_MM3 = (4 / 3) * Math.PI * 5 ** 3;
  * Largest first; cached like ensureCrop. Needs the case's NIfTI files and a mask file.
  */
 export async function ensureTumourCrops(source: CaseSource, cacheDir: string, spec: CropSpec = DEFAULT_CROP): Promise<string[]> {
-  if (!('mask' in source)) return [await ensureCrop(source, cacheDir, spec)];
+  if ('crop' in source) throw new HccError(`case ${source.id}: scoring every tumour needs the case's images and mask; ${source.crop} is a stored crop of the largest tumour only`);
+  if ('segModel' in source) throw new HccError(`case ${source.id}: scoring every tumour needs a mask file; segment the case first ('hcc segment') and pass the mask instead of the segmentation model ${source.segModel}`);
   checkExists(source.id, 'arterial phase', source.art);
   checkExists(source.id, 'portal-venous phase', source.pv);
   checkExists(source.id, 'tumour mask', source.mask);

@@ -30,8 +30,11 @@ export interface StudyConfig {
   cohorts: { resection: CohortConfig; iat: CohortConfig };
   splits: { testFraction: number; folds: number };
   segmentation: { mode: 'labels' | 'train' | 'model'; model?: string; epochs: number };
-  /** `network` overrides fields of the PMN's architecture (src/pmn/config.ts), e.g. a small one for tests. */
-  pmn: { epochs: number; model?: string; network?: Record<string, unknown> };
+  /**
+   * `network` overrides fields of the PMN's architecture (src/pmn/config.ts), e.g. a small one for tests.
+   * `tumours`: score a case's largest tumour (as trained) or the mean over every tumour of at least 1 cm.
+   */
+  pmn: { epochs: number; model?: string; network?: Record<string, unknown>; tumours: 'largest' | 'all' };
   nomogram: { selection: 'backward-aic' | 'univariable-backward-aic'; candidates: string[]; screenP: number };
   analyses: { times: number[]; horizon: number; bootstrap: number; riskCut: 'maxstat' | 'median' };
   /** Where the config came from, for relative paths and provenance. */
@@ -41,7 +44,7 @@ export interface StudyConfig {
 const DEFAULTS = {
   splits: { testFraction: 0.3, folds: 5 },
   segmentation: { mode: 'labels', epochs: 20 },
-  pmn: { epochs: 30 },
+  pmn: { epochs: 30, tumours: 'largest' },
   nomogram: {
     selection: 'univariable-backward-aic',
     candidates: ['pmn_score', 'age_years', 'afp_log10', 'tumour_diameter_cm', 'tumour_count', 'albi_score', 'pvtt', 'ehs', 'ecog'],
@@ -114,7 +117,7 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
   const seg = expectObject(obj.segmentation ?? {}, `${where}.segmentation`);
   rejectUnknown(seg, ['mode', 'model', 'epochs'], `${where}.segmentation`);
   const pmn = expectObject(obj.pmn ?? {}, `${where}.pmn`);
-  rejectUnknown(pmn, ['epochs', 'model', 'network'], `${where}.pmn`);
+  rejectUnknown(pmn, ['epochs', 'model', 'network', 'tumours'], `${where}.pmn`);
   const network = pmn.network === undefined ? undefined : expectObject(pmn.network, `${where}.pmn.network`);
   const nomo = expectObject(obj.nomogram ?? {}, `${where}.nomogram`);
   rejectUnknown(nomo, ['selection', 'candidates', 'screenP'], `${where}.nomogram`);
@@ -153,6 +156,7 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
       epochs: num(pmn, 'epochs', `${where}.pmn`, DEFAULTS.pmn.epochs, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
       ...model(pmn, `${where}.pmn`),
       ...(network ? { network } : {}),
+      tumours: oneOf(pmn, 'tumours', `${where}.pmn`, DEFAULTS.pmn.tumours, ['largest', 'all'] as const),
     },
     nomogram: {
       selection: oneOf(nomo, 'selection', `${where}.nomogram`, DEFAULTS.nomogram.selection, ['backward-aic', 'univariable-backward-aic'] as const),

@@ -84,7 +84,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
       ? `only ${cropped} resection cases have a tumour in their mask (at least ${MIN_IMAGING_CASES} are needed)`
       : null;
   if (pmnSkipped) log(`stage 4-pmn: skipped: ${pmnSkipped}`);
-  const pmn = pmnSkipped ? null : await run(pmnStage(config, cohorts.result, imaging.result, join(outDir, 'splits.json'), imagingHash));
+  const pmn = pmnSkipped ? null : await run(pmnStage(config, cohorts.result, imaging.result, segmentation?.result.masks ?? {}, join(outDir, 'splits.json'), imagingHash));
   const upstream = hashJson([imagingHash, pmn?.record.resultHash ?? null]);
   const detection = await run(
     detectionStage(

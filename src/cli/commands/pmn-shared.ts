@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, HccError, usageError } from '../../util/errors.js';
-import type { CohortFiles } from '../../pmn/api.js';
+import type { CohortFiles, TumourMode } from '../../pmn/api.js';
 
 export async function loadPmn() {
   try {
@@ -37,4 +37,10 @@ export function positiveInt(value: string | undefined, option: string): number |
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw usageError(`${option} must be a non-negative integer, got '${value}'`);
   return n;
+}
+
+/** `--tumours largest|all`: the largest tumour (as trained, the default) or the mean over every tumour ≥ 1 cm. */
+export function tumoursOption(value: string | undefined): TumourMode {
+  if (value === undefined || value === 'largest' || value === 'all') return value ?? 'largest';
+  throw usageError(`--tumours must be largest or all, got '${value}'`);
 }

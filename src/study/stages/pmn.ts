@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeJsonAtomicSync } from '../../util/atomic.js';
 import { CohortFrame } from '../frame.js';
 import type { Splits } from '../splits.js';
-import { scorePmn, trainPmnModel } from '../../pmn/api.js';
+import { scorePmn, trainPmnModel, type CohortFiles } from '../../pmn/api.js';
 import type { PmnConfig } from '../../pmn/config.js';
 import type { StudyConfig } from '../config.js';
 import type { Stage } from '../stage-runner.js';
@@ -14,6 +14,8 @@ import type { ImagingResult } from './imaging.js';
  * Stage 4a: the PMN, trained on the training split of both cohorts (cross-entropy on resection, Cox on IAT when
  * the IAT cohort has images) from the crops of stage 3, then used to score every case. The scores CSVs
  * (id, probability, risk_score) feed detection and the nomogram; the model folder goes to models/pmn.
+ * With `pmn.tumours: all` a case is scored over all its tumours, each cropped from the images and masks
+ * (the segmentation stage's when there is one); training always reads the largest.
  */
 export interface PmnStageResult {
   model: string;
@@ -22,11 +24,20 @@ export interface PmnStageResult {
   metrics: Record<string, unknown>;
 }
 
-export function pmnStage(config: StudyConfig, cohorts: CohortsResult, imaging: ImagingResult, splitsPath: string, inputHash: string): Stage<PmnStageResult> {
+export function pmnStage(
+  config: StudyConfig,
+  cohorts: CohortsResult,
+  imaging: ImagingResult,
+  masks: Partial<Record<'resection' | 'iat', string | null>>,
+  splitsPath: string,
+  inputHash: string,
+): Stage<PmnStageResult> {
+  // The default scoring leaves the inputs as they were before the option existed, so cached stages stay valid.
+  const { tumours, ...pmn } = config.pmn;
   return {
     name: '4-pmn',
     version: 2,
-    inputs: { inputHash, pmn: config.pmn, seed: config.seed },
+    inputs: { inputHash, pmn, seed: config.seed, ...(tumours === 'all' ? { tumours } : {}) },
     async run(dir) {
       const res = { csv: imaging.resection!.croppedCsv, crops: imaging.resection!.cropsDir };
       const iat = imaging.iat ? { csv: imaging.iat.croppedCsv, crops: imaging.iat.cropsDir } : undefined;
@@ -53,8 +64,10 @@ export function pmnStage(config: StudyConfig, cohorts: CohortsResult, imaging: I
         progress: true,
       });
       const scores = { resection: join(dir, 'scores_resection.csv'), iat: iat ? join(dir, 'scores_iat.csv') : null };
-      await scorePmn({ model, cohort: res, out: scores.resection });
-      if (iat) await scorePmn({ model, cohort: iat, out: scores.iat! });
+      const scored = (kind: 'resection' | 'iat', files: CohortFiles): CohortFiles =>
+        tumours === 'all' ? { ...files, images: cohorts[kind].images!, ...(masks[kind] ? { masksDir: masks[kind]! } : {}) } : files;
+      await scorePmn({ model, cohort: scored('resection', res), out: scores.resection, tumours });
+      if (iat) await scorePmn({ model, cohort: scored('iat', iat), out: scores.iat!, tumours });
       return { model, scores, trainSeconds: trained?.seconds ?? 0, metrics: (trained?.model.metrics ?? {}) as Record<string, unknown> };
     },
   };
