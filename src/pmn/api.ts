@@ -173,6 +173,15 @@ export async function trainPmnModel(req: TrainRequest): Promise<TrainSummary> {
     return { train: all.filter((c) => train.has(c.id)), test: all.filter((c) => s.test.includes(c.id)), folds: given?.folds };
   };
   const res = await pick('resection', req.resection);
+  // Without both classes among the training cases the classifier cannot be trained and one class's prototypes
+  // have nothing to be pushed onto; the default split puts up to 3 cases of each class in the test split first.
+  for (const y of [0, 1]) {
+    if (!res.train.some((c) => c.label === y)) {
+      const n = res.train.length + res.test.length;
+      const total = [...res.train, ...res.test].filter((c) => c.label === y).length;
+      throw new HccError(`${req.splits ?? req.resection.csv}: the training split has no case with proliferative = ${y} (${total} of the ${n} cases have it, ${res.test.length} cases are held out); the PMN needs both classes to train${req.splits ? '' : ': give a splits.json (--splits) for so small a cohort'}`);
+    }
+  }
   const iat = req.iat ? await pick('iat', req.iat) : null;
   const provenance: Record<string, unknown> = {
     synthetic: existsSync(join(dirname(req.resection.csv), 'truth.csv')),

@@ -241,13 +241,19 @@ test("study pmn.tumours: parsed strictly (default 'largest'), and the PMN stage 
   }
 });
 
-test('exit codes: a missing --model is a usage error (2); a mask without tumour is a clear error naming the file (1); --tumours is checked', async () => {
+test('exit codes: a missing --model is a usage error (2); a mask without tumour or a one-class training split is a clear error naming the file (1); --tumours is checked', async () => {
   const prefix = join(cohortDir, 'images', ids[0]!);
   for (const r of [hcc('classify', prefix), await cli('evaluate', 'pmn', '--cohort', cohortDir)]) {
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /--model( and --cohort)? (is|are) required/);
     assert.doesNotMatch(r.stderr, noStack);
   }
+  // A training split without a proliferative case cannot train the classifier.
+  const negatives = join(work, 'negatives.json');
+  writeFileSync(negatives, JSON.stringify({ cohorts: { resection: { train: ids.filter((_, i) => labels[i] === 0), test: ids.filter((_, i) => labels[i] === 1) } } }));
+  const oneClass = await cli('train', 'pmn', '--resection', cohortDir, '--out', join(work, 'one-class'), '--splits', negatives, '--epochs', '1');
+  assert.equal(oneClass.status, 1, oneClass.stderr);
+  assert.ok(oneClass.stderr.includes(`${negatives}: the training split has no case with proliferative = 1`), oneClass.stderr);
   const bad = await cli('classify', prefix, '--model', modelDir, '--tumours', 'some');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--tumours must be largest or all, got 'some'/);
