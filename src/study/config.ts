@@ -35,7 +35,8 @@ export interface StudyConfig {
    * `tumours`: score a case's largest tumour (as trained) or the mean over every tumour of at least 1 cm.
    */
   pmn: { epochs: number; model?: string; network?: Record<string, unknown>; tumours: 'largest' | 'all' };
-  nomogram: { selection: 'backward-aic' | 'univariable-backward-aic'; candidates: string[]; screenP: number };
+  /** `force`: candidates kept whatever their screen p-value and AIC (the imaging score a study sets out to test). */
+  nomogram: { selection: 'backward-aic' | 'univariable-backward-aic'; candidates: string[]; screenP: number; force?: string[] };
   analyses: { times: number[]; horizon: number; bootstrap: number; riskCut: 'maxstat' | 'median' };
   /** Where the config came from, for relative paths and provenance. */
   source: string;
@@ -120,12 +121,16 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
   rejectUnknown(pmn, ['epochs', 'model', 'network', 'tumours'], `${where}.pmn`);
   const network = pmn.network === undefined ? undefined : expectObject(pmn.network, `${where}.pmn.network`);
   const nomo = expectObject(obj.nomogram ?? {}, `${where}.nomogram`);
-  rejectUnknown(nomo, ['selection', 'candidates', 'screenP'], `${where}.nomogram`);
+  rejectUnknown(nomo, ['selection', 'candidates', 'screenP', 'force'], `${where}.nomogram`);
   const an = expectObject(obj.analyses ?? {}, `${where}.analyses`);
   rejectUnknown(an, ['times', 'horizon', 'bootstrap', 'riskCut'], `${where}.analyses`);
   const candidates = nomo.candidates ?? DEFAULTS.nomogram.candidates;
   if (!Array.isArray(candidates) || candidates.some((c) => typeof c !== 'string')) {
     throw new HccError(`${where}.nomogram.candidates: expected a list of column names`);
+  }
+  const force = nomo.force;
+  if (force !== undefined && (!Array.isArray(force) || force.some((f) => typeof f !== 'string' || !(candidates as string[]).includes(f)))) {
+    throw new HccError(`${where}.nomogram.force: expected a list of terms from nomogram.candidates (${(candidates as string[]).join(', ')}), got ${JSON.stringify(force)}`);
   }
   const times = an.times ?? DEFAULTS.analyses.times;
   if (!Array.isArray(times) || times.some((t) => typeof t !== 'number' || !(t > 0))) {
@@ -162,6 +167,8 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
       selection: oneOf(nomo, 'selection', `${where}.nomogram`, DEFAULTS.nomogram.selection, ['backward-aic', 'univariable-backward-aic'] as const),
       candidates: candidates as string[],
       screenP: num(nomo, 'screenP', `${where}.nomogram`, DEFAULTS.nomogram.screenP, (v) => v > 0 && v <= 1, 'a p-value threshold in (0, 1]'),
+      // Only when given, so the stage hashes of studies without it do not change.
+      ...(force ? { force: force as string[] } : {}),
     },
     analyses: {
       times: times as number[],

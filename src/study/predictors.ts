@@ -1,5 +1,5 @@
 import { HccError } from '../util/errors.js';
-import type { CohortFrame } from './frame.js';
+import { CohortFrame } from './frame.js';
 
 /**
  * Nomogram candidates by name: a cohort column used as is, or one of the derived predictors below. Keeping
@@ -60,4 +60,15 @@ export function predictorValues(frame: CohortFrame, name: string): Float64Array 
     throw new HccError(`nomogram candidate '${name}' is neither a column of ${frame.source} nor a derived predictor (${Object.keys(DERIVED).join(', ')})`);
   }
   return frame.num(name);
+}
+
+/**
+ * The nomogram's `pmn_score` column: the PMN's standardised Cox risk, `risk_score` of the scores CSV that
+ * scorePmn writes (higher = higher risk). The study's prognosis stage and `hcc study validate` both join it
+ * here; a case the PMN did not score (no tumour in its mask) gets NA and drops out as incomplete.
+ */
+export function withPmnScore(frame: CohortFrame, scoresCsv: string): CohortFrame {
+  const scores = CohortFrame.read(scoresCsv);
+  const risk = scores.num('risk_score');
+  return frame.withColumn('pmn_score', new Map(scores.ids.map((id, i) => [id, risk[i]!])));
 }

@@ -16,6 +16,9 @@ test('defaults fill what the config leaves out, and relative paths resolve again
   assert.deepEqual(c.analyses.times, [12, 24, 36]);
   assert.deepEqual(c.cohorts.iat, { csv: '/data/study/iat.csv', images: '/data/study/img' });
   assert.deepEqual(c.cohorts.resection, { synthetic: { n: 20, seed: 1, grid: 'tiny', images: true } });
+  // Absent, not empty, so the stage hashes of configs written before `force` existed stay the same.
+  assert.ok(!('force' in c.nomogram));
+  assert.deepEqual(parseStudyConfig({ ...minimal, nomogram: { force: ['pmn_score'] } }, 'c.json').nomogram.force, ['pmn_score']);
 });
 
 test('unknown keys and bad values fail with the key path', () => {
@@ -25,6 +28,7 @@ test('unknown keys and bad values fail with the key path', () => {
     () => parseStudyConfig({ ...minimal, cohorts: { ...minimal.cohorts, resection: { synthetic: { n: 20, seed: 1, grid: 'huge' } } } }, 'c.json'),
     /grid: expected one of clinical, small, tiny/,
   );
+  assert.throws(() => parseStudyConfig({ ...minimal, nomogram: { candidates: ['age_years'], force: ['pmn_score'] } }, 'c.json'), /c\.json\.nomogram\.force: expected a list of terms from nomogram\.candidates \(age_years\)/);
 });
 
 test('the shipped configs parse', () => {

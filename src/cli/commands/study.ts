@@ -62,7 +62,14 @@ External validation: the frozen nomogram of a finished study applied to the IAT 
 td-AUC), Brier and IBS against the Kaplan-Meier null model, and calibration with decision curves; then the
 same after recalibrating the slope and baseline hazard on the new cohort, reported separately.
 
-  --out DIR   output folder for validation.json and the cohort (default: <study>/validation-<config name>)`;
+When the nomogram uses the PMN imaging score, every IAT case is measured, cropped and scored as the study did
+(its label maps or the study's segmentation model, then the study's frozen PMN); cases whose mask has no tumour
+have no score and drop out. When the config's resection cohort has images, the frozen PMN's detection AUC
+(DeLong 95% CI) is reported too, with the oracle ceiling on synthetic cohorts.
+
+  --out DIR   output folder for validation.json, cases.csv, the PMN scores and the cohort
+              (default: <study>/validation-<config name>)
+  --json      print validation.json on stdout`;
 
 export const studyValidateCommand: Command = {
   name: 'study validate',
@@ -83,11 +90,19 @@ export const studyValidateCommand: Command = {
     if (values.json) printJson(r);
     else {
       const f = (m: typeof r.frozen.metrics) => `Uno's C ${m.unoC.c.toFixed(3)}, td-AUC ${m.tdAuc.map((a) => `${a.time} mo ${a.auc.toFixed(3)}`).join(', ')}, IBS ${m.ibs.toFixed(3)}`;
+      const ci = (c: [number, number]) => `95% CI ${c[0].toFixed(3)}-${c[1].toFixed(3)}`;
+      const imaging = (i: NonNullable<typeof r.imaging>) =>
+        `${i.scored} of ${i.n} cases scored by the frozen PMN on ${i.masks === 'labels' ? 'their label maps' : "the study's segmentation"}${i.noTumour.length ? ` (${i.noTumour.length} without a tumour in the mask: no imaging score)` : ''}${i.dice ? `; segmentation Dice liver ${i.dice.liver.toFixed(3)}, tumour ${i.dice.tumour.toFixed(3)}` : ''}`;
+      const d = r.detection;
       process.stdout.write(
         [
           `External validation of '${r.study}' on ${r.cohort.complete} of ${r.cohort.n} patients (${join(outDir, 'validation.json')})`,
+          ...(r.imaging ? [`  imaging:       ${imaging(r.imaging)}`] : []),
           `  frozen:        ${f(r.frozen.metrics)} (null model IBS ${r.frozen.nullIbs.toFixed(3)})`,
           `  recalibrated:  ${f(r.recalibrated.metrics)}; calibration slope ${r.recalibrated.slope.toFixed(3)} (SE ${r.recalibrated.slopeSe.toFixed(3)})`,
+          d
+            ? `  detection:     PMN AUC ${d.pmn.auc.toFixed(3)} (${ci(d.pmn.ci)}) on ${d.pmn.n} resection cases, ${d.pmn.positives} proliferative${d.oracle ? `; oracle ceiling ${d.oracle.auc.toFixed(3)} (${ci(d.oracle.ci)}), gap ${d.oracle.gap.toFixed(3)}` : ''}; ${imaging(d)}`
+            : `  detection:     not evaluated: ${r.detectionSkipped}`,
         ].join('\n') + '\n',
       );
     }

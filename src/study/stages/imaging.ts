@@ -60,12 +60,14 @@ export interface ImagingJob {
   cropsDir: string;
   /** Overlay PNG to write for this case, or null. */
   overlay: string | null;
+  /** The radiomics features of the baseline (the study's detection stage); an external validation needs only the crop. */
+  radiomics: boolean;
 }
 
 export interface ImagingCaseResult {
   id: string;
   measured: { count: number; diameterCm: number; occupancy: number | null };
-  /** Null when the mask has no tumour (no crop, no imaging score). */
+  /** Null when the mask has no tumour (no crop, no imaging score); empty when radiomics were not asked for. */
   features: Record<string, number> | null;
   cropScale: number | null;
 }
@@ -85,10 +87,24 @@ export function processImagingCase(job: ImagingJob): ImagingCaseResult {
   if (m.tumourVolumeMl === 0) return { id: job.id, measured, features: null, cropScale: null };
   const crop = tumourCrop(art, pv, label, undefined, { source: `${job.kind} case ${job.id}` });
   saveCrop(cropPath(job.cropsDir, job.id), crop);
-  return { id: job.id, measured, features: radiomicsFeatures(crop), cropScale: crop.scale };
+  return { id: job.id, measured, features: job.radiomics ? radiomicsFeatures(crop) : {}, cropScale: crop.scale };
 }
 
-async function processCohort(entry: CohortEntry, dir: string, overlaysWanted: number, masksDir: string | null, workers: number): Promise<ImagingCohort> {
+/**
+ * Every case of one cohort into `dir/<kind>/` (crops, features.csv, cohort-with-crops.csv): the study's own
+ * cohorts here, an external site's in `hcc study validate`, so a frozen PMN reads crops made the same way.
+ */
+export interface CohortImagingOptions {
+  /** How many cases (the first ones) get an overlay PNG. */
+  overlays: number;
+  /** Predicted masks (<masksDir>/<id>_label.nii.gz) replacing the label maps, or null. */
+  masksDir: string | null;
+  workers: number;
+  radiomics: boolean;
+}
+
+export async function processCohort(entry: CohortEntry, dir: string, options: CohortImagingOptions): Promise<ImagingCohort> {
+  const { overlays: overlaysWanted, masksDir, workers, radiomics } = options;
   const frame = CohortFrame.read(entry.csv);
   const cropsDir = join(dir, entry.kind, 'crops');
   mkdirSync(cropsDir, { recursive: true });
@@ -99,6 +115,7 @@ async function processCohort(entry: CohortEntry, dir: string, overlaysWanted: nu
     masksDir,
     cropsDir,
     overlay: i < overlaysWanted ? join(dir, entry.kind, `overlay_${id}.png`) : null,
+    radiomics,
   }));
   const progress = createProgress({ label: `crops ${entry.kind}`, total: jobs.length, unit: 'cases' });
   const results = await mapInWorkers<ImagingJob, ImagingCaseResult>(new URL('./imaging-worker.js', import.meta.url), jobs, workers, () => progress.tick());
@@ -143,7 +160,7 @@ export function imagingStage(cohorts: CohortsResult, masks: Partial<Record<'rese
       const out: ImagingResult = {};
       for (const kind of ['resection', 'iat'] as const) {
         const entry = cohorts[kind];
-        if (entry.images) out[kind] = await processCohort(entry, dir, 2, masks[kind] ?? null, availableParallelism());
+        if (entry.images) out[kind] = await processCohort(entry, dir, { overlays: 2, masksDir: masks[kind] ?? null, workers: availableParallelism(), radiomics: true });
       }
       return out;
     },

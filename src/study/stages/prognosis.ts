@@ -5,7 +5,7 @@ import { formatCsv } from '../../util/csv.js';
 import { HccError } from '../../util/errors.js';
 import type { StudyConfig } from '../config.js';
 import { CohortFrame } from '../frame.js';
-import { predictorLabel, predictorValues } from '../predictors.js';
+import { predictorLabel, predictorValues, withPmnScore } from '../predictors.js';
 import type { Stage } from '../stage-runner.js';
 import type { Splits } from '../splits.js';
 import { baselineCumhaz, fitCoxModel, predictLp, riskFunction, type CoxModel } from '../analyses/cox-model.js';
@@ -69,11 +69,7 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
     inputs: { inputHash, nomogram: config.nomogram, analyses: config.analyses },
     async run(dir) {
       let frame = CohortFrame.read(iatCsv);
-      if (scoresCsv) {
-        const scores = CohortFrame.read(scoresCsv);
-        const risk = scores.num('risk_score');
-        frame = frame.withColumn('pmn_score', new Map(scores.ids.map((id, i) => [id, risk[i]!])));
-      }
+      if (scoresCsv) frame = withPmnScore(frame, scoresCsv);
       const candidates = config.nomogram.candidates.filter((c) => c !== 'pmn_score' || scoresCsv !== null);
       const values = new Map(candidates.map((c) => [c, predictorValues(frame, c)]));
       const time = frame.num('os_months');
@@ -96,7 +92,8 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
       const tEvent = train.num('os_event');
       const selection = selectCoxVariables(
         { time: tTime, event: tEvent, candidates: candidates.map((name) => ({ name, values: predictorValues(train, name) })) },
-        { screenP: config.nomogram.screenP },
+        // A forced term missing from the candidates (pmn_score when no PMN was trained) cannot be kept.
+        { screenP: config.nomogram.screenP, force: (config.nomogram.force ?? []).filter((f) => candidates.includes(f)) },
       );
       const selected = selection.selected;
       const columnsOf = (f: CohortFrame) => selected.map((s) => predictorValues(f, s));

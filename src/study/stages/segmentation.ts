@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { casePaths } from '../../imaging/case.js';
 import { dice } from '../../imaging/metrics.js';
@@ -6,14 +6,14 @@ import type { Volume } from '../../imaging/volume.js';
 import { writeNiftiSync } from '../../imaging/nifti/write.js';
 import { readCase } from '../../segmentation/cases.js';
 import { segmentCase } from '../../segmentation/infer.js';
-import { disposeModel, loadSegmentationModel } from '../../segmentation/model.js';
+import { disposeModel, loadSegmentationModel, type SegmentationModel } from '../../segmentation/model.js';
 import { trainSegmentation } from '../../segmentation/pipeline.js';
 import { createProgress } from '../../util/progress.js';
 import type { StudyConfig } from '../config.js';
 import { CohortFrame } from '../frame.js';
 import type { Stage } from '../stage-runner.js';
 import type { Splits } from '../splits.js';
-import type { CohortsResult } from './cohorts.js';
+import type { CohortEntry, CohortsResult } from './cohorts.js';
 
 /**
  * Stage 3a (segmentation mode `train` or `model`): a liver-and-tumour segmentation model, trained on the
@@ -57,35 +57,57 @@ export function segmentationStage(config: StudyConfig, cohorts: CohortsResult, s
       }
       const loaded = loadSegmentationModel(model);
       const result: SegmentationStageResult = { model, masks: { resection: null, iat: null }, dice: { resection: null, iat: null }, emptyCases: [] };
-      for (const kind of withImages) {
-        const frame = CohortFrame.read(cohorts[kind].csv);
-        const masks = join(dir, 'masks', kind);
-        mkdirSync(masks, { recursive: true });
-        const progress = createProgress({ label: `segment ${kind}`, total: frame.length, unit: 'cases' });
-        let liver = 0;
-        let tumour = 0;
-        let compared = 0;
-        for (const id of frame.ids) {
-          const prefix = join(cohorts[kind].images!, id);
-          const images = await readCase(prefix, { labels: true });
-          const seg = segmentCase(loaded, images);
-          if (seg.measurements.count === 0 && seg.measurements.tumourVolumeMl === 0) result.emptyCases.push(id);
-          writeNiftiSync(casePaths(join(masks, id)).label, seg.labels);
-          if (images.labels) {
-            // Liver Dice over the whole organ (liver + tumour), as LiTS and nnU-Net report it.
-            const mask = (v: Volume, keep: (x: number) => boolean) => Uint8Array.from(v.data as ArrayLike<number>, (x) => (keep(x) ? 1 : 0));
-            liver += dice(mask(seg.labels, (x) => x >= 1), mask(images.labels, (x) => x >= 1));
-            tumour += dice(mask(seg.labels, (x) => x === 2), mask(images.labels, (x) => x === 2));
-            compared++;
-          }
-          progress.tick();
+      try {
+        for (const kind of withImages) {
+          const seg = await segmentCohort(loaded, cohorts[kind], join(dir, 'masks', kind));
+          result.masks[kind] = seg.masks;
+          result.dice[kind] = seg.dice;
+          result.emptyCases.push(...seg.emptyCases);
         }
-        progress.done();
-        result.masks[kind] = masks;
-        result.dice[kind] = compared ? { liver: liver / compared, tumour: tumour / compared, n: compared } : null;
+      } finally {
+        disposeModel(loaded);
       }
-      disposeModel(loaded);
       return result;
     },
   };
+}
+
+export interface SegmentedCohort {
+  /** <masks>/<id>_label.nii.gz per case. */
+  masks: string;
+  /** Mean Dice against the cohort's label maps, over the cases that have one (null when none has). */
+  dice: { liver: number; tumour: number; n: number } | null;
+  /** Cases whose predicted mask has no tumour. */
+  emptyCases: string[];
+}
+
+/**
+ * Segments every case of a cohort with a loaded model into `masks` (the study's own cohorts here, an external
+ * site's in `hcc study validate`, so both get masks the same way).
+ */
+export async function segmentCohort(loaded: SegmentationModel, entry: CohortEntry, masks: string): Promise<SegmentedCohort> {
+  const frame = CohortFrame.read(entry.csv);
+  mkdirSync(masks, { recursive: true });
+  const progress = createProgress({ label: `segment ${entry.kind}`, total: frame.length, unit: 'cases' });
+  const emptyCases: string[] = [];
+  let liver = 0;
+  let tumour = 0;
+  let compared = 0;
+  for (const id of frame.ids) {
+    const prefix = join(entry.images!, id);
+    const images = await readCase(prefix, { labels: existsSync(casePaths(prefix).label) });
+    const seg = segmentCase(loaded, images);
+    if (seg.measurements.count === 0 && seg.measurements.tumourVolumeMl === 0) emptyCases.push(id);
+    writeNiftiSync(casePaths(join(masks, id)).label, seg.labels);
+    if (images.labels) {
+      // Liver Dice over the whole organ (liver + tumour), as LiTS and nnU-Net report it.
+      const mask = (v: Volume, keep: (x: number) => boolean) => Uint8Array.from(v.data as ArrayLike<number>, (x) => (keep(x) ? 1 : 0));
+      liver += dice(mask(seg.labels, (x) => x >= 1), mask(images.labels, (x) => x >= 1));
+      tumour += dice(mask(seg.labels, (x) => x === 2), mask(images.labels, (x) => x === 2));
+      compared++;
+    }
+    progress.tick();
+  }
+  progress.done();
+  return { masks, dice: compared ? { liver: liver / compared, tumour: tumour / compared, n: compared } : null, emptyCases };
 }
