@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { StudyResults } from '../study/run.js';
+import { sumCompute, type StageCompute } from '../study/stage-runner.js';
 import type { ArmComparison } from '../study/analyses/arms.js';
 import { renderReport, type Block, type Section, type Table } from './html.js';
 import { forestPlot, formatP } from './svg/forest.js';
@@ -26,6 +27,7 @@ const SYSTEM_LABELS: Record<string, string> = {
   six_twelve: 'Six-and-twelve',
 };
 
+const formatCompute = (c: StageCompute) => `${(c.wallSeconds / 60).toFixed(1)} min wall, ${(c.cpuSeconds / 60).toFixed(1)} CPU-min`;
 const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'NA');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'NA');
 const ci = (est: number, lo: number, hi: number) => `${f2(est)} (${f2(lo)}-${f2(hi)})`;
@@ -386,8 +388,11 @@ export function renderStudyReport(r: StudyResults): string {
       },
       {
         kind: 'table',
-        caption: 'Stages: input hash and wall time of the run that produced them.',
-        table: { columns: ['Stage', 'Inputs', 'Seconds'], rows: r.provenance.stages.map((s) => [s.stage, s.inputHash.slice(0, 12), Number(s.seconds.toFixed(1))]) },
+        caption: `Stages: input hash, and the compute each took over all its sittings (a stage killed and resumed counts every sitting; CPU seconds include worker and libtorch threads). Total: ${formatCompute(sumCompute(r.provenance.stages))}.`,
+        table: {
+          columns: ['Stage', 'Inputs', 'Wall seconds', 'CPU seconds', 'Sittings'],
+          rows: r.provenance.stages.map((s) => [s.stage, s.inputHash.slice(0, 12), Number((s.compute?.wallSeconds ?? s.seconds).toFixed(1)), s.compute ? Number(s.compute.cpuSeconds.toFixed(1)) : null, s.compute?.sittings ?? null]),
+        },
       },
     ],
   });

@@ -15,7 +15,36 @@ export interface StageRecord {
   inputHash: string;
   resultHash: string;
   startedAt: string;
+  /** Wall time of the sitting that finished the stage. */
   seconds: number;
+  /** All sittings together (a killed stage resumed later adds its earlier sittings); absent in stage folders written before it was recorded. */
+  compute?: StageCompute;
+}
+
+/**
+ * Compute spent on a stage. CPU seconds are the whole process's (worker threads and libtorch's threads included),
+ * so they measure the work whatever the core count; wall seconds measure the wait.
+ */
+export interface StageCompute {
+  wallSeconds: number;
+  cpuSeconds: number;
+  sittings: number;
+}
+
+/** The study's total compute; stages from before compute was recorded count their last sitting's wall time only. */
+export function sumCompute(records: StageRecord[]): StageCompute {
+  return records.reduce<StageCompute>(
+    (t, r) => ({ wallSeconds: t.wallSeconds + (r.compute?.wallSeconds ?? r.seconds), cpuSeconds: t.cpuSeconds + (r.compute?.cpuSeconds ?? 0), sittings: Math.max(t.sittings, r.compute?.sittings ?? 1) }),
+    { wallSeconds: 0, cpuSeconds: 0, sittings: 0 },
+  );
+}
+
+/** How often an unfinished stage saves its running compute total, so a kill loses at most this much of it. */
+const COMPUTE_SAVE_MS = 30_000;
+
+function cpuSecondsNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 export interface StageOutcome<T> {
@@ -64,17 +93,35 @@ export async function runStage<T>(outDir: string, stage: Stage<T>, log: (line: s
   }
   log(`stage ${stage.name}: ${resuming ? 'resuming' : 'running'}`);
   const started = new Date();
+  const computeFile = join(dir, 'compute.json');
+  const earlier: StageCompute = resuming && existsSync(computeFile) ? (JSON.parse(readFileSync(computeFile, 'utf8')) as StageCompute) : { wallSeconds: 0, cpuSeconds: 0, sittings: 0 };
   const t0 = performance.now();
-  const result = await stage.run(dir);
+  const c0 = cpuSecondsNow();
+  const compute = (): StageCompute => ({
+    wallSeconds: earlier.wallSeconds + (performance.now() - t0) / 1000,
+    cpuSeconds: earlier.cpuSeconds + cpuSecondsNow() - c0,
+    sittings: earlier.sittings + 1,
+  });
+  const saveCompute = () => writeJsonAtomicSync(computeFile, compute());
+  const timer = setInterval(saveCompute, COMPUTE_SAVE_MS);
+  timer.unref();
+  let result: T;
+  try {
+    result = await stage.run(dir);
+  } finally {
+    clearInterval(timer);
+    saveCompute();
+  }
   const record: StageRecord = {
     stage: stage.name,
     inputHash,
     resultHash: hashJson(result),
     startedAt: started.toISOString(),
     seconds: (performance.now() - t0) / 1000,
+    compute: compute(),
   };
   writeJsonAtomicSync(join(dir, 'result.json'), result);
   writeJsonAtomicSync(marker, record);
-  log(`stage ${stage.name}: done in ${record.seconds.toFixed(1)} s`);
+  log(`stage ${stage.name}: done in ${record.seconds.toFixed(1)} s (${compute().cpuSeconds.toFixed(0)} CPU-s${earlier.sittings > 0 ? ` over ${earlier.sittings + 1} sittings` : ''})`);
   return { result, record, cached: false };
 }

@@ -14,6 +14,8 @@ test('a finished stage is reused while its inputs are unchanged and rerun when t
   const a = await runStage(out, stage({ n: 1 }), quiet);
   const b = await runStage(out, stage({ n: 1 }), quiet);
   assert.equal(a.cached, false);
+  assert.equal(a.record.compute!.sittings, 1);
+  assert.deepEqual(b.record, a.record, 'a cached stage reports the compute it cost when it ran');
   assert.equal(b.cached, true);
   assert.deepEqual(b.result, { value: 1 });
   const c = await runStage(out, stage({ n: 2 }), quiet);
@@ -50,9 +52,36 @@ test('an interrupted stage resumes in its folder; a stage with other inputs star
     },
   });
   await assert.rejects(runStage(out, stage({ lr: 1 }, true), () => {}), /killed/);
+  const first = JSON.parse(readFileSync(join(stageDir(out, 'train'), 'compute.json'), 'utf8'));
+  assert.equal(first.sittings, 1);
   const resumed = await runStage(out, stage({ lr: 1 }, false), () => {});
   assert.deepEqual(resumed.result, { resumedFrom: 'epoch 5' });
+  // The compute of the killed sitting is carried into the finished stage's total.
+  assert.equal(resumed.record.compute!.sittings, 2);
+  assert.ok(resumed.record.compute!.wallSeconds >= first.wallSeconds + resumed.record.seconds - 1e-9);
+  assert.ok(resumed.record.compute!.cpuSeconds >= first.cpuSeconds);
   await assert.rejects(runStage(out, stage({ lr: 2 }, true), () => {}), /killed/);
   const fresh = await runStage(out, stage({ lr: 3 }, false), () => {});
   assert.deepEqual(fresh.result, { resumedFrom: null });
+  assert.equal(fresh.record.compute!.sittings, 1, 'a folder from other inputs starts its compute afresh');
+});
+
+test('a stage records the CPU time its work took, worker threads included', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'hcc-stage-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const { Worker } = await import('node:worker_threads');
+  // 0.3 CPU-s on the main thread and 0.3 in a worker: both must be counted.
+  const spin = 'const t = process.cpuUsage(); while (process.cpuUsage(t).user < 300000) {}';
+  const r = await runStage(out, {
+    name: 'busy',
+    version: 1,
+    inputs: 0,
+    run: async () => {
+      await new Promise((resolve, reject) => new Worker(spin, { eval: true }).on('exit', resolve).on('error', reject));
+      const t0 = process.cpuUsage();
+      while (process.cpuUsage(t0).user < 300_000);
+      return {};
+    },
+  }, () => {});
+  assert.ok(r.record.compute!.cpuSeconds >= 0.55, `counted ${r.record.compute!.cpuSeconds} CPU-s`);
 });
