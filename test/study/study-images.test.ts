@@ -208,6 +208,13 @@ test('a frozen study with a PMN is validated on another site: imaging, pmn_score
   cpSync(join(studyDir, 'models', 'nomogram'), join(noPmn, 'models', 'nomogram'), { recursive: true });
   cpSync(join(studyDir, 'results.json'), join(noPmn, 'results.json'));
   await assert.rejects(validateStudy(noPmn, external, join(out, 'v-no-pmn')), isHcc(/models\/pmn\/model\.json: missing; the nomogram .* has the term pmn_score/));
+  // A PMN whose model.json lists channels other than those its network and the study's crops have.
+  const badChannels = join(out, 'bad-channels');
+  cpSync(join(studyDir, 'models'), join(badChannels, 'models'), { recursive: true });
+  cpSync(join(studyDir, 'results.json'), join(badChannels, 'results.json'));
+  const pmnJson = join(badChannels, 'models', 'pmn', 'model.json');
+  writeFileSync(pmnJson, JSON.stringify({ ...JSON.parse(readFileSync(pmnJson, 'utf8')), channels: ['arterial', 'delayed', 'tumour_mask'] }));
+  await assert.rejects(validateStudy(badChannels, external, join(out, 'v-bad-channels')), isHcc(/bad-channels\/models\/pmn\/model\.json: channels \[arterial, delayed, tumour_mask\] do not match/));
   const noImages = parseStudyConfig(
     { name: 'no-images', cohorts: { resection: { synthetic: { n: 10, seed: 1, grid: 'tiny', images: false } }, iat: { synthetic: { n: 30, seed: 32, grid: 'tiny', images: false } } } },
     join(out, 'no-images.json'),
