@@ -13,6 +13,9 @@ import { predictPatient } from '../../src/study/predict.js';
 import { CohortFrame } from '../../src/study/frame.js';
 import type { NomogramModelFile } from '../../src/study/outputs.js';
 import { casePaths } from '../../src/imaging/case.js';
+import { readNiftiSync } from '../../src/imaging/nifti/read.js';
+import { writeNiftiSync } from '../../src/imaging/nifti/write.js';
+import { withData } from '../../src/imaging/volume.js';
 import { scorePmn } from '../../src/pmn/api.js';
 import { formatCsv } from '../../src/util/csv.js';
 import { HccError } from '../../src/util/errors.js';
@@ -197,6 +200,29 @@ test('a frozen study with a PMN is validated on another site: imaging, pmn_score
   const ownCases = CohortFrame.read(sv.casesCsv);
   assert.deepEqual([...ownCases.ids].sort(), [...trainIds].sort());
   for (const [i, id] of ownCases.ids.entries()) assert.ok(Math.abs(ownCases.num('nomogram_lp')[i]! - studyCases.num('nomogram_lp')[studyCases.rowOf(id)!]!) < 1e-12);
+
+  // Site D: two masks without a tumour. Those cases get no imaging score, are counted, and drop out as incomplete.
+  const siteD = join(out, 'site-d');
+  mkdirSync(siteD);
+  const dIds = trainIds.slice(0, 22);
+  const empty = dIds.slice(3, 5);
+  for (const id of dIds) {
+    const from = casePaths(join(study.cohorts.iat.images!, id));
+    const to = casePaths(join(siteD, id));
+    symlinkSync(from.art, to.art);
+    symlinkSync(from.pv, to.pv);
+    if (!empty.includes(id)) symlinkSync(from.label, to.label);
+    else {
+      const label = readNiftiSync(from.label);
+      writeNiftiSync(to.label, withData(label, Uint8Array.from(label.data as ArrayLike<number>, (v) => (v === 2 ? 1 : v))));
+    }
+  }
+  const dv = await validateStudy(studyDir, parseStudyConfig({ name: 'site-d', cohorts: { resection: { synthetic: { n: 10, seed: 1, grid: 'tiny', images: false } }, iat: realCohort(out, 'site-d', iatFrame, dIds, siteD) } }, join(out, 'site-d.json')), join(out, 'v-site-d'));
+  assert.deepEqual(dv.imaging!.noTumour, empty);
+  assert.equal(dv.imaging!.scored, 20);
+  assert.equal(dv.cohort.n, 22);
+  assert.equal(dv.cohort.complete, 20);
+  assert.deepEqual(CohortFrame.read(dv.casesCsv).ids, dIds.filter((id) => !empty.includes(id)));
 
   // Errors, each before any cohort is imaged.
   const isHcc = (pattern: RegExp) => (err: Error) => {
