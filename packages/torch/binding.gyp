@@ -12,11 +12,12 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
       "cflags_cc": [
-        "-std=c++17", "-O2", "-fexceptions", "-frtti", "-fopenmp-simd", "-fno-trapping-math",
+        "-std=c++17", "-O2", "-fexceptions", "-frtti", "-fopenmp", "-fno-trapping-math",
         "-Wno-unused-parameter", "-Wno-unused-variable", "-Wno-deprecated-declarations",
         "<!@(node scripts/torch-config.mjs cflags)"
       ],
       "libraries": ["<!@(node scripts/torch-config.mjs libs)"],
+      "ldflags": ["-fopenmp"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "GCC_ENABLE_CPP_RTTI": "YES",

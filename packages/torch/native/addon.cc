@@ -128,6 +128,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterGeneratedOps(env, exports);
   RegisterScan(env, exports);
   RegisterJit(env, exports);
+  RegisterProfiler(env, exports);
   return exports;
 }
 

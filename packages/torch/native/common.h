@@ -183,5 +183,6 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterGeneratedOps(Napi::Env env, Napi::Object exports);
 void RegisterScan(Napi::Env env, Napi::Object exports);
 void RegisterJit(Napi::Env env, Napi::Object exports);
+void RegisterProfiler(Napi::Env env, Napi::Object exports);
 
 }  // namespace hcc

@@ -22,4 +22,5 @@ export {
   save, load, loadRaw, readTorch, writeTorch, toStored, fromStored, SerializationError,
   StoredTensor, TorchDevice, NdArray, PyGlobal, PyObject, type PyValue, type Saveable, type Loaded,
 } from './serialization/index.js';
+export { profile, type OpProfile } from './profiler.js';
 export { selectiveScan, selectiveScanReference, type SelectiveScanOptions } from './scan.js';

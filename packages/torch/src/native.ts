@@ -9,6 +9,12 @@ import { fileURLToPath } from 'node:url';
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const addonPath = join(packageRoot, 'build', 'Release', 'hcc_torch.node');
 
+// Debian's libtorch does its matrix products in the system BLAS, OpenBLAS, which keeps its own pthread pool beside
+// libtorch's OpenMP threads; its threads busy-wait after each call and take the cores the next op's OpenMP threads
+// need (on 2 loaded cores the PMN training step took 1.7x the CPU time, its matrix products 2-3x). Unless the user
+// chose otherwise, BLAS runs on the calling thread. OpenBLAS reads this when it loads, i.e. with the addon below.
+process.env.OPENBLAS_NUM_THREADS ??= '1';
+
 function load(): NativeAddon {
   if (!existsSync(addonPath)) {
     throw new Error(`@hcc/torch: the native addon ${addonPath} is not built; run \`make setup\` (or \`npm run build -w @hcc/torch\`)`);
