@@ -191,44 +191,77 @@ export function fillInput(out: Float32Array, crop: TumourCrop, norm: Normalisati
   const [nx, ny, nz] = config.inputSize;
   if (cx < nx || cy < ny || cz < nz) throw new HccError(`${source}: crop ${crop.size.join('x')} is smaller than the model's input ${config.inputSize.join('x')}`);
   const [ox, oy, oz] = aug?.offset ?? centreOffset(config, crop.size);
-  const n = nx * ny * nz;
-  const channels: Array<ArrayLike<number>> = [crop.art, crop.pv, crop.tumour];
-  if (config.inChannels === 4) channels.push(crop.liver);
-  const [lo, hi] = norm.clipHu;
-  const stats = [norm.art, norm.pv];
+  const plane = nx * ny;
+  const n = plane * nz;
+  // The in-plane geometry is the same on every slice: output (x, y) reads the crop at a continuous (fx, fy), the
+  // rotation/zoom about the centre, then the quarter turns and flips, then the jitter offset, clamped to the crop
+  // (which has a margin around the input). Bilinear corner, weights and nearest voxel per output pixel.
+  const corner = new Int32Array(plane);
+  const nearest = new Int32Array(plane);
+  const wxs = new Float64Array(plane);
+  const wys = new Float64Array(plane);
   const cos = aug?.affine ? Math.cos(aug.affine.angle) / aug.affine.zoom : 1;
   const sin = aug?.affine ? Math.sin(aug.affine.angle) / aug.affine.zoom : 0;
-  const [mx, my] = [(nx - 1) / 2, (ny - 1) / 2];
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++) {
-        // Output (x, y) reads the crop at a continuous (fx, fy): rotation/zoom about the centre, then the quarter
-        // turns and flips, then the jitter offset; clamped to the crop (which has a margin around the input).
-        let sx = mx + cos * (x - mx) - sin * (y - my);
-        let sy = my + sin * (x - mx) + cos * (y - my);
-        for (let r = 0; r < (aug?.rot90 ?? 0); r++) [sx, sy] = [sy, nx - 1 - sx];
-        if (aug?.flipX) sx = nx - 1 - sx;
-        if (aug?.flipY) sy = ny - 1 - sy;
-        const fx = Math.min(cx - 1, Math.max(0, sx + ox));
-        const fy = Math.min(cy - 1, Math.max(0, sy + oy));
-        const x0 = Math.min(cx - 2, Math.floor(fx));
-        const y0 = Math.min(cy - 2, Math.floor(fy));
-        const [wx, wy] = [fx - x0, fy - y0];
-        const base = cx * cy * (z + oz);
-        const at = (i: number, j: number) => i + cx * j + base;
-        const nearest = at(Math.round(fx), Math.round(fy));
-        const dst = x + nx * (y + ny * z);
-        channels.forEach((ch, c) => {
-          let v = c < 2
-            ? (1 - wy) * ((1 - wx) * ch[at(x0, y0)]! + wx * ch[at(x0 + 1, y0)]!) + wy * ((1 - wx) * ch[at(x0, y0 + 1)]! + wx * ch[at(x0 + 1, y0 + 1)]!)
-            : ch[nearest]!;
-          if (c < 2) {
-            v = (Math.min(hi, Math.max(lo, v)) - stats[c]!.mean) / stats[c]!.sd;
-            if (aug) v = v * aug.scale[c]! + aug.shift[c]! + (rng ? rng.normal(0, aug.noise) : 0);
-          }
-          out[c * n + dst] = v;
-        });
+  const mx = (nx - 1) / 2;
+  const my = (ny - 1) / 2;
+  const turns = aug?.rot90 ?? 0;
+  for (let y = 0; y < ny; y++) {
+    for (let x = 0; x < nx; x++) {
+      let sx = mx + cos * (x - mx) - sin * (y - my);
+      let sy = my + sin * (x - mx) + cos * (y - my);
+      for (let r = 0; r < turns; r++) {
+        const t = sx;
+        sx = sy;
+        sy = nx - 1 - t;
+      }
+      if (aug?.flipX) sx = nx - 1 - sx;
+      if (aug?.flipY) sy = ny - 1 - sy;
+      const fx = Math.min(cx - 1, Math.max(0, sx + ox));
+      const fy = Math.min(cy - 1, Math.max(0, sy + oy));
+      const x0 = Math.min(cx - 2, Math.floor(fx));
+      const y0 = Math.min(cy - 2, Math.floor(fy));
+      const k = x + nx * y;
+      corner[k] = x0 + cx * y0;
+      nearest[k] = Math.round(fx) + cx * Math.round(fy);
+      wxs[k] = fx - x0;
+      wys[k] = fy - y0;
+    }
+  }
+  // Gaussian noise, drawn voxel by voxel (AP then PVP) so a seed gives the same input as ever.
+  let noise: Float64Array | null = null;
+  if (aug && rng) {
+    noise = new Float64Array(2 * n);
+    for (let i = 0; i < 2 * n; i++) noise[i] = rng.normal(0, aug.noise);
+  }
+  const [lo, hi] = norm.clipHu;
+  const phases = [crop.art, crop.pv];
+  const stats = [norm.art, norm.pv];
+  for (let c = 0; c < 2; c++) {
+    const ch = phases[c]!;
+    const { mean, sd } = stats[c]!;
+    const scale = aug?.scale[c] ?? 1;
+    const shift = aug?.shift[c] ?? 0;
+    for (let z = 0; z < nz; z++) {
+      const base = cx * cy * (z + oz);
+      for (let k = 0; k < plane; k++) {
+        const i = base + corner[k]!;
+        const wx = wxs[k]!;
+        const wy = wys[k]!;
+        let v = (1 - wy) * ((1 - wx) * ch[i]! + wx * ch[i + 1]!) + wy * ((1 - wx) * ch[i + cx]! + wx * ch[i + cx + 1]!);
+        v = (Math.min(hi, Math.max(lo, v)) - mean) / sd;
+        const dst = k + plane * z;
+        if (aug) v = v * scale + shift + (noise ? noise[2 * dst + c]! : 0);
+        out[c * n + dst] = v;
       }
     }
   }
+  const masks: Uint8Array[] = [crop.tumour];
+  if (config.inChannels === 4) masks.push(crop.liver);
+  masks.forEach((ch, m) => {
+    const offset = (2 + m) * n;
+    for (let z = 0; z < nz; z++) {
+      const base = cx * cy * (z + oz);
+      for (let k = 0; k < plane; k++) out[offset + k + plane * z] = ch[base + nearest[k]!]!;
+    }
+  });
 }

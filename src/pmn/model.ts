@@ -8,8 +8,19 @@ const { nn, F } = torch;
 /**
  * Token orders for the bidirectional scans (pmn-design.md §5.2): the patch grid [z, y, x] flattened with x, y
  * or z fastest. `perm[i]` is the raster (x-fastest) index of the i-th token in that order; `inv` undoes it.
+ * `axes` lists the grid axes (0 = z, 1 = y, 2 = x) from slowest to fastest, which is how the model applies the
+ * order: as a permutation of the grid's axes, not as an index gather.
  */
-export function scanOrder(grid: [number, number, number], order: number): { perm: number[]; inv: number[] } {
+export interface ScanOrder {
+  grid: [number, number, number];
+  axes: [number, number, number];
+  perm: number[];
+  inv: number[];
+}
+
+const ORDER_AXES: Array<[number, number, number]> = [[0, 1, 2], [0, 2, 1], [1, 2, 0]];
+
+export function scanOrder(grid: [number, number, number], order: number): ScanOrder {
   const [nx, ny, nz] = grid;
   const perm: number[] = [];
   const at = (x: number, y: number, z: number) => x + nx * (y + ny * z);
@@ -18,7 +29,29 @@ export function scanOrder(grid: [number, number, number], order: number): { perm
   else for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) for (let z = 0; z < nz; z++) perm.push(at(x, y, z));
   const inv = new Array<number>(perm.length);
   perm.forEach((p, i) => (inv[p] = i));
-  return { perm, inv };
+  return { grid, axes: ORDER_AXES[order]!, perm, inv };
+}
+
+/**
+ * Raster tokens [B, L, C] in the scan order: x.indexSelect(1, perm), done as a permutation of the grid axes. Its
+ * backward is another permute; an index gather's is index_add_, which libtorch 1.13 runs one token at a time.
+ */
+export function toScanOrder(x: Tensor, order: ScanOrder): Tensor {
+  const [nx, ny, nz] = order.grid;
+  const [b, l, c] = x.shape as [number, number, number];
+  if (order.axes[0] === 0 && order.axes[1] === 1) return x;
+  return x.reshape([b, nz, ny, nx, c]).permute([0, ...order.axes.map((a) => a + 1), 4]).reshape([b, l, c]);
+}
+
+/** Tokens [B, L, C] in the scan order back in raster order: y.indexSelect(1, inv). */
+export function fromScanOrder(y: Tensor, order: ScanOrder): Tensor {
+  const [nx, ny, nz] = order.grid;
+  const [b, l, c] = y.shape as [number, number, number];
+  if (order.axes[0] === 0 && order.axes[1] === 1) return y;
+  const size = [nz, ny, nx];
+  const back = [0, 0, 0];
+  order.axes.forEach((a, i) => (back[a] = i));
+  return y.reshape([b, ...order.axes.map((a) => size[a]!), c]).permute([0, ...back.map((i) => i + 1), 4]).reshape([b, l, c]);
 }
 
 /** Mamba's S4D-real A, unit D and inverse-softplus dt bias (mamba_simple.py). */
@@ -44,9 +77,11 @@ function mambaDirection(mixer: BiMamba, suffix: '' | '_b', dInner: number, dStat
  * dt_proj, A_log and D. The causal depthwise conv runs as shifted multiply-adds (faster than grouped Conv1d
  * on CPU, §6), with Conv1d's parameter layout so the state dict matches mamba_ssm's.
  */
-export class BiMamba extends nn.Module<[Tensor, number[], number[]]> {
+export class BiMamba extends nn.Module<[Tensor, ScanOrder]> {
   readonly dInner: number;
   readonly dtRank: number;
+  /** The scan op; replaceable so a block can be checked against selectiveScanReference or timed. */
+  scan: typeof torch.selectiveScan = torch.selectiveScan;
   constructor(readonly dModel: number, readonly dState: number, expand: number, readonly dConv: number, nLayer: number) {
     super();
     this.dInner = expand * dModel;
@@ -77,29 +112,29 @@ export class BiMamba extends nn.Module<[Tensor, number[], number[]]> {
     const dtProj = this.child<torch.nn.Linear>(`dt_proj${suffix}`);
     const delta = F.linear(dt!, dtProj.weight);
     const A = this.param(suffix === '' ? 'A_log' : 'A_b_log')!.exp().neg();
-    return torch.selectiveScan(xc, delta, A, B!.contiguous(), C!.contiguous(), {
+    return this.scan(xc, delta, A, B!.contiguous(), C!.contiguous(), {
       D: this.param(suffix === '' ? 'D' : 'D_b'),
       z,
       deltaBias: dtProj.bias,
     });
   }
 
-  /** x: [B, L, d_model] in raster order; perm/inv: this block's scan order. */
-  forward(x: Tensor, perm: number[], inv: number[]): Tensor {
-    const xz = this.child<torch.nn.Linear>('in_proj').forward(x);
+  /**
+   * x: [B, L, d_model] in raster order. Both directions run in the block's scan order (the reverse one on the
+   * flipped sequence); out_proj acts per token, so it is applied before the tokens go back to raster order.
+   */
+  forward(x: Tensor, order: ScanOrder): Tensor {
+    const xz = this.child<torch.nn.Linear>('in_proj').forward(toScanOrder(x, order));
     const [xi, z] = xz.chunk(2, -1);
-    const fwd = torch.tensor(perm);
-    const rev = torch.tensor([...perm].reverse());
-    const invF = torch.tensor(inv);
-    const invR = torch.tensor(inv.map((i) => perm.length - 1 - i));
-    const yF = this.direction(xi!.indexSelect(1, fwd).contiguous(), z!.indexSelect(1, fwd).contiguous(), '').indexSelect(1, invF);
-    const yR = this.direction(xi!.indexSelect(1, rev).contiguous(), z!.indexSelect(1, rev).contiguous(), '_b').indexSelect(1, invR);
-    return this.child<torch.nn.Linear>('out_proj').forward(yF.add(yR).mul(0.5));
+    const [xiR, zR] = xz.flip([1]).chunk(2, -1);
+    const yF = this.direction(xi!, z!, '');
+    const yR = this.direction(xiR!, zR!, '_b').flip([1]);
+    return fromScanOrder(this.child<torch.nn.Linear>('out_proj').forward(yF.add(yR).mul(0.5)), order);
   }
 }
 
 /** Pre-norm residual block: x + BiMamba(LN(x)). */
-export class MambaBlock extends nn.Module<[Tensor, number[], number[]]> {
+export class MambaBlock extends nn.Module<[Tensor, ScanOrder]> {
   readonly norm: torch.nn.LayerNorm;
   readonly mixer: BiMamba;
   constructor(config: PmnConfig) {
@@ -107,8 +142,8 @@ export class MambaBlock extends nn.Module<[Tensor, number[], number[]]> {
     this.norm = this.registerModule('norm', new nn.LayerNorm(config.dModel));
     this.mixer = this.registerModule('mixer', new BiMamba(config.dModel, config.dState, config.expand, config.dConv, config.depth));
   }
-  forward(x: Tensor, perm: number[], inv: number[]): Tensor {
-    return x.add(this.mixer.forward(this.norm.forward(x), perm, inv));
+  forward(x: Tensor, order: ScanOrder): Tensor {
+    return x.add(this.mixer.forward(this.norm.forward(x), order));
   }
 }
 
@@ -143,7 +178,7 @@ export class PrototypeMambaNet extends nn.Module<[Tensor], PmnOutput> {
   readonly last_layer: torch.nn.Linear;
   readonly cox_head: torch.nn.Linear;
   readonly grid: [number, number, number];
-  readonly orders: Array<{ perm: number[]; inv: number[] }>;
+  readonly orders: ScanOrder[];
   /** The class of prototype j: j < K/2 non-proliferative, the rest proliferative. */
   readonly prototypeClass: number[];
   /** Squared-distance ceiling: features live in (0,1)^P. */
@@ -193,7 +228,7 @@ export class PrototypeMambaNet extends nn.Module<[Tensor], PmnOutput> {
     let x = this.patch_embed.forward(this.stem.forward(input)).flatten(2).transpose(1, 2);
     for (let i = 0; i < this.layers.length; i++) {
       const o = this.orders[i % 3]!;
-      x = this.layers.at(i).forward(x, o.perm, o.inv);
+      x = this.layers.at(i).forward(x, o);
     }
     return this.add_on.forward(this.norm_f.forward(x)).sigmoid();
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import * as torch from '@hcc/torch';
 import { DEFAULT_CONFIG } from '../../src/pmn/config.js';
-import { PrototypeMambaNet, scanOrder } from '../../src/pmn/model.js';
+import { fromScanOrder, PrototypeMambaNet, scanOrder, toScanOrder } from '../../src/pmn/model.js';
 import { computeFeatures } from '../../src/pmn/push.js';
 import { loadModel, saveModel } from '../../src/pmn/model-store.js';
 import { predictCases } from '../../src/pmn/predict.js';
@@ -32,6 +32,22 @@ test('scan orders are permutations whose inverse undoes them; x-, y-, z-fastest'
   }
   assert.deepEqual(scanOrder(grid, 1).perm.slice(0, 3), [0, 3, 1]);
   assert.deepEqual(scanOrder(grid, 2).perm.slice(0, 4), [0, 6, 12, 18]);
+});
+
+test('the model applies a scan order as an axis permutation equal to the index gather by perm, undone by inv', () => {
+  const grid: [number, number, number] = [3, 2, 4];
+  const values = (t: torch.Tensor) => Array.from(t.toArray() as Float32Array);
+  torch.tidy(() => {
+    const x = torch.randn([2, 24, 5]);
+    for (let o = 0; o < 3; o++) {
+      const order = scanOrder(grid, o);
+      const ordered = toScanOrder(x, order);
+      assert.deepEqual(values(ordered), values(x.indexSelect(1, torch.tensor(order.perm))), `order ${o}`);
+      assert.deepEqual(values(fromScanOrder(ordered, order)), values(x), `order ${o} inverse`);
+      const y = torch.randn([2, 24, 5]);
+      assert.deepEqual(values(fromScanOrder(y, order)), values(y.indexSelect(1, torch.tensor(order.inv))));
+    }
+  });
 });
 
 test('training overfits a tiny batch to accuracy 1 (after the push and last-layer fit), pushes onto training tokens, and save/load predicts identically', async () => {
