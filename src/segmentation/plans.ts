@@ -1,5 +1,4 @@
 import type { Vec3, Volume } from '../imaging/volume.js';
-import { boundingBox } from '../imaging/ops/crop.js';
 import { HccError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 
@@ -69,17 +68,36 @@ export function intensityProperties(values: Float64Array): IntensityProperties {
 /**
  * The half-open box nnU-Net's crop_to_nonzero keeps: the box of (any channel non-zero, holes filled). Filling
  * holes never moves that box, so it is not done: a zero voxel outside the non-zero box reaches the border along
- * a straight line of zeros, so it is never a hole (a test checks this against fillHoles).
+ * a straight line of zeros, so it is never a hole (a test checks this against fillHoles). Each face of the box
+ * is found by scanning planes inward from that face of the volume, which for a CT (air is -1024, not 0) stops
+ * at the first voxel.
  */
 export function nonzeroBox(channels: Volume[]): { start: Vec3; end: Vec3 } {
   const shape = channels[0]!.shape;
-  let box: { start: Vec3; end: Vec3 } | null = null;
-  for (const c of channels) {
-    const b = boundingBox(c.data, shape);
-    if (!b) continue;
-    box = box ? { start: box.start.map((s, a) => Math.min(s, b.start[a]!)) as Vec3, end: box.end.map((e, a) => Math.max(e, b.end[a]!)) as Vec3 } : b;
+  const [nx, ny, nz] = shape;
+  const stride = [1, nx, nx * ny];
+  const planeHasNonzero = (axis: number, index: number): boolean => {
+    const [u, v] = [0, 1, 2].filter((a) => a !== axis) as [number, number];
+    for (const c of channels) {
+      const d = c.data;
+      for (let j = 0; j < shape[v]!; j++) for (let i = 0; i < shape[u]!; i++) {
+        if (d[index * stride[axis]! + i * stride[u]! + j * stride[v]!] !== 0) return true;
+      }
+    }
+    return false;
+  };
+  const start: Vec3 = [0, 0, 0];
+  const end: Vec3 = [nx, ny, nz];
+  for (let a = 0; a < 3; a++) {
+    let lo = 0;
+    while (lo < shape[a]! && !planeHasNonzero(a, lo)) lo++;
+    if (lo === shape[a]) return { start: [0, 0, 0], end: [...shape] as Vec3 };
+    let hi = shape[a]! - 1;
+    while (!planeHasNonzero(a, hi)) hi--;
+    start[a] = lo;
+    end[a] = hi + 1;
   }
-  return box ?? { start: [0, 0, 0], end: [...shape] as Vec3 };
+  return { start, end };
 }
 
 /**

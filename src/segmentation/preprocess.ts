@@ -1,3 +1,5 @@
+import * as torch from '@hcc/torch';
+import type { Tensor } from '@hcc/torch';
 import { resampleDataToShape, resampleLabelsToShape, shapeForSpacing } from '../imaging/ops/resample.js';
 import { sameGrid, type Vec3, type Volume } from '../imaging/volume.js';
 import { HccError } from '../util/errors.js';
@@ -25,16 +27,31 @@ export interface PreprocessedCase {
   properties: CaseProperties;
 }
 
-/** CTNormalization: clip to the dataset's foreground 0.5/99.5 percentiles, z-score with its mean/std, float32. */
-export function ctNormalize(data: ArrayLike<number>, p: IntensityProperties): Float32Array {
+/**
+ * CTNormalization of a float32 tensor: clip to the dataset's foreground 0.5/99.5 percentiles, subtract the mean,
+ * divide by the SD, each step rounded to float32 as nnU-Net's numpy code (a division, not a multiplication by
+ * the reciprocal; the tests check the result bit for bit against that arithmetic).
+ */
+export function ctNormalizeTensor(t: Tensor, p: IntensityProperties): Tensor {
   const f = Math.fround;
-  const lo = f(p.percentile_00_5), hi = f(p.percentile_99_5), mean = f(p.mean), std = f(Math.max(p.std, 1e-8));
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = Math.min(hi, Math.max(lo, f(data[i]!)));
-    out[i] = f(f(v - mean) / std);
-  }
-  return out;
+  return t.clamp(f(p.percentile_00_5), f(p.percentile_99_5)).sub_(f(p.mean)).div_(f(Math.max(p.std, 1e-8)));
+}
+
+/** CTNormalization of plain values, float32 out. */
+export function ctNormalize(data: ArrayLike<number>, p: IntensityProperties): Float32Array {
+  return torch.tidy(() => ctNormalizeTensor(torch.fromArray(Float32Array.from(data)), p).toArray() as Float32Array);
+}
+
+/** The voxels of `volume` inside `box` as a float32 tensor [z, y, x] (a view of the volume's data until converted). */
+function cropTensor(volume: Volume, box: { start: Vec3; end: Vec3 }): Tensor {
+  const [nx, ny, nz] = volume.shape;
+  const d = volume.data;
+  // fromBlob takes these types without a copy; the others (uint16, uint32) are widened first.
+  const blob = d instanceof Uint16Array || d instanceof Uint32Array ? Float64Array.from(d) : d;
+  const t = torch.fromBlob(blob, [nz, ny, nx]);
+  const [x0, y0, z0] = box.start;
+  const [x1, y1, z1] = box.end;
+  return t.narrow(0, z0, z1 - z0).narrow(1, y0, y1 - y0).narrow(2, x0, x1 - x0).to('float32');
 }
 
 /** ZScoreNormalization (non-CT channels): the image's own mean and SD. */
@@ -84,15 +101,16 @@ export function preprocessCase(channels: Volume[], plans: Plans, labels?: Volume
   const outShape = shapeForSpacing(cropShape, first.spacing, target);
   const sameShape = outShape.every((n, a) => n === cropShape[a]);
   const out = channels.map((ch, c) => {
-    const cropped = clock.time(`${stepPrefix}.crop`, () => cropArray(ch.data, ch.shape, bbox));
     const scheme = plans.configuration.normalization_schemes[c];
     const props = plans.foreground_intensity_properties_per_channel[String(c)];
     let norm: Float32Array;
     if (scheme === 'CTNormalization') {
       if (!props) throw new HccError(`plans: foreground_intensity_properties_per_channel["${c}"] is missing; CTNormalization needs it`);
-      norm = clock.time(`${stepPrefix}.normalise`, () => ctNormalize(cropped, props));
-    } else if (scheme === 'ZScoreNormalization') norm = clock.time(`${stepPrefix}.normalise`, () => zscoreNormalize(cropped));
-    else throw new HccError(`plans: normalization scheme '${scheme}' is not supported (CTNormalization, ZScoreNormalization)`);
+      // In torch ops: one pass per step over the cropped voxels, on every intra-op thread.
+      norm = clock.time(`${stepPrefix}.crop_normalise`, () => torch.tidy(() => ctNormalizeTensor(cropTensor(ch, bbox), props).contiguous().toArray() as Float32Array));
+    } else if (scheme === 'ZScoreNormalization') {
+      norm = clock.time(`${stepPrefix}.crop_normalise`, () => zscoreNormalize(cropArray(ch.data, ch.shape, bbox)));
+    } else throw new HccError(`plans: normalization scheme '${scheme}' is not supported (CTNormalization, ZScoreNormalization)`);
     // nnU-Net's resample_data_or_seg_to_shape returns the array untouched when the shape does not change.
     return sameShape ? norm : clock.time(`${stepPrefix}.resample`, () => resampleDataToShape(norm, cropShape, outShape, first.spacing, target, 3));
   });

@@ -10,6 +10,13 @@ import { Rng } from '../../src/util/rng.js';
 
 const props: IntensityProperties = { mean: 100, median: 95, std: 50, min: -100, max: 400, percentile_00_5: -20, percentile_99_5: 250 };
 
+/** nnU-Net's CTNormalization in float32 steps, as numpy computes it (the oracle for the torch version). */
+function ctNormalizeNumpy(data: ArrayLike<number>, p: IntensityProperties): Float32Array {
+  const f = Math.fround;
+  const lo = f(p.percentile_00_5), hi = f(p.percentile_99_5), mean = f(p.mean), std = f(Math.max(p.std, 1e-8));
+  return Float32Array.from(data, (x) => f(f(Math.min(hi, Math.max(lo, f(x))) - mean) / std));
+}
+
 test('CT normalisation clips to the foreground 0.5/99.5 percentiles, then z-scores with the plans mean/SD (float32)', () => {
   const out = ctNormalize([-1000, -20, 100, 150, 250, 3000], props);
   assert.deepEqual([...out], [-2.4, -2.4, 0, 1, 3, 3].map(Math.fround));
@@ -32,7 +39,7 @@ test('preprocessing at the target spacing is crop + normalise only; labels resam
   const plans = plan(fingerprintAt([3, 2, 2], [8, 10, 12]), { patchVoxels: 512 });
   const pre = preprocessCase([ct], plans, labels);
   assert.deepEqual(pre.shape, [8, 10, 12]);
-  assert.deepEqual([...pre.channels[0]!], [...ctNormalize(ct.data, props)]);
+  assert.deepEqual([...pre.channels[0]!], [...ctNormalizeNumpy(ct.data, props)]);
   assert.deepEqual([...pre.labels!], [...labels.data]);
   // to half the spacing and back: nnU-Net's per-label linear resampling returns the label map
   const up = resampleLabelsToShape(labels.data, shape, [24, 20, 16], [2, 2, 3], [1, 1, 1.5], 'linear');
@@ -65,5 +72,30 @@ test('the crop box taken without filling holes is the box of the hole-filled non
     const union = Uint8Array.from({ length: n }, (_, i) => (channels[0]!.data[i] || channels[1]!.data[i] ? 1 : 0));
     const expected = boundingBox(fillHoles(union, shape), shape) ?? { start: [0, 0, 0], end: shape };
     assert.deepEqual(nonzeroBox(channels), expected, `trial ${trial}`);
+  }
+});
+
+test('crop + CT normalisation in torch ops equals the float32 arithmetic of nnU-Net bit for bit (int16 and float input)', () => {
+  const rng = Rng.stream(3, 'ct-normalise');
+  const shape: Vec3 = [37, 23, 11];
+  const n = shape[0] * shape[1] * shape[2];
+  // awkward statistics, so that no division is exact
+  const p: IntensityProperties = { mean: 61.37, median: 60, std: 47.913, min: -100, max: 400, percentile_00_5: -17.3, percentile_99_5: 231.7 };
+  const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+  const inputs = [
+    Int16Array.from({ length: n }, () => rng.int(1400) - 300),
+    Float32Array.from({ length: n }, () => rng.uniformIn(-300, 1100)),
+  ];
+  const fp: Fingerprint = { spacings: [[1, 1, 1]], shapesAfterCrop: [[11, 23, 37]], foregroundIntensityPropertiesPerChannel: { 0: p }, medianRelativeSizeAfterCropping: 1 };
+  const plans = plan(fp, { patchVoxels: 512 });
+  for (const data of inputs) {
+    // a zero border, so the crop box is strictly inside
+    for (let i = 0; i < n; i++) if (i % shape[0] < 2 || Math.floor(i / (shape[0] * shape[1])) === 10) data[i] = 0;
+    const pre = preprocessCase([makeVolume(shape, identity, data)], plans);
+    const box = pre.properties.bbox;
+    assert.deepEqual(box, { start: [2, 0, 0], end: [37, 23, 10] });
+    const inside: number[] = [];
+    for (let k = box.start[2]; k < box.end[2]; k++) for (let j = box.start[1]; j < box.end[1]; j++) for (let i = box.start[0]; i < box.end[0]; i++) inside.push(data[i + shape[0] * (j + shape[1] * k)]!);
+    assert.deepEqual(pre.channels[0], ctNormalizeNumpy(inside, p));
   }
 });
