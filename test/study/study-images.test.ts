@@ -12,7 +12,7 @@ import { renderPatientReport } from '../../src/report/patient-report.js';
 import { predictPatient } from '../../src/study/predict.js';
 import { CohortFrame } from '../../src/study/frame.js';
 import type { NomogramModelFile } from '../../src/study/outputs.js';
-import { casePaths } from '../../src/imaging/case.js';
+import { casePaths, type CasePaths } from '../../src/imaging/case.js';
 import { readNiftiSync } from '../../src/imaging/nifti/read.js';
 import { writeNiftiSync } from '../../src/imaging/nifti/write.js';
 import { withData } from '../../src/imaging/volume.js';
@@ -190,9 +190,20 @@ test('a frozen study with a PMN is validated on another site: imaging, pmn_score
   const studyCases = CohortFrame.read(join(studyDir, 'stages', '5-prognosis', 'cases.csv'));
   const trainIds = studyCases.ids.filter((_, i) => studyCases.str('split')[i] === 'train');
   const iatFrame = CohortFrame.read(study.cohorts.iat.csv);
-  const own = realCohort(out, 'own', iatFrame, iatFrame.ids, study.cohorts.iat.images!, new Set(trainIds));
-  const self = parseStudyConfig({ name: 'self', cohorts: { resection: { synthetic: { n: 10, seed: 1, grid: 'tiny', images: false } }, iat: own } }, join(out, 'self.json'));
-  const sv = await validateStudy(studyDir, self, join(out, 'self'));
+  // Another site whose IAT cohort is made of the study's cases `ids`, as a real cohort: image files linked, except
+  // those `rewrite` writes itself (it returns true); outcomes only for `withOutcome`; a resection cohort without images.
+  const site = (name: string, ids: string[], rewrite: (id: string, file: keyof CasePaths, from: string, to: string) => boolean, withOutcome?: Set<string>) => {
+    const images = join(out, name);
+    mkdirSync(images);
+    for (const id of ids) {
+      const from = casePaths(join(study.cohorts.iat.images!, id));
+      const to = casePaths(join(images, id));
+      for (const file of ['art', 'pv', 'label'] as const) if (!rewrite(id, file, from[file], to[file])) symlinkSync(from[file], to[file]);
+    }
+    const iat = realCohort(out, name, iatFrame, ids, images, withOutcome);
+    return parseStudyConfig({ name, cohorts: { resection: { synthetic: { n: 10, seed: 1, grid: 'tiny', images: false } }, iat } }, join(out, `${name}.json`));
+  };
+  const sv = await validateStudy(studyDir, site('own', iatFrame.ids, () => false, new Set(trainIds)), join(out, 'v-own'));
   assert.equal(sv.cohort.complete, trainIds.length);
   assert.ok(Math.abs(sv.recalibrated.slope - 1) < 1e-6, `slope ${sv.recalibrated.slope}`);
   assert.equal(sv.detection, null);
@@ -202,22 +213,15 @@ test('a frozen study with a PMN is validated on another site: imaging, pmn_score
   for (const [i, id] of ownCases.ids.entries()) assert.ok(Math.abs(ownCases.num('nomogram_lp')[i]! - studyCases.num('nomogram_lp')[studyCases.rowOf(id)!]!) < 1e-12);
 
   // Site D: two masks without a tumour. Those cases get no imaging score, are counted, and drop out as incomplete.
-  const siteD = join(out, 'site-d');
-  mkdirSync(siteD);
   const dIds = trainIds.slice(0, 22);
   const empty = dIds.slice(3, 5);
-  for (const id of dIds) {
-    const from = casePaths(join(study.cohorts.iat.images!, id));
-    const to = casePaths(join(siteD, id));
-    symlinkSync(from.art, to.art);
-    symlinkSync(from.pv, to.pv);
-    if (!empty.includes(id)) symlinkSync(from.label, to.label);
-    else {
-      const label = readNiftiSync(from.label);
-      writeNiftiSync(to.label, withData(label, Uint8Array.from(label.data as ArrayLike<number>, (v) => (v === 2 ? 1 : v))));
-    }
-  }
-  const dv = await validateStudy(studyDir, parseStudyConfig({ name: 'site-d', cohorts: { resection: { synthetic: { n: 10, seed: 1, grid: 'tiny', images: false } }, iat: realCohort(out, 'site-d', iatFrame, dIds, siteD) } }, join(out, 'site-d.json')), join(out, 'v-site-d'));
+  const noTumour = (id: string, file: keyof CasePaths, from: string, to: string) => {
+    if (file !== 'label' || !empty.includes(id)) return false;
+    const label = readNiftiSync(from);
+    writeNiftiSync(to, withData(label, Uint8Array.from(label.data as ArrayLike<number>, (v) => (v === 2 ? 1 : v))));
+    return true;
+  };
+  const dv = await validateStudy(studyDir, site('site-d', dIds, noTumour), join(out, 'v-site-d'));
   assert.deepEqual(dv.imaging!.noTumour, empty);
   assert.equal(dv.imaging!.scored, 20);
   assert.equal(dv.cohort.n, 22);
@@ -247,18 +251,11 @@ test('a frozen study with a PMN is validated on another site: imaging, pmn_score
   );
   await assert.rejects(validateStudy(studyDir, noImages, join(out, 'v-no-images')), isHcc(/no-images\.json: cohorts\.iat has no images.*pmn_score/));
   // Site C stores one case's arterial phase as a 4-D file.
-  const siteC = join(out, 'site-c');
-  mkdirSync(siteC);
   const two = trainIds.slice(0, 2);
-  for (const id of two) {
-    const from = casePaths(join(study.cohorts.iat.images!, id));
-    const to = casePaths(join(siteC, id));
-    symlinkSync(from.pv, to.pv);
-    symlinkSync(from.label, to.label);
-    if (id === two[0]) fourD(from.art, to.art);
-    else symlinkSync(from.art, to.art);
-  }
-  const c = realCohort(out, 'site-c', CohortFrame.read(study.cohorts.iat.csv), two, siteC);
-  const channels = parseStudyConfig({ name: 'site-c', cohorts: { resection: { synthetic: { n: 10, seed: 1, grid: 'tiny', images: false } }, iat: c } }, join(out, 'site-c.json'));
+  const channels = site('site-c', two, (id, file, from, to) => {
+    if (id !== two[0] || file !== 'art') return false;
+    fourD(from, to);
+    return true;
+  });
   await assert.rejects(validateStudy(studyDir, channels, join(out, 'v-site-c')), isHcc(new RegExp(`${two[0]}_art\\.nii\\.gz: 4-D image \\(dim \\d+x\\d+x\\d+x2\\) with 2 channels/frames; the study's PMN reads the channels \\[arterial, portal_venous, tumour_mask`)));
 });
