@@ -50,6 +50,25 @@ export class Rng {
     return result;
   }
 
+  /**
+   * Fills `out` with the next out.length values of nextUint32 (the same numbers, and the stream continues after
+   * them): the state stays in locals, several times faster for the millions of draws of image noise.
+   */
+  fillUint32(out: Uint32Array): void {
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = [s0, s1, s2, s3];
+  }
+
   /** Uniform on [0, 1) with 53 random bits. */
   uniform(): number {
     const hi = this.nextUint32() >>> 5;

@@ -13,6 +13,15 @@ test('same seed and keys give the same stream; different keys differ', () => {
   assert.notDeepEqual(xa, xc);
 });
 
+test('fillUint32 gives the numbers nextUint32 would, and the stream continues after them', () => {
+  const a = Rng.stream(42, 'noise');
+  const b = Rng.stream(42, 'noise');
+  const filled = new Uint32Array(1000);
+  a.fillUint32(filled);
+  assert.deepEqual([...filled], Array.from({ length: 1000 }, () => b.nextUint32()));
+  assert.equal(a.nextUint32(), b.nextUint32());
+});
+
 test('uniform and normal have the right first two moments', () => {
   const r = Rng.stream(1);
   const n = 200_000;

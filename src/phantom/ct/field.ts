@@ -111,12 +111,7 @@ export function gaussianKernel(sigma: number): Float32Array {
 /** 1-D convolution of src[start .. start + n) into out[o .. o + n), with edge values repeated (no dark rim at the border). */
 function convolveClamped(src: Float32Array, start: number, n: number, kernel: Float32Array, out: Float32Array, o: number): void {
   const r = (kernel.length - 1) >> 1;
-  const edge = (t: number) => {
-    let acc = 0;
-    for (let s = -r; s <= r; s++) acc += kernel[s + r]! * src[start + (t + s < 0 ? 0 : t + s >= n ? n - 1 : t + s)]!;
-    out[o + t] = acc;
-  };
-  for (let t = 0; t < Math.min(r, n); t++) edge(t);
+  for (let t = 0; t < Math.min(r, n); t++) convolveEdge(src, start, n, kernel, out, o, t);
   if (kernel.length === 3) {
     const w0 = kernel[0]!, w1 = kernel[1]!, w2 = kernel[2]!;
     for (let t = r, b = start; t < n - r; t++, b++) out[o + t] = w0 * src[b]! + w1 * src[b + 1]! + w2 * src[b + 2]!;
@@ -132,7 +127,15 @@ function convolveClamped(src: Float32Array, start: number, n: number, kernel: Fl
       out[o + t] = acc;
     }
   }
-  for (let t = Math.max(r, n - r); t < n; t++) edge(t);
+  for (let t = Math.max(r, n - r); t < n; t++) convolveEdge(src, start, n, kernel, out, o, t);
+}
+
+/** One output value of convolveClamped near an end of the line, where the edge value is repeated. */
+function convolveEdge(src: Float32Array, start: number, n: number, kernel: Float32Array, out: Float32Array, o: number, t: number): void {
+  const r = (kernel.length - 1) >> 1;
+  let acc = 0;
+  for (let s = -r; s <= r; s++) acc += kernel[s + r]! * src[start + (t + s < 0 ? 0 : t + s >= n ? n - 1 : t + s)]!;
+  out[o + t] = acc;
 }
 
 /**
@@ -143,9 +146,14 @@ function convolveClamped(src: Float32Array, start: number, n: number, kernel: Fl
  */
 export function addWhiteNoise(out: Float32Array, rng: Rng, sd: number): void {
   const scale = (sd * Math.sqrt(6)) / 65536;
-  for (let v = 0; v < out.length; v++) {
-    const a = rng.nextUint32();
-    out[v] = out[v]! + ((a & 0xffff) + (a >>> 16) - 65535) * scale;
+  const bits = new Uint32Array(Math.min(out.length, 65536));
+  for (let start = 0; start < out.length; start += bits.length) {
+    const n = Math.min(bits.length, out.length - start);
+    rng.fillUint32(n === bits.length ? bits : bits.subarray(0, n));
+    for (let i = 0, v = start; i < n; i++, v++) {
+      const a = bits[i]!;
+      out[v] = out[v]! + ((a & 0xffff) + (a >>> 16) - 65535) * scale;
+    }
   }
 }
 
@@ -279,14 +287,23 @@ export function normalCdf(x: number): number {
   return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
 }
 
+/** One phase's attenuation per tissue class (indexed by class), and the volume it is written to. */
+export interface TexturedPhase {
+  out: Float32Array;
+  mean: Float32Array;
+  texture: Float32Array;
+}
+
 /**
- * Adds `amplitude` × a smooth random field (random lattice values every `cellMm`, trilinear between them) to
- * every voxel of `out` whose tissue class is not 0 (air carries no texture), a volume on the grid given by shape, spacing and origin. The same as sampling a
- * LatticeField per voxel, but with per-axis index and weight tables, so a full clinical volume takes well under
- * a second. The lattice is anchored in world space, so a patient's texture does not depend on the grid.
+ * Writes two phases of a tissue map at once: out[v] = mean[t] + texture[t] × T(v) for tissue class t, where T is
+ * one smooth random field of SD about `amplitude` (random lattice values every `cellMm`, trilinear between them)
+ * shared by both phases, and 0 in air (class 0). T is computed with per-axis index and weight tables, so a full
+ * clinical volume takes well under a second; it is rounded to Float32 as if it had been stored. The lattice is
+ * anchored in world space, so a patient's texture does not depend on the grid.
  */
-export function addLatticeTexture(
-  out: Float32Array,
+export function paintTexturedPhases(
+  a: TexturedPhase,
+  b: TexturedPhase,
   tissue: Uint8Array,
   shape: readonly [number, number, number],
   spacing: readonly [number, number, number],
@@ -295,14 +312,14 @@ export function addLatticeTexture(
   amplitude: number,
   rng: Rng,
 ): void {
-  const tables = [0, 1, 2].map((a) => {
-    const n = shape[a]!;
-    const start = Math.floor(origin[a]! / cellMm);
-    const dim = Math.floor((origin[a]! + (n - 1) * spacing[a]!) / cellMm) - start + 2;
+  const tables = [0, 1, 2].map((axis) => {
+    const n = shape[axis]!;
+    const start = Math.floor(origin[axis]! / cellMm);
+    const dim = Math.floor((origin[axis]! + (n - 1) * spacing[axis]!) / cellMm) - start + 2;
     const idx = new Int32Array(n);
     const w = new Float32Array(n);
     for (let t = 0; t < n; t++) {
-      const f = (origin[a]! + t * spacing[a]!) / cellMm - start;
+      const f = (origin[axis]! + t * spacing[axis]!) / cellMm - start;
       idx[t] = Math.min(dim - 2, Math.floor(f));
       w[t] = f - idx[t]!;
     }
@@ -313,20 +330,30 @@ export function addLatticeTexture(
   addWhiteNoise(lattice, rng, 1.45 * amplitude);
   const sy = tx.dim, sz = tx.dim * ty.dim;
   const [nx, ny, nz] = shape;
+  const { out: outA, mean: meanA, texture: texA } = a;
+  const { out: outB, mean: meanB, texture: texB } = b;
+  const airA = meanA[0]! + texA[0]! * 0, airB = meanB[0]! + texB[0]! * 0;
   let v = 0;
   for (let k = 0; k < nz; k++) {
     const kz = tz.idx[k]! * sz, wz = tz.w[k]!;
     for (let j = 0; j < ny; j++) {
       const jy = ty.idx[j]! * sy, wy = ty.w[j]!;
       for (let i = 0; i < nx; i++, v++) {
-        if (tissue[v] === 0) continue;
-        const b = tx.idx[i]! + jy + kz, wx = tx.w[i]!;
-        const c00 = lattice[b]! + wx * (lattice[b + 1]! - lattice[b]!);
-        const c10 = lattice[b + sy]! + wx * (lattice[b + sy + 1]! - lattice[b + sy]!);
-        const c01 = lattice[b + sz]! + wx * (lattice[b + sz + 1]! - lattice[b + sz]!);
-        const c11 = lattice[b + sz + sy]! + wx * (lattice[b + sz + sy + 1]! - lattice[b + sz + sy]!);
+        const t = tissue[v]!;
+        if (t === 0) {
+          outA[v] = airA;
+          outB[v] = airB;
+          continue;
+        }
+        const n = tx.idx[i]! + jy + kz, wx = tx.w[i]!;
+        const c00 = lattice[n]! + wx * (lattice[n + 1]! - lattice[n]!);
+        const c10 = lattice[n + sy]! + wx * (lattice[n + sy + 1]! - lattice[n + sy]!);
+        const c01 = lattice[n + sz]! + wx * (lattice[n + sz + 1]! - lattice[n + sz]!);
+        const c11 = lattice[n + sz + sy]! + wx * (lattice[n + sz + sy + 1]! - lattice[n + sz + sy]!);
         const c0 = c00 + wy * (c10 - c00), c1 = c01 + wy * (c11 - c01);
-        out[v] = out[v]! + c0 + wz * (c1 - c0);
+        const T = Math.fround(c0 + wz * (c1 - c0));
+        outA[v] = meanA[t]! + texA[t]! * T;
+        outB[v] = meanB[t]! + texB[t]! * T;
       }
     }
   }

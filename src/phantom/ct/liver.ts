@@ -83,6 +83,9 @@ export function carveHard(an: Anatomy, d: number, x: number, y: number, z: numbe
 export class SampledField {
   private readonly values: Float32Array;
   private readonly dims: [number, number, number];
+  /** Per node row (j, k): the first and the last i whose node is inside (< 0); first > last when none is. */
+  private readonly insideFirst: Int32Array;
+  private readonly insideLast: Int32Array;
 
   constructor(f: (x: number, y: number, z: number) => number, readonly lo: P3, readonly hi: P3, private readonly cell: number) {
     const B = 4;
@@ -126,6 +129,36 @@ export class SampledField {
         exact[node] = 0;
       }
     }
+    this.insideFirst = new Int32Array(ny * nz).fill(nx);
+    this.insideLast = new Int32Array(ny * nz).fill(-1);
+    for (let row = 0; row < ny * nz; row++) {
+      for (let i = 0; i < nx; i++) {
+        if (this.values[i + nx * row]! < 0) {
+          this.insideFirst[row] = Math.min(this.insideFirst[row]!, i);
+          this.insideLast[row] = i;
+        }
+      }
+    }
+  }
+
+  /**
+   * An x interval (mm) outside which at(x, y, z) is not negative on the line (y, z): trilinear interpolation of
+   * nodes ≥ 0 is ≥ 0 (in floating point too), so only the cells next to an inside node can be inside. Empty
+   * (first > second) when the line has no inside cell.
+   */
+  insideSpan(y: number, z: number): [number, number] {
+    const [nx, ny, nz] = this.dims;
+    const fy = (y - this.lo[1]) / this.cell, fz = (z - this.lo[2]) / this.cell;
+    if (fy < 0 || fz < 0 || fy > ny - 1 || fz > nz - 1) return [1, 0];
+    const j = Math.min(ny - 2, Math.floor(fy)), k = Math.min(nz - 2, Math.floor(fz));
+    let first = nx, last = -1;
+    for (const row of [j + ny * k, j + 1 + ny * k, j + ny * (k + 1), j + 1 + ny * (k + 1)]) {
+      first = Math.min(first, this.insideFirst[row]!);
+      last = Math.max(last, this.insideLast[row]!);
+    }
+    if (first > last) return [1, 0];
+    // A cell next to an inside node: [first − 1, last + 1] in node units, widened against rounding.
+    return [this.lo[0] + (first - 1.001) * this.cell, this.lo[0] + (last + 1.001) * this.cell];
   }
 
   /** Interpolated value; outside the box it is positive (outside the shape). */

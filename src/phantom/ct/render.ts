@@ -7,7 +7,7 @@ import {
   paintSpine, paintThorax, paintVenousInflow,
 } from './anatomy.js';
 import { Canvas } from './canvas.js';
-import { addLatticeTexture, len3, normalCdf, smoothMin } from './field.js';
+import { len3, normalCdf, paintTexturedPhases, smoothMin } from './field.js';
 import { carveHard, carveSoft, drawLiver, SampledField } from './liver.js';
 import { tumourPhenotype, type TumourPhenotype } from './phenotype.js';
 import { scannerFor } from './scanner.js';
@@ -37,20 +37,11 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
   const apheOffset = stream('aphe').normal(0, 15);
   const h = Math.cbrt(grid.spacing[0] * grid.spacing[1] * grid.spacing[2]);
 
-  // One smooth texture field T (anatomy, the same in both phases) scaled per tissue and phase: built in the
-  // arterial buffer, then both phases' HU = mean + amplitude·T.
+  // One smooth texture field T (anatomy, the same in both phases) scaled per tissue and phase: HU = mean +
+  // amplitude·T. Air carries no texture.
   const art = new Float32Array(canvas.tissue.length);
   const pv = new Float32Array(canvas.tissue.length);
-  const texRng = stream('texture');
-  // Air carries no texture: skipping it halves the work on a typical field of view.
-  addLatticeTexture(art, canvas.tissue, grid.shape, grid.spacing, grid.origin, 4, 1, texRng);
-  const { mean: mA, texture: tA } = hu.arterial;
-  const { mean: mP, texture: tP } = hu.portal;
-  for (let v = 0; v < art.length; v++) {
-    const t = canvas.tissue[v]!, T = art[v]!;
-    art[v] = mA[t]! + tA[t]! * T;
-    pv[v] = mP[t]! + tP[t]! * T;
-  }
+  paintTexturedPhases({ out: art, ...hu.arterial }, { out: pv, ...hu.portal }, canvas.tissue, grid.shape, grid.spacing, grid.origin, 4, 1, stream('texture'));
   const values = [tumourHu(scene.phenotype, hu, 'arterial', apheOffset), tumourHu(scene.phenotype, hu, 'portal', apheOffset)];
   renderTumours(canvas, [art, pv], values, scene.liver, scene.tumours, scene.phenotype, h);
   const phases = [scanner.acquire(art, stream('noise-arterial')), scanner.acquire(pv, stream('noise-portal'))];
@@ -188,7 +179,9 @@ function paintScene(c: Canvas, s: Scene, rng: Rng): void {
   }
   const L = s.liver;
   c.forRows(L.lo, L.hi, (v0, i0, i1, y, z) => {
-    for (let i = i0, v = v0; i <= i1; i++, v++) {
+    const [xa, xb] = L.insideSpan(y, z);
+    const [ia, ib] = c.range(0, xa, xb);
+    for (let i = Math.max(i0, ia), v = v0 + i - i0; i <= Math.min(i1, ib); i++, v++) {
       if (L.at(c.xs[i]!, y, z) < 0) {
         c.tissue[v] = Tissue.liver;
         c.label[v] = 1;

@@ -165,8 +165,15 @@ export function renderTumours(
     const rMax = R * (1.15 + 3 * ph.marginAmplitude) + reach;
     const [e0, e1, e2] = t.ellipticity;
     const eMean = (e0 + e1 + e2) / 3;
+    // An artery darkens nothing beyond r + h/2 (its factor is exactly 1): each row and voxel tests only the
+    // arteries whose box, widened by that much, it meets.
+    const arteries = t.arteries.map((art) => {
+      const m = art.r + h / 2 + 1e-3;
+      return { ...art, lo: [0, 1, 2].map((a) => Math.min(art.a[a]!, art.b[a]!) - m), hi: [0, 1, 2].map((a) => Math.max(art.a[a]!, art.b[a]!) + m) };
+    });
     c.forRows([cx - rMax, cy - rMax, cz - rMax], [cx + rMax, cy + rMax, cz + rMax], (v0, i0, i1, y, z) => {
       const dy = y - cy, dz = z - cz;
+      const rowArteries = arteries.filter((art) => y >= art.lo[1]! && y <= art.hi[1]! && z >= art.lo[2]! && z <= art.hi[2]!);
       for (let i = i0, v = v0; i <= i1; i++, v++) {
         if (c.label[v] === 0) continue;
         const x = c.xs[i]!;
@@ -191,16 +198,18 @@ export function renderTumours(
         // Blend weights shared by both phases: rim, necrosis, capsule, arteries (combined), then texture.
         const depth = -d;
         const wRim = ph.rimMm !== null ? clamp01((ph.rimMm - depth) / h + 0.5) : 0;
+        // Each weight's cheap factor first: where it is 0, the field behind it need not be evaluated.
         let wNec = 0;
-        if (rn > 0) {
+        const belowRim = rn > 0 ? clamp01((depth - (ph.rimMm ?? 2)) / h) : 0;
+        if (belowRim > 0) {
           const q = rho / rs + 0.1 * t.necrosis.at(x, y, z);
-          wNec = clamp01(((rn - q) * R) / h + 0.5) * clamp01((depth - (ph.rimMm ?? 2)) / h);
+          wNec = clamp01(((rn - q) * R) / h + 0.5) * belowRim;
         }
-        const wCap = ph.capsule && t.capsuleMask.at(nx, ny, nz) < capsuleCut
-          ? clamp01((ph.capsule.thicknessMm - depth) / h + 0.5) * clamp01(depth / h + 0.5)
-          : 0;
+        const inCapsule = ph.capsule ? clamp01((ph.capsule.thicknessMm - depth) / h + 0.5) * clamp01(depth / h + 0.5) : 0;
+        const wCap = inCapsule > 0 && t.capsuleMask.at(nx, ny, nz) < capsuleCut ? inCapsule : 0;
         let keep = 1;
-        for (const art of t.arteries) {
+        for (const art of rowArteries) {
+          if (x < art.lo[0]! || x > art.hi[0]!) continue;
           const dist = segmentDistance(x, y, z, art.a[0], art.a[1], art.a[2], art.b[0], art.b[1], art.b[2]);
           keep *= 1 - clamp01((art.r - dist) / h + 0.5);
         }
