@@ -12,10 +12,13 @@ const jemalloc = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch6
 if (jemalloc && !process.env.HCC_NO_JEMALLOC && !(process.env.LD_PRELOAD ?? '').includes('libjemalloc')) {
   // jemalloc's default page decay hands each 3-D convolution's scratch memory back to the OS and faults it in
   // again: segmenting a 512x512x100 CT took 102 s of CPU that way and 52 s with decay off (BENCHMARKS.md).
+  // With decay off, every arena keeps its own high-water mark, and jemalloc makes 4 arenas per core, which worker
+  // threads fill one after another (a study's cohort and imaging pools): one shared arena lets every thread reuse
+  // the pages another freed (imaging 40 cases with 2 workers: peak 1.6 GB with 8 arenas, 1.0 GB with one).
   const env = {
     ...process.env,
     LD_PRELOAD: [jemalloc, process.env.LD_PRELOAD].filter(Boolean).join(':'),
-    MALLOC_CONF: process.env.MALLOC_CONF ?? 'dirty_decay_ms:-1,muzzy_decay_ms:-1',
+    MALLOC_CONF: process.env.MALLOC_CONF ?? 'dirty_decay_ms:-1,muzzy_decay_ms:-1,narenas:1',
   };
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
     { stdio: 'inherit', env });
