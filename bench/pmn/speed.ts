@@ -6,6 +6,9 @@
  *   OMP_WAIT_POLICY=passive node dist/bench/pmn/speed.js [--config default|xs] [--batch 8] [--steps 5]
  *                           [--threads 1] [--scan kernel|standin] [--profile]
  *
+ * For the allocator `hcc` runs with (bin/hcc.js), prefix LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+ * MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1.
+ *
  * A step is what trainPmn does per resection batch: forward, CE + cluster − separation + Breslow Cox, backward,
  * gradient clipping left out, AdamW step. `--scan standin` swaps the selective scan for the reference script's
  * elementwise stand-in (same inputs and output), so the "dense" part can be compared with python3-torch.
@@ -143,7 +146,7 @@ for (let s = 0; s <= steps; s++) {
   if (s > 0) inferMs.push(performance.now() - t0);
 }
 // What trainPmn adds per case before the forward: the augmented, normalised input cut from a stored crop
-// (72x72x36, crop.ts), in JS. Timed on a synthetic crop; reading the file is left out.
+// (72x72x36, crop.ts), in JS: median of 20 after a warm-up, on a synthetic crop; reading the file is left out.
 const cropSize: [number, number, number] = [72, 72, 36];
 const nCrop = cropSize[0] * cropSize[1] * cropSize[2];
 const rng = Rng.stream(0, 'speed');
@@ -155,7 +158,7 @@ const crop: TumourCrop = {
 const norm = { clipHu: config.clipHu, art: { mean: 60, sd: 40 }, pv: { mean: 80, sd: 40 } };
 const inputCpuMs: number[] = [];
 const out = new Float32Array(config.inChannels * nx * ny * nz);
-for (let s = 0; s <= steps; s++) {
+for (let s = 0; s <= 20; s++) {
   const c0 = process.cpuUsage();
   fillInput(out, crop, norm, config, drawAugmentation(config, cropSize, rng), rng);
   const c = process.cpuUsage(c0);
