@@ -100,20 +100,20 @@ export function preprocessCase(channels: Volume[], plans: Plans, labels?: Volume
   const target = xyz(plans.configuration.spacing);
   const outShape = shapeForSpacing(cropShape, first.spacing, target);
   const sameShape = outShape.every((n, a) => n === cropShape[a]);
-  const out = channels.map((ch, c) => {
+  const out = channels.map((ch, c) => torch.tidy(() => {
     const scheme = plans.configuration.normalization_schemes[c];
     const props = plans.foreground_intensity_properties_per_channel[String(c)];
-    let norm: Float32Array;
+    let norm: Tensor;
     if (scheme === 'CTNormalization') {
       if (!props) throw new HccError(`plans: foreground_intensity_properties_per_channel["${c}"] is missing; CTNormalization needs it`);
-      // In torch ops: one pass per step over the cropped voxels, on every intra-op thread.
-      norm = clock.time(`${stepPrefix}.crop_normalise`, () => torch.tidy(() => ctNormalizeTensor(cropTensor(ch, bbox), props).contiguous().toArray() as Float32Array));
+      norm = clock.time(`${stepPrefix}.crop_normalise`, () => ctNormalizeTensor(cropTensor(ch, bbox), props));
     } else if (scheme === 'ZScoreNormalization') {
-      norm = clock.time(`${stepPrefix}.crop_normalise`, () => zscoreNormalize(cropArray(ch.data, ch.shape, bbox)));
+      norm = clock.time(`${stepPrefix}.crop_normalise`, () => torch.fromArray(zscoreNormalize(cropArray(ch.data, ch.shape, bbox))));
     } else throw new HccError(`plans: normalization scheme '${scheme}' is not supported (CTNormalization, ZScoreNormalization)`);
+    const values = norm.contiguous().toArray() as Float32Array;
     // nnU-Net's resample_data_or_seg_to_shape returns the array untouched when the shape does not change.
-    return sameShape ? norm : clock.time(`${stepPrefix}.resample`, () => resampleDataToShape(norm, cropShape, outShape, first.spacing, target, 3));
-  });
+    return sameShape ? values : clock.time(`${stepPrefix}.resample`, () => resampleDataToShape(values, cropShape, outShape, first.spacing, target, 3));
+  }));
   let seg: Uint8Array | undefined;
   if (labels) {
     if (!sameGrid(first, labels, 1e-3)) throw new HccError('labels: not on the image grid');

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import * as torch from '@hcc/torch';
 import { boundingBox } from '../../src/imaging/ops/crop.js';
 import { fillHoles } from '../../src/imaging/ops/components.js';
 import { makeVolume, type Vec3 } from '../../src/imaging/volume.js';
 import { ctNormalize, preprocessCase } from '../../src/segmentation/preprocess.js';
 import { nonzeroBox, plan, type Fingerprint, type IntensityProperties } from '../../src/segmentation/plans.js';
-import { resampleLabelsToShape } from '../../src/imaging/ops/resample.js';
+import { resampleDataToShape, resampleLabelsToShape } from '../../src/imaging/ops/resample.js';
+import { resampleChannels } from '../../src/segmentation/resample.js';
 import { Rng } from '../../src/util/rng.js';
 
 const props: IntensityProperties = { mean: 100, median: 95, std: 50, min: -100, max: 400, percentile_00_5: -20, percentile_99_5: 250 };
@@ -97,5 +99,24 @@ test('crop + CT normalisation in torch ops equals the float32 arithmetic of nnU-
     const inside: number[] = [];
     for (let k = box.start[2]; k < box.end[2]; k++) for (let j = box.start[1]; j < box.end[1]; j++) for (let i = box.start[0]; i < box.end[0]; i++) inside.push(data[i + shape[0] * (j + shape[1] * k)]!);
     assert.deepEqual(pre.channels[0], ctNormalizeNumpy(inside, p));
+  }
+});
+
+test('logit resampling in torch ops equals imaging resampleDataToShape(order 1) bit for bit (separate z or not, per channel)', () => {
+  const rng = Rng.stream(5, 'torch-resample');
+  const shape: Vec3 = [13, 11, 7];
+  const n = shape[0] * shape[1] * shape[2];
+  const channels = [Float32Array.from({ length: n }, () => rng.uniformIn(-3, 5)), Float32Array.from({ length: n }, () => rng.normal() * 100)];
+  const cases: Array<[Vec3, Vec3, Vec3]> = [
+    [[9, 15, 10], [1, 1, 1.2], [13 / 9, 11 / 15, 0.84]], // isotropic-ish: all three axes, down and up
+    [[6, 5, 7], [0.7, 0.7, 2.5], [1.5, 1.5, 2.5]], // separate z (ratio > 3), in-plane only
+    [[20, 17, 4], [0.7, 0.7, 2.5], [0.45, 0.45, 4.4]], // separate z, in-plane up, nearest along z
+  ];
+  for (const [outShape, spacing, target] of cases) {
+    const got = torch.tidy(() => resampleChannels(torch.fromArray(Float32Array.of(...channels[0]!, ...channels[1]!), [2, shape[2], shape[1], shape[0]]), shape, outShape, spacing, target).toArray() as Float32Array);
+    const m = outShape[0] * outShape[1] * outShape[2];
+    channels.forEach((ch, c) => {
+      assert.deepEqual(got.subarray(c * m, (c + 1) * m), resampleDataToShape(ch, shape, outShape, spacing, target, 1), `${outShape} channel ${c}`);
+    });
   }
 });
