@@ -155,46 +155,46 @@ export function paintBody(c: Canvas, an: Anatomy): void {
 /** Vertebrae (body, pedicles, arch, spinous and transverse processes), discs and the spinal canal. */
 export function paintSpine(c: Canvas, an: Anatomy): void {
   const yv = an.yv;
-  const bone = (v: number, q: number, thin: number) => {
-    c.tissue[v] = q > 1 - thin ? Tissue.boneCortical : Tissue.boneTrabecular;
-  };
-  c.forRows([-60, yv - 75, -1e4], [60, yv + 22, 1e4], (v0, i0, i1, y, z) => {
-    const level = (((z - an.spineZ0) % 32) + 32) % 32;
-    const disc = level < 6;
-    for (let i = i0, v = v0; i <= i1; i++, v++) {
-      const x = c.xs[i]!;
-      const qb = len2(x / 21, (y - yv) / 17);
-      if (qb < 1) {
-        if (disc) c.tissue[v] = Tissue.disc;
-        else bone(v, qb, 0.1);
-        continue;
-      }
-      const rc = len2(x, y - (yv - 28));
-      if (rc < 9) {
-        c.tissue[v] = Tissue.csf;
-        continue;
-      }
-      // The arch, facets and spinous process are present at disc levels too; only the body gives way to the disc.
-      if (rc < 15 && y < yv - 17) {
-        bone(v, rc / 15, 0.15);
-        continue;
-      }
-      const qp = len2((Math.abs(x) - 12) / 5, (y - (yv - 18)) / 7);
-      if (qp < 1 && !disc) {
-        bone(v, qp, 0.2);
-        continue;
-      }
-      const qs = len2(x / 5, (y - (yv - 50)) / 15);
-      if (qs < 1) {
-        bone(v, qs, 0.25);
-        continue;
-      }
-      if (level > 14) {
-        const qt = len2((Math.abs(x) - 28) / 16, (y - (yv - 27)) / 5);
-        if (qt < 1) bone(v, qt, 0.25);
-      }
+  // A voxel's class depends on its (x, y) and on the kind of level its z falls in (disc, vertebral body, body
+  // with transverse processes): one axial template per kind, then each slice copies its kind's template.
+  const [i0, i1] = c.range(0, -60, 60);
+  const [j0, j1] = c.range(1, yv - 75, yv + 22);
+  if (i0 > i1 || j0 > j1) return;
+  const width = i1 - i0 + 1;
+  const templates = [0, 1, 2].map((kind) => {
+    const t = new Int8Array(width * (j1 - j0 + 1));
+    for (let j = j0; j <= j1; j++) {
+      for (let i = i0; i <= i1; i++) t[i - i0 + width * (j - j0)] = spineTissue(c.xs[i]!, c.y(j), yv, kind === 0, kind === 2);
     }
+    return t;
   });
+  for (let k = 0; k < c.nz; k++) {
+    const level = (((c.z(k) - an.spineZ0) % 32) + 32) % 32;
+    const t = templates[level < 6 ? 0 : level > 14 ? 2 : 1]!;
+    for (let j = j0, n = 0; j <= j1; j++) {
+      for (let i = i0, v = i0 + c.nx * (j + c.ny * k); i <= i1; i++, v++, n++) if (t[n]! >= 0) c.tissue[v] = t[n]!;
+    }
+  }
+}
+
+/** The spine's tissue class at (x, y), or −1 for none: at a disc level, or at a level with transverse processes. */
+function spineTissue(x: number, y: number, yv: number, disc: boolean, transverse: boolean): number {
+  const bone = (q: number, thin: number) => (q > 1 - thin ? Tissue.boneCortical : Tissue.boneTrabecular);
+  const qb = len2(x / 21, (y - yv) / 17);
+  if (qb < 1) return disc ? Tissue.disc : bone(qb, 0.1);
+  const rc = len2(x, y - (yv - 28));
+  if (rc < 9) return Tissue.csf;
+  // The arch, facets and spinous process are present at disc levels too; only the body gives way to the disc.
+  if (rc < 15 && y < yv - 17) return bone(rc / 15, 0.15);
+  const qp = len2((Math.abs(x) - 12) / 5, (y - (yv - 18)) / 7);
+  if (qp < 1 && !disc) return bone(qp, 0.2);
+  const qs = len2(x / 5, (y - (yv - 50)) / 15);
+  if (qs < 1) return bone(qs, 0.25);
+  if (transverse) {
+    const qt = len2((Math.abs(x) - 28) / 16, (y - (yv - 27)) / 5);
+    if (qt < 1) return bone(qt, 0.25);
+  }
+  return -1;
 }
 
 /**
@@ -307,7 +307,7 @@ export function paintOrgans(c: Canvas, an: Anatomy): void {
   const st = an.stomach;
   let box = st.box(2);
   const gasLevel = st.centre[1] + an.stomachGasLevel * st.radii[1];
-  c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+  c.forSpans(box.lo, box.hi, (y, z) => st.rowSpan(y, z), (v0, i0, i1, y, z) => {
     for (let i = i0, v = v0; i <= i1; i++, v++) {
       const s = st.sdf(c.xs[i]!, y, z);
       if (s >= 0) continue;
@@ -322,7 +322,7 @@ export function paintOrgans(c: Canvas, an: Anatomy): void {
   for (const k of an.kidneys) {
     box = k.box(1);
     const medialSign = -Math.sign(k.centre[0]);
-    c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+    c.forSpans(box.lo, box.hi, (y, z) => k.rowSpan(y, z), (v0, i0, i1, y, z) => {
       for (let i = i0, v = v0; i <= i1; i++, v++) {
         const x = c.xs[i]!;
         const s = k.sdf(x, y, z);
@@ -338,7 +338,7 @@ export function paintOrgans(c: Canvas, an: Anatomy): void {
   // The visceral (medial) surface is concave against the stomach and kidney: carve a ball centred medially.
   const toMid = Math.hypot(sp.centre[0], sp.centre[1] - an.yv - 40);
   const hollow: P3 = [sp.centre[0] * (1 - 55 / toMid), sp.centre[1] - ((sp.centre[1] - an.yv - 40) * 55) / toMid, sp.centre[2]];
-  c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+  c.forSpans(box.lo, box.hi, (y, z) => sp.rowSpan(y, z), (v0, i0, i1, y, z) => {
     for (let i = i0, v = v0; i <= i1; i++, v++) {
       const x = c.xs[i]!;
       if (sp.sdf(x, y, z) >= 0 || len3(x - hollow[0], y - hollow[1], z - hollow[2]) < 42) continue;

@@ -67,6 +67,24 @@ export class Canvas {
   }
 
   /**
+   * forRows with each row narrowed to the voxels whose x lies in `span(y, z)`, an interval in mm (empty when its
+   * first value exceeds its second): for shapes that can tell cheaply where a row can meet them.
+   */
+  forSpans(
+    lo: readonly number[],
+    hi: readonly number[],
+    span: (y: number, z: number) => readonly [number, number],
+    fn: (v: number, i0: number, i1: number, y: number, z: number) => void,
+  ): void {
+    this.forRows(lo, hi, (v, i0, i1, y, z) => {
+      const [xa, xb] = span(y, z);
+      const [a, b] = this.range(0, xa, xb);
+      const from = Math.max(i0, a), to = Math.min(i1, b);
+      if (from <= to) fn(v + from - i0, from, to, y, z);
+    });
+  }
+
+  /**
    * Paints a tube (capsule) of radius r around segment a-b. `only`, when given, restricts painting to voxels
    * currently of that class (intrahepatic vessels stay inside the liver), and `cavity` to the body cavity.
    */

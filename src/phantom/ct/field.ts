@@ -338,6 +338,8 @@ export function paintTexturedPhases(
     const kz = tz.idx[k]! * sz, wz = tz.w[k]!;
     for (let j = 0; j < ny; j++) {
       const jy = ty.idx[j]! * sy, wy = ty.w[j]!;
+      // The four lattice edges along x around the current cell, reloaded only when the cell changes.
+      let cell = -1, a00 = 0, a10 = 0, a01 = 0, a11 = 0, d00 = 0, d10 = 0, d01 = 0, d11 = 0;
       for (let i = 0; i < nx; i++, v++) {
         const t = tissue[v]!;
         if (t === 0) {
@@ -345,11 +347,20 @@ export function paintTexturedPhases(
           outB[v] = airB;
           continue;
         }
-        const n = tx.idx[i]! + jy + kz, wx = tx.w[i]!;
-        const c00 = lattice[n]! + wx * (lattice[n + 1]! - lattice[n]!);
-        const c10 = lattice[n + sy]! + wx * (lattice[n + sy + 1]! - lattice[n + sy]!);
-        const c01 = lattice[n + sz]! + wx * (lattice[n + sz + 1]! - lattice[n + sz]!);
-        const c11 = lattice[n + sz + sy]! + wx * (lattice[n + sz + sy + 1]! - lattice[n + sz + sy]!);
+        if (tx.idx[i] !== cell) {
+          cell = tx.idx[i]!;
+          const n = cell + jy + kz;
+          a00 = lattice[n]!;
+          d00 = lattice[n + 1]! - a00;
+          a10 = lattice[n + sy]!;
+          d10 = lattice[n + sy + 1]! - a10;
+          a01 = lattice[n + sz]!;
+          d01 = lattice[n + sz + 1]! - a01;
+          a11 = lattice[n + sz + sy]!;
+          d11 = lattice[n + sz + sy + 1]! - a11;
+        }
+        const wx = tx.w[i]!;
+        const c00 = a00 + wx * d00, c10 = a10 + wx * d10, c01 = a01 + wx * d01, c11 = a11 + wx * d11;
         const c0 = c00 + wy * (c10 - c00), c1 = c01 + wy * (c11 - c01);
         const T = Math.fround(c0 + wz * (c1 - c0));
         outA[v] = meanA[t]! + texA[t]! * T;

@@ -178,10 +178,8 @@ function paintScene(c: Canvas, s: Scene, rng: Rng): void {
     for (const seg of segments) c.paintTube(seg.a, seg.b, seg.r, cls, Tissue.fat, true);
   }
   const L = s.liver;
-  c.forRows(L.lo, L.hi, (v0, i0, i1, y, z) => {
-    const [xa, xb] = L.insideSpan(y, z);
-    const [ia, ib] = c.range(0, xa, xb);
-    for (let i = Math.max(i0, ia), v = v0 + i - i0; i <= Math.min(i1, ib); i++, v++) {
+  c.forSpans(L.lo, L.hi, (y, z) => L.insideSpan(y, z), (v0, i0, i1, y, z) => {
+    for (let i = i0, v = v0; i <= i1; i++, v++) {
       if (L.at(c.xs[i]!, y, z) < 0) {
         c.tissue[v] = Tissue.liver;
         c.label[v] = 1;
@@ -191,7 +189,7 @@ function paintScene(c: Canvas, s: Scene, rng: Rng): void {
   if (s.gallbladder) {
     const g = s.gallbladder;
     const box = g.box(2);
-    c.forRows(box.lo, box.hi, (v0, i0, i1, y, z) => {
+    c.forSpans(box.lo, box.hi, (y, z) => g.rowSpan(y, z), (v0, i0, i1, y, z) => {
       for (let i = i0, v = v0; i <= i1; i++, v++) {
         const d = g.sdf(c.xs[i]!, y, z);
         if (d < 0 && c.inCavity(v) && c.tissue[v] !== Tissue.boneCortical && c.tissue[v] !== Tissue.boneTrabecular) {
@@ -230,7 +228,7 @@ function domeHeight(c: Canvas, s: Scene): (x: number, y: number) => number {
   const ellTop = (e: Ellipsoid, x: number, y: number) => {
     const r = Math.max(...e.radii);
     if (Math.abs(x - e.centre[0]) > r || Math.abs(y - e.centre[1]) > r) return -Infinity;
-    for (let z = e.centre[2] + Math.max(...e.radii); z > e.centre[2] - Math.max(...e.radii); z -= 2) if (e.sdf(x, y, z) < 0) return z;
+    for (let z = e.centre[2] + r; z > e.centre[2] - r; z -= 2) if (e.sdf(x, y, z) < 0) return z;
     return -Infinity;
   };
   for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) {
@@ -261,8 +259,8 @@ function domeHeight(c: Canvas, s: Scene): (x: number, y: number) => number {
   return (x, y) => {
     const fi = Math.min(nx - 1.001, Math.max(0, (x - x0) / cell)), fj = Math.min(ny - 1.001, Math.max(0, (y - y0) / cell));
     const i = Math.floor(fi), j = Math.floor(fj), u = fi - i, w = fj - j;
-    const t = (a: number, b: number) => table[a + nx * b]!;
-    return (t(i, j) * (1 - u) + t(i + 1, j) * u) * (1 - w) + (t(i, j + 1) * (1 - u) + t(i + 1, j + 1) * u) * w;
+    const n = i + nx * j;
+    return (table[n]! * (1 - u) + table[n + 1]! * u) * (1 - w) + (table[n + nx]! * (1 - u) + table[n + nx + 1]! * u) * w;
   };
 }
 

@@ -49,6 +49,26 @@ export class Ellipsoid {
     );
   }
 
+  /**
+   * An x interval (mm) that holds every point of the line (y, z) inside the ellipsoid (where sdf < 0): inside
+   * means Σ (local_i / radius_i)² < 1, a quadratic in x; the roots are widened by 1 µm against rounding.
+   */
+  rowSpan(y: number, z: number): [number, number] {
+    const r = this.rot;
+    const dy = y - this.centre[1], dz = z - this.centre[2];
+    let A = 0, B = 0, C = 0;
+    for (let a = 0; a < 3; a++) {
+      const inv = 1 / (this.radii[a] * this.radii[a]);
+      const alpha = r[3 * a + 1]! * dy + r[3 * a + 2]! * dz, beta = r[3 * a]!;
+      A += beta * beta * inv;
+      B += alpha * beta * inv;
+      C += alpha * alpha * inv;
+    }
+    // A line that just misses keeps a 2 µm interval: rounding must not drop a grazing chord.
+    const root = Math.sqrt(Math.max(0, B * B - A * (C - 1)));
+    return [this.centre[0] + (-B - root) / A - 1e-3, this.centre[0] + (-B + root) / A + 1e-3];
+  }
+
   /** The world axis-aligned bounding box of the ellipsoid inflated by `margin` mm. */
   box(margin = 0): { lo: P3; hi: P3 } {
     // rot's rows are the local axes in world coordinates; the half-extent along world axis i is
