@@ -74,8 +74,9 @@ function mambaDirection(mixer: BiMamba, suffix: '' | '_b', dInner: number, dStat
 
 /**
  * Vim-v2 bidirectional Mamba mixer: in_proj and out_proj shared, each direction its own causal conv, x_proj,
- * dt_proj, A_log and D. The causal depthwise conv runs as shifted multiply-adds (faster than grouped Conv1d
- * on CPU, §6), with Conv1d's parameter layout so the state dict matches mamba_ssm's.
+ * dt_proj, A_log and D. The causal depthwise conv + SiLU is the binding's causalConv1d op (grouped Conv1d is slow
+ * on CPU, §6, and shifted multiply-adds cost 35 ms of CPU per direction at batch 8, mostly in their backward),
+ * with Conv1d's parameter layout so the state dict matches mamba_ssm's.
  */
 export class BiMamba extends nn.Module<[Tensor, ScanOrder]> {
   readonly dInner: number;
@@ -100,13 +101,7 @@ export class BiMamba extends nn.Module<[Tensor, ScanOrder]> {
 
   private direction(x: Tensor, z: Tensor, suffix: '' | '_b'): Tensor {
     const conv = this.child<torch.nn.Conv1d>(`conv1d${suffix}`);
-    const w = conv.weight; // [D, 1, k]
-    const [b, l] = x.shape;
-    const k = this.dConv;
-    const padded = F.pad(x, [0, 0, k - 1, 0]);
-    let acc = conv.bias!.reshape([1, 1, this.dInner]).expand([b!, l!, this.dInner]);
-    for (let i = 0; i < k; i++) acc = acc.add(padded.narrow(1, i, l!).mul(w.select(2, i).reshape([1, 1, this.dInner])));
-    const xc = F.silu(acc);
+    const xc = torch.causalConv1d(x, conv.weight, conv.bias, { activation: 'silu' });
     const xDbl = this.child<torch.nn.Linear>(`x_proj${suffix}`).forward(xc);
     const [dt, B, C] = xDbl.splitWithSizes([this.dtRank, this.dState, this.dState], -1);
     const dtProj = this.child<torch.nn.Linear>(`dt_proj${suffix}`);

@@ -23,4 +23,4 @@ export {
   StoredTensor, TorchDevice, NdArray, PyGlobal, PyObject, type PyValue, type Saveable, type Loaded,
 } from './serialization/index.js';
 export { profile, type OpProfile } from './profiler.js';
-export { selectiveScan, selectiveScanReference, type SelectiveScanOptions } from './scan.js';
+export { selectiveScan, selectiveScanReference, causalConv1d, type SelectiveScanOptions } from './scan.js';

@@ -48,3 +48,14 @@ export function selectiveScanReference(u: Tensor, delta: Tensor, A: Tensor, B: T
   if (options.z) y = y.mul(ops.silu(options.z));
   return y;
 }
+
+/**
+ * Mamba's causal depthwise conv1d over tokens, optionally followed by SiLU (causal_conv1d_fn(x, weight, bias,
+ * activation='silu') in token-major layout): x [batch, length, channels], weight [channels, kernel] (or Conv1d's
+ * [channels, 1, kernel]), bias [channels]; out[b,t,c] = act(bias[c] + Σ_k weight[c,k]·x[b, t−(kernel−1)+k, c]),
+ * zero before the first token. A C++ autograd op (one pass forward and one backward). CPU, float32/float64.
+ */
+export function causalConv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: { activation?: 'silu' | null } = {}): Tensor {
+  const w = weight.ndim === 3 ? weight.reshape([weight.shape[0]!, weight.shape[2]!]) : weight;
+  return track(N.causalConv1d(x, w, bias, options.activation === undefined || options.activation === 'silu') as Tensor);
+}

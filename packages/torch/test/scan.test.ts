@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '../src/index.js';
-import { selectiveScan, selectiveScanReference, tidy, type SelectiveScanOptions, type Tensor } from '../src/index.js';
+import { causalConv1d, selectiveScan, selectiveScanReference, tidy, type SelectiveScanOptions, type Tensor } from '../src/index.js';
 import { relErr } from './core-helpers.js';
 
 interface Inputs {
@@ -152,5 +152,35 @@ test('selective scan: wrong shapes and dtypes are JS errors naming the argument'
     assert.throws(() => selectiveScan(x.u, x.delta.float(), x.A, x.B, x.C), /delta has dtype float32 but u has float64/);
     assert.throws(() => selectiveScan(x.u, x.delta, x.A, x.B, x.C, { mask: torch.ones([2, 4]) }), /mask must have shape \[2, 5\]/);
     assert.throws(() => selectiveScan(x.u.long(), x.delta, x.A, x.B, x.C), /u must be float32 or float64/);
+  });
+});
+
+test('causalConv1d equals a left-padded grouped conv1d (+ SiLU), forward and all gradients, float64', () => {
+  tidy(() => {
+    const [b, l, d, k] = [2, 11, 5, 4];
+    for (const [withBias, silu] of [[true, true], [false, true], [true, false]] as const) {
+      const xz = torch.randn([b, l, 2 * d], { dtype: 'float64' }).requiresGrad_();
+      const w = torch.randn([d, 1, k], { dtype: 'float64' }).requiresGrad_();
+      const bias = torch.randn([d], { dtype: 'float64' }).requiresGrad_();
+      const g = torch.randn([b, l, d], { dtype: 'float64' });
+      const x = xz.chunk(2, -1)[0]!; // a strided view, as in the Mamba block
+      const grads = (out: Tensor) => {
+        for (const t of [xz, w, bias]) t.grad = null;
+        out.mul(g).sum().backward();
+        return [xz.grad!, w.grad!, withBias ? bias.grad! : null];
+      };
+      const ours = causalConv1d(x, w, withBias ? bias : null, { activation: silu ? 'silu' : null });
+      const oursGrads = grads(ours);
+      let ref = torch.F.conv1d(x.transpose(1, 2), w, withBias ? bias : null, 1, k - 1, 1, d).narrow(2, 0, l).transpose(1, 2);
+      if (silu) ref = torch.F.silu(ref);
+      const refGrads = grads(ref);
+      const label = `bias ${withBias} silu ${silu}`;
+      assert.ok(relErr(ours, ref) <= 1e-12, `${label}: forward ${relErr(ours, ref)}`);
+      oursGrads.forEach((a, i) => {
+        if (a === null) { assert.equal(refGrads[i], null); return; }
+        assert.ok(relErr(a, refGrads[i]!) <= 1e-12, `${label}: gradient ${i} ${relErr(a, refGrads[i]!)}`);
+      });
+    }
+    assert.throws(() => causalConv1d(torch.randn([1, 4, 3]), torch.randn([2, 4])), /causalConv1d: weight must have shape \[3, 4\], got \[2, 4\]/);
   });
 });
