@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { Explanation } from '../pmn/explain.js';
 import type { PredictOutput } from '../study/predict.js';
-import { renderReport, type Section } from './html.js';
+import { renderReport, type Block, type Section } from './html.js';
 import { xyChart, type Point } from './svg/xy-chart.js';
 
 /** One patient's prediction as a self-contained HTML page a clinician can read and file. */
@@ -45,35 +46,7 @@ export function renderPatientReport(p: PredictOutput): string {
         },
       ],
     },
-    ...(p.imaging
-      ? [
-          {
-            id: 'pmn',
-            title: 'Imaging: proliferative subtype (PMN)',
-            blocks: [
-              { kind: 'paragraph' as const, text: `Probability of the proliferative subtype ${(p.imaging.probability * 100).toFixed(0)}%; imaging risk score ${p.imaging.riskScore.toFixed(2)} (standardised on the training cohort). The prototypes below are learned tumour patterns, each taken from a real training case; their contributions add up to the log-odds.` },
-              {
-                kind: 'table' as const,
-                caption: 'Prototypes by the size of their contribution to the proliferative log-odds.',
-                table: {
-                  columns: ['Prototype', 'Class', 'Similarity', 'Contribution (log-odds)', 'Pushed from'],
-                  rows: p.imaging.explanation.prototypes.slice(0, 6).map((e) => [
-                    e.prototype,
-                    e.class ? 'proliferative' : 'non-proliferative',
-                    Number(e.similarity.toFixed(3)),
-                    Number(e.contribution.toFixed(3)),
-                    e.pushedFrom ? `training case ${e.pushedFrom.caseId}` : '',
-                  ]),
-                },
-              },
-              ...p.imaging.explanation.prototypes
-                .slice(0, 3)
-                .filter((e) => existsSync(e.similarityMap))
-                .map((e) => ({ kind: 'image' as const, png: readFileSync(e.similarityMap), alt: `similarity map of prototype ${e.prototype}`, caption: `Where prototype ${e.prototype} matches this tumour (similarity map).` })),
-            ],
-          },
-        ]
-      : []),
+    ...(p.imaging ? [{ id: 'pmn', title: 'Imaging: proliferative subtype (PMN)', blocks: imagingBlocks(p.imaging) }] : []),
     {
       id: 'nomogram',
       title: 'Nomogram',
@@ -94,4 +67,53 @@ export function renderPatientReport(p: PredictOutput): string {
     },
   ];
   return renderReport({ title: 'hcc-iat: TACE or HAIC for one patient', ...(p.banner ? { banner: p.banner } : {}), sections });
+}
+
+const percent = (p: number) => `${(p * 100).toFixed(0)}%`;
+
+/** One tumour's prototypes by the size of their contribution, and the similarity maps of the strongest `maps`. */
+function prototypeBlocks(e: Explanation, rows: number, maps: number, which: string): Block[] {
+  return [
+    {
+      kind: 'table',
+      caption: `${which}: prototypes by the size of their contribution to the proliferative log-odds.`,
+      table: {
+        columns: ['Prototype', 'Class', 'Similarity', 'Contribution (log-odds)', 'Pushed from'],
+        rows: e.prototypes.slice(0, rows).map((x) => [
+          x.prototype,
+          x.class ? 'proliferative' : 'non-proliferative',
+          Number(x.similarity.toFixed(3)),
+          Number(x.contribution.toFixed(3)),
+          x.pushedFrom ? `training case ${x.pushedFrom.caseId}` : '',
+        ]),
+      },
+    },
+    ...e.prototypes
+      .slice(0, maps)
+      .filter((x) => existsSync(x.similarityMap))
+      .map((x): Block => ({ kind: 'image', png: readFileSync(x.similarityMap), alt: `similarity map of prototype ${x.prototype}`, caption: `${which}: where prototype ${x.prototype} matches (similarity map).` })),
+  ];
+}
+
+/**
+ * The PMN's reading. With several tumours read one by one (the study's `pmn.tumours: all`), each gets its
+ * probability and its strongest prototypes, since the patient's value is their mean and a reader must see which
+ * tumour drives it.
+ */
+function imagingBlocks(im: NonNullable<PredictOutput['imaging']>): Block[] {
+  const intro = `Probability of the proliferative subtype ${percent(im.probability)}; imaging risk score ${im.riskScore.toFixed(2)} (standardised on the training cohort).`;
+  const prototypes = 'The prototypes below are learned tumour patterns, each taken from a real training case; their contributions add up to the log-odds.';
+  if (!im.tumours || im.tumours.length < 2) return [{ kind: 'paragraph', text: `${intro} ${prototypes}` }, ...prototypeBlocks(im.explanation, 6, 3, 'The tumour')];
+  return [
+    { kind: 'paragraph', text: `${intro} As the study scored its cases, each of the ${im.tumours.length} tumours of at least 1 cm was read on its own: the probability is that of the mean of their log-odds, the risk score their mean. ${prototypes}` },
+    {
+      kind: 'table',
+      caption: 'Each tumour read on its own crop (largest first; centre in RAS millimetres).',
+      table: {
+        columns: ['Tumour', 'Volume (mL)', 'Centre (mm)', 'Proliferative probability', 'Imaging risk score'],
+        rows: im.tumours.map((t) => [t.tumour, Number(t.volumeMl.toFixed(1)), t.centreMm.map((c) => c.toFixed(0)).join(', '), percent(t.probability), Number(t.riskScore.toFixed(2))]),
+      },
+    },
+    ...im.tumours.flatMap((t) => prototypeBlocks(t, 3, 1, `Tumour ${t.tumour} (${percent(t.probability)})`)),
+  ];
 }

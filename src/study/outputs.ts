@@ -2,6 +2,7 @@ import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
 import { formatCsv } from '../util/csv.js';
+import type { TumourMode } from '../pmn/api.js';
 import type { StudyResults } from './run.js';
 import { stageDir } from './stage-runner.js';
 import { TRIPOD_AI } from './tripod-ai.js';
@@ -13,6 +14,18 @@ import { TRIPOD_AI } from './tripod-ai.js';
  */
 export const NOMOGRAM_MODEL_KIND = 'hcc-iat/nomogram';
 export const TREATMENT_MODEL_KIND = 'hcc-iat/treatment-model';
+export const PMN_SCORING_KIND = 'hcc-iat/pmn-scoring';
+
+/**
+ * models/pmn/scoring.json: how stage 4-pmn scored the cases (`pmn.tumours`), so that `hcc predict` reads a new
+ * patient's tumours the same way the nomogram's pmn_score was made. It sits beside the PMN's own model.json
+ * because it belongs to the study, not to the network (a frozen PMN can be scored either way).
+ */
+export interface PmnScoringFile {
+  kind: typeof PMN_SCORING_KIND;
+  version: 1;
+  tumours: TumourMode;
+}
 
 export interface NomogramModelFile {
   kind: typeof NOMOGRAM_MODEL_KIND;
@@ -46,7 +59,11 @@ export function writeModels(outDir: string, r: StudyResults): void {
   };
   writeJsonAtomicSync(join(models, 'nomogram', 'model.json'), nomogram);
   if (r.segmentation) cpSync(r.segmentation.model, join(models, 'segmentation'), { recursive: true });
-  if (r.pmn) cpSync(r.pmn.model, join(models, 'pmn'), { recursive: true, filter: (src) => !/[/\\]cache([/\\]|$)/.test(src) });
+  if (r.pmn) {
+    cpSync(r.pmn.model, join(models, 'pmn'), { recursive: true, filter: (src) => !/[/\\]cache([/\\]|$)/.test(src) });
+    const scoring: PmnScoringFile = { kind: PMN_SCORING_KIND, version: 1, tumours: r.provenance.config.pmn.tumours };
+    writeJsonAtomicSync(join(models, 'pmn', 'scoring.json'), scoring);
+  }
   mkdirSync(join(models, 'treatment'), { recursive: true });
   copyFileSync(join(stageDir(outDir, '8-treatment'), 'treatment-model.json'), join(models, 'treatment', 'rules.json'));
   writeJsonAtomicSync(join(models, 'treatment', 'model.json'), {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeNiftiSync } from '../imaging/nifti/write.js';
-import { explainPmn } from '../pmn/api.js';
+import { explainPmn, explainPmnTumours, type TumourExplanation, type TumourMode } from '../pmn/api.js';
 import type { Explanation } from '../pmn/explain.js';
 import { segmentCase } from '../segmentation/infer.js';
 import { disposeModel, loadSegmentationModel } from '../segmentation/model.js';
@@ -12,7 +12,7 @@ import type { Volume } from '../imaging/volume.js';
 import { deriveStages, type StageRow } from '../staging/index.js';
 import { HccError } from '../util/errors.js';
 import { CohortFrame } from './frame.js';
-import { NOMOGRAM_MODEL_KIND, TREATMENT_MODEL_KIND, type NomogramModelFile } from './outputs.js';
+import { NOMOGRAM_MODEL_KIND, PMN_SCORING_KIND, TREATMENT_MODEL_KIND, type NomogramModelFile, type PmnScoringFile } from './outputs.js';
 import { predictorSource, predictorValues } from './predictors.js';
 import { predictArmsWithCi, type ArmPredictionWithCi } from './analyses/treatment-model.js';
 import type { TreatmentRules } from './stages/treatment.js';
@@ -42,8 +42,19 @@ export interface PredictOutput {
   banner: string | null;
   warnings: string[];
   measurements: (TumourMeasurements & { source: string }) | null;
-  /** The PMN's reading of the tumour, when the study has a PMN and the images were given. */
-  imaging: { probability: number; riskScore: number; explanation: Explanation; explanationDir: string } | null;
+  /** The PMN's reading of the tumours, when the study has a PMN and the images were given. */
+  imaging: {
+    /** How the tumours were read: as the study scored its cases (models/pmn/scoring.json). */
+    aggregation: TumourMode;
+    /** P(proliferative) and the imaging risk score (pmn_score): the largest tumour's, or with 'all' the mean log-odds and mean risk score over every tumour of at least 1 cm. */
+    probability: number;
+    riskScore: number;
+    /** The largest tumour's explanation. */
+    explanation: Explanation;
+    /** With 'all': every tumour of at least 1 cm, largest first, each explained on its own crop (explanationDir/tumour_<n>/); null with 'largest'. */
+    tumours: TumourExplanation[] | null;
+    explanationDir: string;
+  } | null;
   clinical: ClinicalValues;
   staging: StageRow;
   nomogram: { lp: number; riskGroup: 'low' | 'high'; cutoff: number; terms: Array<{ name: string; label: string; value: number; contribution: number }> };
@@ -79,6 +90,17 @@ function intensityFlags(phase: string, image: Volume, mask: Volume): string[] {
 function readJson<T>(path: string, what: string): T {
   if (!existsSync(path)) throw new HccError(`${path}: missing; is this a finished study folder? (${what})`);
   return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** How the study scored its cases with the PMN; a study written before scoring.json existed read the largest tumour. */
+function pmnScoring(pmnModel: string): TumourMode {
+  const path = join(pmnModel, 'scoring.json');
+  if (!existsSync(path)) return 'largest';
+  const s = readJson<PmnScoringFile>(path, 'PMN scoring');
+  if (s.kind !== PMN_SCORING_KIND || s.version !== 1 || (s.tumours !== 'largest' && s.tumours !== 'all')) {
+    throw new HccError(`${path}: expected kind ${PMN_SCORING_KIND} version 1 with tumours 'largest' or 'all', got ${JSON.stringify(s)}`);
+  }
+  return s.tumours;
 }
 
 export async function predictPatient(input: PredictInput): Promise<PredictOutput> {
@@ -127,13 +149,20 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
     warnings.push('no --mask given and this study has no segmentation model: the tumour count and diameter come from the clinical input');
   }
 
-  // The PMN reads the tumour on both phases: its probability and prototype explanation, and the imaging risk
-  // score the nomogram may use.
+  // The PMN reads the tumours on both phases as the study scored its cases (so pmn_score means what it meant when
+  // the nomogram was fitted): its probability and prototype explanation, and the imaging risk score.
   let imaging: PredictOutput['imaging'] = null;
   const pmnModel = join(input.studyDir, 'models', 'pmn');
   if (existsSync(join(pmnModel, 'model.json')) && input.art && input.pv && maskPath) {
-    const explanation = await explainPmn({ model: pmnModel, case: { id: 'patient', art: input.art, pv: input.pv, mask: maskPath }, out: join(input.outDir, 'explanation'), cacheDir: join(input.outDir, 'cache') });
-    imaging = { probability: explanation.probability, riskScore: explanation.riskScore, explanation, explanationDir: join(input.outDir, 'explanation') };
+    const aggregation = pmnScoring(pmnModel);
+    const request = { model: pmnModel, case: { id: 'patient', art: input.art, pv: input.pv, mask: maskPath }, out: join(input.outDir, 'explanation'), cacheDir: join(input.outDir, 'cache') };
+    if (aggregation === 'all') {
+      const ex = await explainPmnTumours(request);
+      imaging = { aggregation, probability: ex.probability, riskScore: ex.riskScore, explanation: ex.tumours[0]!, tumours: ex.tumours, explanationDir: request.out };
+    } else {
+      const explanation = await explainPmn(request);
+      imaging = { aggregation, probability: explanation.probability, riskScore: explanation.riskScore, explanation, tumours: null, explanationDir: request.out };
+    }
   }
 
   const raw: Record<string, unknown> = { id: 'patient', ...input.clinical };

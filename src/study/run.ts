@@ -78,12 +78,18 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   const imaging = await run(imagingStage(cohorts.result, segmentation?.result.masks ?? {}, hashJson([cohorts.record.resultHash, segmentation?.record.resultHash ?? null])));
   const imagingHash = hashJson([splits.record.resultHash, imaging.record.resultHash]);
   const cropped = imaging.result.resection ? imaging.result.resection.n - imaging.result.resection.noTumour.length : 0;
+  // The image models (the PMN and the radiomics baseline) train on the training split's cases with a crop; a
+  // class missing there (its training cases all lack a tumour in their mask) leaves nothing to learn from.
+  const missingClass = imaging.result.resection ? missingTrainingClass(cohorts.result.resection.csv, imaging.result.resection.croppedCsv, splits.result) : null;
   const pmnSkipped = !imaging.result.resection
     ? 'the resection cohort has no images'
     : cropped < MIN_IMAGING_CASES
       ? `only ${cropped} resection cases have a tumour in their mask (at least ${MIN_IMAGING_CASES} are needed)`
-      : null;
+      : missingClass && !config.pmn.model
+        ? missingClass
+        : null;
   if (pmnSkipped) log(`stage 4-pmn: skipped: ${pmnSkipped}`);
+  else if (missingClass) log(`stage 4-detection: no radiomics baseline: ${missingClass}`);
   const pmn = pmnSkipped ? null : await run(pmnStage(config, cohorts.result, imaging.result, segmentation?.result.masks ?? {}, join(outDir, 'splits.json'), imagingHash));
   const upstream = hashJson([imagingHash, pmn?.record.resultHash ?? null]);
   const detection = await run(
@@ -91,7 +97,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
       config,
       cohorts.result.resection.csv,
       cohorts.result.resection.truth,
-      cropped >= MIN_IMAGING_CASES ? imaging.result.resection!.featuresCsv : null,
+      cropped >= MIN_IMAGING_CASES && !missingClass ? imaging.result.resection!.featuresCsv : null,
       pmn?.result.scores.resection ?? null,
       splits.result,
       upstream,
@@ -122,6 +128,20 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   writeJsonAtomicSync(join(outDir, 'study.lock'), lock);
   writeJsonAtomicSync(join(outDir, 'results.json'), results);
   return results;
+}
+
+/** Why the resection training cases with a tumour crop cannot train an image classifier (one class only), or null. */
+function missingTrainingClass(cohortCsv: string, croppedCsv: string, splits: Splits): string | null {
+  const train = splits.cohorts.resection!.train;
+  const all = CohortFrame.read(cohortCsv).subset(train);
+  const cropped = CohortFrame.read(croppedCsv).subset(train);
+  for (const y of [0, 1]) {
+    if (cropped.num('proliferative').some((v) => v === y)) continue;
+    const n = all.num('proliferative').filter((v) => v === y).length;
+    const why = n === 0 ? `the training split has no case with proliferative = ${y}` : `the ${n} training cases with proliferative = ${y} have no tumour in their mask`;
+    return `${why}, so none of the ${cropped.length} training cases with a tumour crop has that class; the image models (PMN, radiomics) need both classes to train`;
+  }
+  return null;
 }
 
 function baselineTables(cohorts: CohortsResult, splits: Splits): StudyResults['table1'] {

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CLINICAL_COLUMNS } from '../../clinical/schema.js';
+import type { Explanation } from '../../pmn/explain.js';
 import { renderPatientReport } from '../../report/patient-report.js';
-import { predictPatient } from '../../study/predict.js';
+import { predictPatient, type PredictOutput } from '../../study/predict.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { HccError, usageError } from '../../util/errors.js';
 import { printJson, type Command } from '../command.js';
@@ -95,14 +96,7 @@ export const predictCommand: Command = {
     const s = out.survival;
     const lines = [
       ...(out.banner ? [`*** ${out.banner} ***`, ''] : []),
-      ...(out.imaging
-        ? [
-            `PMN: proliferative probability ${(out.imaging.probability * 100).toFixed(0)}%, imaging risk score ${out.imaging.riskScore.toFixed(2)}; top prototypes: ${out.imaging.explanation.prototypes
-              .slice(0, 3)
-              .map((p) => `#${p.prototype} (${p.class ? 'proliferative' : 'non-proliferative'}, similarity ${p.similarity.toFixed(2)}, ${p.contribution >= 0 ? '+' : ''}${p.contribution.toFixed(2)} log-odds)`)
-              .join(', ')}; maps in ${out.imaging.explanationDir}`,
-          ]
-        : []),
+      ...(out.imaging ? imagingLines(out.imaging) : []),
       `Risk group: ${out.nomogram.riskGroup} (nomogram linear predictor ${out.nomogram.lp.toFixed(3)}, cut-off ${out.nomogram.cutoff.toFixed(3)})`,
       `Predicted survival      ${s.times.map((t) => `${t} mo`.padStart(16)).join('')}   RMST ${s.horizon} mo`,
       `  TACE                  ${s.tace.map((v, k) => `${(v * 100).toFixed(0)}% (${(s.taceCi[k]![0] * 100).toFixed(0)}-${(s.taceCi[k]![1] * 100).toFixed(0)})`.padStart(16)).join('')}   ${s.rmstTace.toFixed(1)}`,
@@ -118,3 +112,20 @@ export const predictCommand: Command = {
     return 0;
   },
 };
+
+function topPrototypes(e: Explanation): string {
+  return e.prototypes
+    .slice(0, 3)
+    .map((p) => `#${p.prototype} (${p.class ? 'proliferative' : 'non-proliferative'}, similarity ${p.similarity.toFixed(2)}, ${p.contribution >= 0 ? '+' : ''}${p.contribution.toFixed(2)} log-odds)`)
+    .join(', ');
+}
+
+/** The PMN's reading; with several tumours read one by one (the study's `pmn.tumours: all`), a line per tumour. */
+export function imagingLines(im: NonNullable<PredictOutput['imaging']>): string[] {
+  const head = `PMN: proliferative probability ${(im.probability * 100).toFixed(0)}%, imaging risk score ${im.riskScore.toFixed(2)}`;
+  if (!im.tumours || im.tumours.length < 2) return [`${head}; top prototypes: ${topPrototypes(im.explanation)}; maps in ${im.explanationDir}`];
+  return [
+    `${head}: the mean over ${im.tumours.length} tumours of at least 1 cm, as the study scored its cases; maps in ${im.explanationDir}/tumour_<n>`,
+    ...im.tumours.map((t) => `  tumour ${t.tumour} (${t.volumeMl.toFixed(1)} mL): probability ${(t.probability * 100).toFixed(0)}%, risk score ${t.riskScore.toFixed(2)}; top prototypes: ${topPrototypes(t)}`),
+  ];
+}
