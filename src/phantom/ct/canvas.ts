@@ -17,11 +17,12 @@ export class Canvas {
   /** x (mm) of each voxel column: the same values as x(i). */
   readonly xs: Float64Array;
 
-  constructor(readonly grid: ScanGrid) {
+  /** `tissue`, when given, must be all zero (air) and of the grid's size. */
+  constructor(readonly grid: ScanGrid, tissue?: Uint8Array) {
     [this.nx, this.ny, this.nz] = grid.shape;
     this.xs = Float64Array.from({ length: this.nx }, (_, i) => this.x(i));
     const n = this.nx * this.ny * this.nz;
-    this.tissue = new Uint8Array(n);
+    this.tissue = tissue ?? new Uint8Array(n);
     this.label = new Uint8Array(n);
     this.cavity = new Uint8Array(this.nx * this.ny);
   }

@@ -138,6 +138,9 @@ function convolveEdge(src: Float32Array, start: number, n: number, kernel: Float
   out[o + t] = acc;
 }
 
+/** Scratch for addWhiteNoise, kept: a fresh 256 kB buffer per slice would be fresh pages to fault in each time. */
+const noiseBits = new Uint32Array(65536);
+
 /**
  * Adds `sd` × white noise to every element of `out`: the sum of two 16-bit uniforms from one 32-bit draw,
  * centred and scaled to unit variance (a triangular distribution). Scanner noise is blurred by the kernel
@@ -146,7 +149,7 @@ function convolveEdge(src: Float32Array, start: number, n: number, kernel: Float
  */
 export function addWhiteNoise(out: Float32Array, rng: Rng, sd: number): void {
   const scale = (sd * Math.sqrt(6)) / 65536;
-  const bits = new Uint32Array(Math.min(out.length, 65536));
+  const bits = noiseBits;
   for (let start = 0; start < out.length; start += bits.length) {
     const n = Math.min(bits.length, out.length - start);
     rng.fillUint32(n === bits.length ? bits : bits.subarray(0, n));

@@ -29,7 +29,8 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
   // The liver's implicit function is tabulated on a lattice of about two voxels (smooth enough for its surface).
   const scene = buildScene(record, stream, { tiny: 6, small: 3.5, clinical: 2.5 }[options.grid] ?? 3);
   const grid = scanGrid(options.grid, site, scene.anatomy.a, scene.zCentre, scene.zExtent, stream('grid'));
-  const canvas = new Canvas(grid);
+  const work = scratchVolumes(grid.shape[0] * grid.shape[1] * grid.shape[2]);
+  const canvas = new Canvas(grid, work.tissue);
   paintScene(canvas, scene, stream('paint'));
 
   const hu = drawPatientHu(stream('hu'), site, scene.cirrhosis);
@@ -39,8 +40,7 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
 
   // One smooth texture field T (anatomy, the same in both phases) scaled per tissue and phase: HU = mean +
   // amplitude·T. Air carries no texture.
-  const art = new Float32Array(canvas.tissue.length);
-  const pv = new Float32Array(canvas.tissue.length);
+  const { art, pv } = work;
   paintTexturedPhases({ out: art, ...hu.arterial }, { out: pv, ...hu.portal }, canvas.tissue, grid.shape, grid.spacing, grid.origin, 4, 1, stream('texture'));
   const values = [tumourHu(scene.phenotype, hu, 'arterial', apheOffset), tumourHu(scene.phenotype, hu, 'portal', apheOffset)];
   renderTumours(canvas, [art, pv], values, scene.liver, scene.tumours, scene.phenotype, h);
@@ -51,6 +51,25 @@ export function renderPatient(record: PatientRecord, options: RenderOptions): Re
     pv: volume(grid, phases[1]!, { ...meta, phase: 'portal_venous' }),
     label: volume(grid, canvas.label, { ...meta, phase: 'unknown', kind: 'label' }),
   };
+}
+
+/**
+ * The volumes a render uses and does not return (tissue classes, the two phases before the scanner), kept
+ * between calls on the same thread: a worker renders case after case, and fresh volumes would be fresh pages
+ * for the kernel to fault in and zero every time (about 10% of a small-grid case). Kept only up to about the
+ * small grid's size, so a clinical-grid render leaves nothing behind. Every voxel is rewritten on each use.
+ */
+const KEEP_VOXELS = 256 * 256 * 100;
+let kept: { tissue: Uint8Array; art: Float32Array; pv: Float32Array } | null = null;
+
+function scratchVolumes(n: number): { tissue: Uint8Array; art: Float32Array; pv: Float32Array } {
+  if (kept?.art.length === n) {
+    kept.tissue.fill(0);
+    return kept;
+  }
+  const volumes = { tissue: new Uint8Array(n), art: new Float32Array(n), pv: new Float32Array(n) };
+  kept = n <= KEEP_VOXELS ? volumes : null;
+  return volumes;
 }
 
 /** The fields the renderer reads, checked so that a bad record fails with its id and field, not deep inside. */
