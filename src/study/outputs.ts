@@ -1,7 +1,8 @@
-import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
 import { formatCsv } from '../util/csv.js';
+import { HccError } from '../util/errors.js';
 import type { TumourMode } from '../pmn/api.js';
 import type { StudyResults } from './run.js';
 import { stageDir } from './stage-runner.js';
@@ -25,6 +26,25 @@ export interface PmnScoringFile {
   kind: typeof PMN_SCORING_KIND;
   version: 1;
   tumours: TumourMode;
+}
+
+/**
+ * How a study scored its cases with the PMN (its models/pmn folder): `hcc predict` and `hcc study validate` read
+ * new cases the same way. A study written before scoring.json existed read the largest tumour.
+ */
+export function readPmnScoring(pmnModel: string): TumourMode {
+  const path = join(pmnModel, 'scoring.json');
+  if (!existsSync(path)) return 'largest';
+  let s: PmnScoringFile;
+  try {
+    s = JSON.parse(readFileSync(path, 'utf8')) as PmnScoringFile;
+  } catch (err) {
+    throw new HccError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (s.kind !== PMN_SCORING_KIND || s.version !== 1 || (s.tumours !== 'largest' && s.tumours !== 'all')) {
+    throw new HccError(`${path}: expected kind ${PMN_SCORING_KIND} version 1 with tumours 'largest' or 'all', got ${JSON.stringify(s)}`);
+  }
+  return s.tumours;
 }
 
 export interface NomogramModelFile {

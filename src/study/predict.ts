@@ -12,7 +12,7 @@ import type { Volume } from '../imaging/volume.js';
 import { deriveStages, type StageRow } from '../staging/index.js';
 import { HccError } from '../util/errors.js';
 import { CohortFrame } from './frame.js';
-import { NOMOGRAM_MODEL_KIND, PMN_SCORING_KIND, TREATMENT_MODEL_KIND, type NomogramModelFile, type PmnScoringFile } from './outputs.js';
+import { NOMOGRAM_MODEL_KIND, readPmnScoring, TREATMENT_MODEL_KIND, type NomogramModelFile } from './outputs.js';
 import { predictorSource, predictorValues } from './predictors.js';
 import { predictArmsWithCi, type ArmPredictionWithCi } from './analyses/treatment-model.js';
 import type { TreatmentRules } from './stages/treatment.js';
@@ -92,17 +92,6 @@ function readJson<T>(path: string, what: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
 
-/** How the study scored its cases with the PMN; a study written before scoring.json existed read the largest tumour. */
-function pmnScoring(pmnModel: string): TumourMode {
-  const path = join(pmnModel, 'scoring.json');
-  if (!existsSync(path)) return 'largest';
-  const s = readJson<PmnScoringFile>(path, 'PMN scoring');
-  if (s.kind !== PMN_SCORING_KIND || s.version !== 1 || (s.tumours !== 'largest' && s.tumours !== 'all')) {
-    throw new HccError(`${path}: expected kind ${PMN_SCORING_KIND} version 1 with tumours 'largest' or 'all', got ${JSON.stringify(s)}`);
-  }
-  return s.tumours;
-}
-
 export async function predictPatient(input: PredictInput): Promise<PredictOutput> {
   const nomogram = readJson<NomogramModelFile>(join(input.studyDir, 'models', 'nomogram', 'model.json'), 'nomogram model');
   if (nomogram.kind !== NOMOGRAM_MODEL_KIND || nomogram.version !== 1) {
@@ -154,7 +143,7 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
   let imaging: PredictOutput['imaging'] = null;
   const pmnModel = join(input.studyDir, 'models', 'pmn');
   if (existsSync(join(pmnModel, 'model.json')) && input.art && input.pv && maskPath) {
-    const aggregation = pmnScoring(pmnModel);
+    const aggregation = readPmnScoring(pmnModel);
     const request = { model: pmnModel, case: { id: 'patient', art: input.art, pv: input.pv, mask: maskPath }, out: join(input.outDir, 'explanation'), cacheDir: join(input.outDir, 'cache') };
     if (aggregation === 'all') {
       const ex = await explainPmnTumours(request);
