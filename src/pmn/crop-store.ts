@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { HccError } from '../util/errors.js';
@@ -53,12 +54,17 @@ export function loadCrop(path: string): TumourCrop {
   const n = header.size[0] * header.size[1] * header.size[2];
   const body = bytes.subarray(eol + 1);
   if (header.version !== 1 || body.length !== 6 * n) throw new HccError(`${path}: truncated or corrupt crop (expected ${6 * n} voxel bytes, found ${body.length})`);
-  const art = new Float32Array(n);
-  const pv = new Float32Array(n);
-  for (let p = 0; p < n; p++) {
-    art[p] = body.readInt16LE(2 * p);
-    pv[p] = body.readInt16LE(2 * n + 2 * p);
+  // Little-endian int16 (every supported platform): view it directly (a copy when the header left it at an odd
+  // offset) and widen natively; per-voxel readInt16LE took most of the 5 ms this costs per training case.
+  let hu: Int16Array;
+  if (endianness() === 'LE') {
+    const bytesHu = body.byteOffset % 2 === 0 ? body : Uint8Array.prototype.slice.call(body, 0, 4 * n);
+    hu = new Int16Array(bytesHu.buffer, bytesHu.byteOffset, 2 * n);
+  } else {
+    hu = Int16Array.from({ length: 2 * n }, (_, p) => body.readInt16LE(2 * p));
   }
+  const art = new Float32Array(hu.subarray(0, n));
+  const pv = new Float32Array(hu.subarray(n, 2 * n));
   return {
     size: header.size,
     spacing: header.spacing,
