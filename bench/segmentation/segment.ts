@@ -12,7 +12,7 @@
  * (a reference lesion is found when a predicted tumour voxel overlaps it; a predicted lesion ≥ 1 cm is a true
  * positive when it overlaps a reference tumour), wall and CPU time per stage, FLOPs of the network passes
  * (PlainConvUNet.flops × tiles × folds) and the GFLOP/s they imply. Then conv3d alone at the model's first-stage
- * shape, the binding's best case, for the ratio.
+ * shape and the sliding window's tile batch, the binding's best case, for the ratio.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,6 +28,7 @@ import { makeVolume, type Vec3, type Volume } from '../../src/imaging/volume.js'
 import { readCase } from '../../src/segmentation/cases.js';
 import { segmentCase } from '../../src/segmentation/infer.js';
 import { loadSegmentationModel } from '../../src/segmentation/model.js';
+import { TILE_BATCH } from '../../src/segmentation/sliding-window.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, cases: { type: 'string' }, n: { type: 'string', default: '5' }, step: { type: 'string' }, save: { type: 'string' }, json: { type: 'boolean' } } });
 if (!values.model || !values.cases) throw new Error('--model DIR --cases DIR are required');
@@ -112,18 +113,19 @@ for (const p of prefixes) {
 const mean = (k: string) => rows.reduce((s, r) => s + (r[k] as number), 0) / rows.length;
 const precision = tp / Math.max(1, tp + fp), recall = tp / Math.max(1, tp + fn);
 
-// conv3d alone at the first stage's shape (batch 1, 16 -> 16 channels, 3x3x3), the network's dominant layer.
+// conv3d alone at the first stage's shape (f0 -> f0 channels, 3x3x3), the network's dominant layer, batched as
+// the sliding window batches tiles.
 const patch = model.stages.at(-1)!.plans.configuration.patch_size;
 const f0 = model.stages.at(-1)!.plans.configuration.architecture.arch_kwargs.features_per_stage[0]!;
 const conv = torch.tidy(() => {
-  const x = torch.randn([1, f0, ...patch]);
+  const x = torch.randn([TILE_BATCH, f0, ...patch]);
   const w = torch.randn([f0, f0, 3, 3, 3]);
   for (let i = 0; i < 2; i++) torch.F.conv3d(x, w, null, 1, 1);
   const u = process.cpuUsage();
   const reps = 5;
   for (let i = 0; i < reps; i++) torch.tidy(() => torch.F.conv3d(x, w, null, 1, 1));
   const s = (process.cpuUsage(u).user + process.cpuUsage(u).system) / 1e6 / reps;
-  return { shape: `${f0}->${f0} @${patch.join('x')}`, gflopsPerCpuS: (2 * f0 * f0 * 27 * patch[0]! * patch[1]! * patch[2]!) / 1e9 / s };
+  return { shape: `${TILE_BATCH} x ${f0}->${f0} @${patch.join('x')}`, gflopsPerCpuS: (2 * TILE_BATCH * f0 * f0 * 27 * patch[0]! * patch[1]! * patch[2]!) / 1e9 / s };
 });
 rmSync(scratch, { recursive: true, force: true });
 const summary = {
