@@ -29,7 +29,8 @@ export interface StudyConfig {
   seed: number;
   cohorts: { resection: CohortConfig; iat: CohortConfig };
   splits: { testFraction: number; folds: number };
-  segmentation: { mode: 'labels' | 'train' | 'model'; model?: string; epochs: number };
+  /** `checkpoint`: which checkpoint of each fold segments the cases (nnU-Net's -chk); checkpoint_final.pth by default. */
+  segmentation: { mode: 'labels' | 'train' | 'model'; model?: string; epochs: number; checkpoint?: 'final' | 'best' };
   /**
    * `network` overrides fields of the PMN's architecture (src/pmn/config.ts), e.g. a small one for tests.
    * `tumours`: score a case's largest tumour (as trained) or the mean over every tumour of at least 1 cm.
@@ -116,7 +117,7 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
   const splits = expectObject(obj.splits ?? {}, `${where}.splits`);
   rejectUnknown(splits, ['testFraction', 'folds'], `${where}.splits`);
   const seg = expectObject(obj.segmentation ?? {}, `${where}.segmentation`);
-  rejectUnknown(seg, ['mode', 'model', 'epochs'], `${where}.segmentation`);
+  rejectUnknown(seg, ['mode', 'model', 'epochs', 'checkpoint'], `${where}.segmentation`);
   const pmn = expectObject(obj.pmn ?? {}, `${where}.pmn`);
   rejectUnknown(pmn, ['epochs', 'model', 'network', 'tumours'], `${where}.pmn`);
   const network = pmn.network === undefined ? undefined : expectObject(pmn.network, `${where}.pmn.network`);
@@ -156,6 +157,8 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
       mode: oneOf(seg, 'mode', `${where}.segmentation`, DEFAULTS.segmentation.mode, ['labels', 'train', 'model'] as const),
       epochs: num(seg, 'epochs', `${where}.segmentation`, DEFAULTS.segmentation.epochs, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
       ...model(seg, `${where}.segmentation`),
+      // Only when given, so the stage hashes of studies without it do not change.
+      ...(seg.checkpoint === undefined ? {} : { checkpoint: oneOf(seg, 'checkpoint', `${where}.segmentation`, 'final', ['final', 'best'] as const) }),
     },
     pmn: {
       epochs: num(pmn, 'epochs', `${where}.pmn`, DEFAULTS.pmn.epochs, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),

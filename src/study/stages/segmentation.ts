@@ -55,7 +55,7 @@ export function segmentationStage(config: StudyConfig, cohorts: CohortsResult, s
           progress: true,
         });
       }
-      const loaded = loadSegmentationModel(model);
+      const loaded = loadSegmentationModel(model, { checkpoint: config.segmentation.checkpoint });
       const result: SegmentationStageResult = { model, masks: { resection: null, iat: null }, dice: { resection: null, iat: null }, emptyCases: [] };
       try {
         for (const kind of withImages) {
