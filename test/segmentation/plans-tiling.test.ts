@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@hcc/torch';
 import { poolAndConvProps, percentileSorted, targetSpacing, type Fingerprint } from '../../src/segmentation/plans.js';
-import { computeSteps, gaussianImportance, padToPatch, slidingWindowLogits, toHalf } from '../../src/segmentation/sliding-window.js';
+import { computeSteps, gaussianImportance, padToPatch, slidingWindowLogits, TILE_BATCH, toHalf } from '../../src/segmentation/sliding-window.js';
 
 torch.setNumThreads(1);
 
@@ -65,6 +65,23 @@ test('sliding window with an identity network returns its input (weights normali
   // mirroring an identity network changes nothing
   const m = slidingWindowLogits((x) => x.mul(2), [data], shape, [4, 4, 4], 1, { mirrorAxes: [0, 1, 2] });
   for (let i = 0; i < data.length; i++) assert.ok(Math.abs(m[i]! - 2 * data[i]!) < 1e-4);
+});
+
+test('tiles go through the network TILE_BATCH at a time, a lone last tile twice; exact runs them one by one', () => {
+  const shape: [number, number, number] = [4, 4, 12];
+  const data = Float32Array.from({ length: 4 * 4 * 12 }, (_, i) => Math.cos(i) * 2);
+  const batches: number[] = [];
+  const net = (x: torch.Tensor) => (batches.push(x.shape[0]!), x.mul(1));
+  const ticks: number[] = [];
+  // 5 tiles along x (starts 0, 2, 4, 6, 8)
+  const out = slidingWindowLogits(net, [data], shape, [4, 4, 4], 1, { onTile: (done) => ticks.push(done) });
+  assert.equal(TILE_BATCH, 4);
+  assert.deepEqual(batches, [4, 2]);
+  assert.deepEqual(ticks, [4, 5]);
+  for (let i = 0; i < data.length; i++) assert.ok(Math.abs(out[i]! - data[i]!) < 1e-5, `voxel ${i}: ${out[i]} vs ${data[i]}`);
+  batches.length = 0;
+  slidingWindowLogits(net, [data], shape, [4, 4, 4], 1, { exact: true });
+  assert.deepEqual(batches, [1, 1, 1, 1, 1]);
 });
 
 test('pooling topology as nnU-Net get_pool_and_conv_props (hand-computed anisotropic case)', () => {
