@@ -16,7 +16,7 @@ import { detectionMetrics, type DetectionMetrics } from './analyses/detection.js
 import { evaluateScores, type PrognosticMetrics } from './analyses/prognostic-metrics.js';
 import { isSynthetic, type CohortConfig, type StudyConfig } from './config.js';
 import { CohortFrame } from './frame.js';
-import { NOMOGRAM_MODEL_KIND, type NomogramModelFile } from './outputs.js';
+import { NOMOGRAM_MODEL_KIND, readPmnScoring, type NomogramModelFile } from './outputs.js';
 import { predictorValues, withPmnScore } from './predictors.js';
 import { prepareCohort, type CohortEntry } from './stages/cohorts.js';
 import { processCohort } from './stages/imaging.js';
@@ -136,9 +136,9 @@ async function imageAndScore(entry: CohortEntry, setup: ImagingSetup): Promise<V
   const img = await processCohort(entry, join(setup.outDir, 'imaging'), { overlays: 0, masksDir: seg?.masks ?? null, workers: availableParallelism(), radiomics: false });
   const scoresCsv = join(setup.outDir, `scores_${entry.kind}.csv`);
   if (img.noTumour.length < img.n) {
-    // As stage 4-pmn scores: the stored (largest-tumour) crops, or with `pmn.tumours: all` every tumour cropped
-    // from the images and the masks the crops came from.
-    const tumours = setup.study.pmn.tumours ?? 'largest';
+    // As stage 4-pmn scored (models/pmn/scoring.json): the stored (largest-tumour) crops, or with `pmn.tumours: all`
+    // every tumour cropped from the images and the masks the crops came from.
+    const tumours = readPmnScoring(setup.pmn);
     const cohort = { csv: img.croppedCsv, crops: img.cropsDir, ...(tumours === 'all' ? { images: entry.images!, ...(seg ? { masksDir: seg.masks } : {}) } : {}) };
     await scorePmn({ model: setup.pmn, cohort, out: scoresCsv, tumours, cacheDir: join(setup.outDir, 'cache') });
   } else {
