@@ -244,12 +244,30 @@ export function paintThorax(c: Canvas, an: Anatomy, domeZ: (x: number, y: number
   const domeMm = new Float64Array(plane);
   for (let j = 0; j < c.ny; j++) for (let i = 0; i < c.nx; i++) domeMm[i + c.nx * j] = domeZ(c.x(i), c.y(j));
   const dome = Float32Array.from(domeMm);
+  // Each cavity column joins from the first slice above its dome on: counting-sort the columns by that slice,
+  // so that slice k visits exactly the columns whose dome lies below it (a prefix of the order).
   const [k0] = c.range(2, zTop - 140, 1e4);
-  for (let k = Math.max(0, k0); k < c.nz; k++) {
+  const start = Math.max(0, k0), nz = c.nz;
+  const firstSlice = new Int32Array(plane).fill(-1);
+  const joining = new Int32Array(nz + 2);
+  const oz = c.grid.origin[2], sz = c.grid.spacing[2];
+  for (let p = 0; p < plane; p++) {
+    if (c.cavity[p] !== 1) continue;
+    let k = Math.min(nz, Math.max(start, Math.floor((dome[p]! - oz) / sz)));
+    while (k > start && c.z(k - 1) > dome[p]!) k--;
+    while (k < nz && !(c.z(k) > dome[p]!)) k++;
+    firstSlice[p] = k;
+    joining[k + 1]!++;
+  }
+  for (let k = 0; k <= nz; k++) joining[k + 1]! += joining[k]!;
+  const order = new Int32Array(joining[nz + 1]!);
+  const fillAt = joining.slice();
+  for (let p = 0; p < plane; p++) if (firstSlice[p]! >= 0) order[fillAt[firstSlice[p]!]!++] = p;
+  for (let k = start; k < nz; k++) {
     const z = c.z(k);
-    for (let p = 0, v = k * plane; p < plane; p++, v++) {
-      if (c.tissue[v] !== Tissue.fat || c.cavity[p] !== 1 || z <= dome[p]!) continue;
-      c.tissue[v] = z > dome[p]! + 5 ? Tissue.lung : Tissue.muscle;
+    for (let n = 0, end = joining[k + 1]!; n < end; n++) {
+      const p = order[n]!, v = p + k * plane;
+      if (c.tissue[v] === Tissue.fat) c.tissue[v] = z > dome[p]! + 5 ? Tissue.lung : Tissue.muscle;
     }
   }
   // The heart sits on the central tendon, wrapped in pericardial fat.
