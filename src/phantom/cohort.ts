@@ -29,6 +29,16 @@ export function patientId(cohort: CohortKind, index: number): string {
   return `${cohort === 'resection' ? 'R' : 'I'}${String(index + 1).padStart(5, '0')}`;
 }
 
+/** The index `generatePatient` takes for a generated id: the inverse of `patientId`. */
+export function patientIndex(cohort: CohortKind, id: string): number {
+  const m = /^([RI])(\d{5,})$/.exec(id);
+  const index = m ? Number(m[2]) - 1 : -1;
+  if (!m || index < 0 || patientId(cohort, index) !== id) {
+    throw new HccError(`'${id}' is not a generated ${cohort} patient id (expected ${patientId(cohort, 0)}, ${patientId(cohort, 1)}, ...)`);
+  }
+  return index;
+}
+
 export function generatePatient(cohort: CohortKind, seed: number, index: number): GeneratedPatient {
   if (!Number.isInteger(index) || index < 0) throw new RangeError(`generatePatient: index must be a non-negative integer, got ${index}`);
   const { P, u, x } = drawPhenotype(blockRng(seed, cohort, index, 'phenotype'), COHORT_MODEL.prevalence[cohort]);

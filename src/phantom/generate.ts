@@ -11,7 +11,8 @@ export interface GenerateCohortOptions {
   n: number;
   seed: number;
   out: string;
-  images: boolean;
+  /** `on-demand`: tables only; the images are rendered again from their seeds where needed (renderStoredCase). */
+  images: boolean | 'on-demand';
   grid: ImageGrid;
   site: string | null;
   workers: number;
@@ -19,14 +20,14 @@ export interface GenerateCohortOptions {
 }
 
 export interface GeneratedCohort extends CohortSummary {
-  images: boolean;
+  images: boolean | 'on-demand';
   grid: ImageGrid | null;
   site: string | null;
 }
 
 export async function generateCohort(options: GenerateCohortOptions): Promise<GeneratedCohort> {
   const { cohort, n, seed, out, images, grid, site, workers } = options;
-  const pool = images ? await createImagePool(workers, { grid, site }, out) : null;
+  const pool = images === true ? await createImagePool(workers, { grid, site }, out) : null;
   let summary: CohortSummary;
   try {
     summary = await writeCohort({

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { constants as zlib, gzipSync } from 'node:zlib';
 import { casePaths, type CasePaths } from '../imaging/case.js';
+import { decodeNifti } from '../imaging/nifti/read.js';
 import { encodeNifti } from '../imaging/nifti/write.js';
 import type { Volume } from '../imaging/volume.js';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { HccError } from '../util/errors.js';
+import { generatePatient, patientIndex } from './cohort.js';
 import { renderPatient } from './ct/render.js';
-import type { PatientRecord, RenderOptions } from './patient.js';
+import type { CohortKind, ImageGrid, PatientRecord, RenderedCase, RenderOptions } from './patient.js';
 
 /**
  * CT phantoms for a cohort: each patient's record goes to one of K worker threads, which renders the two phases
@@ -20,6 +22,43 @@ import type { PatientRecord, RenderOptions } from './patient.js';
 /** A generated patient's case files: <out>/images/<id>_{art,pv,label}.nii.gz. */
 export function imagePaths(out: string, id: string): CasePaths {
   return casePaths(join(out, 'images', id));
+}
+
+/** How a generated cohort's CT phantoms are rendered again from their seeds instead of being stored. */
+export interface PhantomImageSource {
+  cohort: CohortKind;
+  seed: number;
+  grid: ImageGrid;
+  site: string | null;
+}
+
+/**
+ * One case of a generated cohort rendered again from its seed, exactly as a reader of its stored files gets it:
+ * the volumes pass through the NIfTI encoder and decoder in memory, which keep the int16/uint8 voxels but store
+ * the affine in float32, so crops and measurements equal the stored images' bit for bit.
+ */
+export function renderStoredCase(source: PhantomImageSource, id: string): RenderedCase {
+  const record = generatePatient(source.cohort, source.seed, patientIndex(source.cohort, id)).record;
+  const c = renderPatient(record, { grid: source.grid, site: source.site });
+  const asStored = (v: Volume) => decodeNifti(encodeNifti(v), `${id} (rendered from seed ${source.seed})`);
+  return { art: asStored(c.art), pv: asStored(c.pv), label: asStored(c.label) };
+}
+
+/**
+ * Writes the cases `ids` of a generated cohort to <out>/images/<id>_{art,pv,label}.nii.gz, the files its stored
+ * images would be, rendered by `workers` threads; cases already there (an interrupted run) are kept.
+ */
+export async function writeCases(source: PhantomImageSource, ids: string[], out: string, workers: number): Promise<void> {
+  const pool = await createImagePool(workers, { grid: source.grid, site: source.site }, out);
+  try {
+    for (const id of ids) {
+      const paths = imagePaths(out, id);
+      if ([paths.art, paths.pv, paths.label].every((p) => existsSync(p))) continue;
+      await pool.submit(generatePatient(source.cohort, source.seed, patientIndex(source.cohort, id)).record);
+    }
+  } finally {
+    await pool.close();
+  }
 }
 
 /** Renders one patient and writes its three NIfTI files (what each worker does). */

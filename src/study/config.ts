@@ -11,7 +11,11 @@ import { HccError } from '../util/errors.js';
 export type Grid = 'clinical' | 'small' | 'tiny';
 
 export interface SyntheticCohortConfig {
-  synthetic: { n: number; seed: number; grid: Grid; site?: string; images: boolean };
+  /**
+   * `images`: `true` stores every CT phantom in stage 1; `on-demand` stores only the tables and renders each case
+   * again from its seed where a stage needs it (paper-scale cohorts); `false`: no images.
+   */
+  synthetic: { n: number; seed: number; grid: Grid; site?: string; images: boolean | 'on-demand' };
 }
 
 export interface RealCohortConfig {
@@ -89,14 +93,16 @@ function parseCohort(value: unknown, where: string, base: string): CohortConfig 
     const w = `${where}.synthetic`;
     const site = s.site;
     if (site !== undefined && typeof site !== 'string') throw new HccError(`${w}.site: expected a site name`);
-    if (s.images !== undefined && typeof s.images !== 'boolean') throw new HccError(`${w}.images: expected true or false`);
+    if (s.images !== undefined && typeof s.images !== 'boolean' && s.images !== 'on-demand') {
+      throw new HccError(`${w}.images: expected true (store the CT phantoms), false (none) or 'on-demand' (render them from their seeds where needed), got ${JSON.stringify(s.images)}`);
+    }
     return {
       synthetic: {
         n: num(s, 'n', w, undefined, (v) => Number.isInteger(v) && v >= 10, 'an integer of at least 10'),
         seed: num(s, 'seed', w, undefined, Number.isInteger, 'an integer'),
         grid: oneOf(s, 'grid', w, 'small', ['clinical', 'small', 'tiny'] as const),
         ...(site ? { site } : {}),
-        images: (s.images as boolean | undefined) ?? true,
+        images: (s.images as boolean | 'on-demand' | undefined) ?? true,
       },
     };
   }
@@ -142,7 +148,7 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
     if (typeof o.model !== 'string') throw new HccError(`${w}.model: expected a model folder path`);
     return { model: isAbsolute(o.model) ? o.model : resolve(base, o.model) };
   };
-  return {
+  return checkOnDemand({
     name: obj.name,
     seed: num(obj, 'seed', where, 1, Number.isInteger, 'an integer'),
     cohorts: {
@@ -180,7 +186,18 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
       riskCut: oneOf(an, 'riskCut', `${where}.analyses`, DEFAULTS.analyses.riskCut, ['maxstat', 'median'] as const),
     },
     source,
-  };
+  });
+}
+
+/** `pmn.tumours: all` crops every tumour from each case's image files at scoring time, which on-demand cohorts do not keep. */
+function checkOnDemand(config: StudyConfig): StudyConfig {
+  for (const kind of ['resection', 'iat'] as const) {
+    const c = config.cohorts[kind];
+    if (config.pmn.tumours === 'all' && isSynthetic(c) && c.synthetic.images === 'on-demand') {
+      throw new HccError(`${config.source}.pmn.tumours: 'all' crops every tumour from the stored images, but cohorts.${kind}.synthetic.images is 'on-demand'; use pmn.tumours: largest, or images: true`);
+    }
+  }
+  return config;
 }
 
 export function loadStudyConfig(path: string): StudyConfig {

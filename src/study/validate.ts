@@ -73,7 +73,7 @@ export interface ValidationResult {
 }
 
 function hasImages(c: CohortConfig): boolean {
-  return isSynthetic(c) ? c.synthetic.images : c.images !== undefined;
+  return isSynthetic(c) ? c.synthetic.images !== false : c.images !== undefined;
 }
 
 /**
@@ -126,7 +126,7 @@ function studySettings(studyDir: string): ImagingSetup['study'] {
 async function imageAndScore(entry: CohortEntry, setup: ImagingSetup): Promise<ValidationImaging> {
   let seg: SegmentedCohort | null = null;
   if (setup.segModel) {
-    const loaded = loadSegmentationModel(setup.segModel);
+    const loaded = loadSegmentationModel(setup.segModel, { checkpoint: setup.study.segmentation.checkpoint });
     try {
       seg = await segmentCohort(loaded, entry, join(setup.outDir, 'masks', entry.kind));
     } finally {
@@ -139,6 +139,7 @@ async function imageAndScore(entry: CohortEntry, setup: ImagingSetup): Promise<V
     // As stage 4-pmn scored (models/pmn/scoring.json): the stored (largest-tumour) crops, or with `pmn.tumours: all`
     // every tumour cropped from the images and the masks the crops came from.
     const tumours = readPmnScoring(setup.pmn);
+    if (tumours === 'all' && !entry.images) throw new HccError(`external ${entry.kind} cohort: the study scores every tumour (pmn.tumours: all) from stored images, but its images are rendered on demand; use images: true`);
     const cohort = { csv: img.croppedCsv, crops: img.cropsDir, ...(tumours === 'all' ? { images: entry.images!, ...(seg ? { masksDir: seg.masks } : {}) } : {}) };
     await scorePmn({ model: setup.pmn, cohort, out: scoresCsv, tumours, cacheDir: join(setup.outDir, 'cache') });
   } else {
@@ -207,7 +208,8 @@ export async function validateStudy(studyDir: string, config: StudyConfig, outDi
   const entry = await prepareCohort('iat', config.cohorts.iat, join(outDir, 'cohort'), 2);
   const detectionSkipped = !setup ? 'the study has no PMN (models/pmn)' : !hasImages(config.cohorts.resection) ? `${config.source}: cohorts.resection has no images` : null;
   const resection = detectionSkipped ? null : await prepareCohort('resection', config.cohorts.resection, join(outDir, 'cohort'), 2);
-  for (const e of [usesPmn ? entry : null, resection]) if (e) await checkCaseImages(e, setup!.segModel === null, setup!.channels);
+  // Cases rendered on demand are 3-D phases with their label map by construction; stored ones are checked.
+  for (const e of [usesPmn ? entry : null, resection]) if (e && !e.onDemand) await checkCaseImages(e, setup!.segModel === null, setup!.channels);
   const imaging = usesPmn ? await imageAndScore(entry, setup!) : null;
   let all = CohortFrame.read(entry.csv);
   if (imaging) all = withPmnScore(all, imaging.scoresCsv);

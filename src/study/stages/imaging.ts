@@ -15,10 +15,11 @@ import { formatCsv } from '../../util/csv.js';
 import { createProgress } from '../../util/progress.js';
 import { CohortFrame } from '../frame.js';
 import type { Stage } from '../stage-runner.js';
-import type { CohortEntry, CohortsResult } from './cohorts.js';
+import { caseVolumes, hasImages, type CaseImageSource, type CohortEntry, type CohortsResult } from './cohorts.js';
 
 /**
- * Stage 3 (segmentation mode `labels`): for every case with images, the tumour burden measured from its label
+ * Stage 3 (segmentation mode `labels`): for every case with images (stored, or rendered from its seed in the
+ * worker for an `images: on-demand` cohort, identical voxel for voxel), the tumour burden measured from its label
  * map (CONTRACTS.md definitions) next to the values in cohort.csv, the PMN crop, and the radiomics features the
  * baseline uses. A few cases get an overlay PNG for the report. Later stages read only the crops and tables.
  */
@@ -55,7 +56,8 @@ function overlay(art: Volume, label: Volume): Buffer {
 export interface ImagingJob {
   kind: 'resection' | 'iat';
   id: string;
-  images: string;
+  /** The cohort's image folder, or its seeds for `images: on-demand` (the case is rendered in the worker). */
+  source: CaseImageSource;
   masksDir: string | null;
   cropsDir: string;
   /** Overlay PNG to write for this case, or null. */
@@ -74,11 +76,10 @@ export interface ImagingCaseResult {
 
 /** One case: measurements from its mask, the PMN crop, radiomics features, optionally the overlay. Pure in its files. */
 export function processImagingCase(job: ImagingJob): ImagingCaseResult {
-  const files = casePaths(join(job.images, job.id));
-  const art = readNiftiSync(files.art);
-  const pv = readNiftiSync(files.pv);
+  const images = caseVolumes(job.source, job.id, !job.masksDir);
+  const { art, pv } = images;
   // Predicted masks (segmentation stage) replace the provided label maps when there are any.
-  const label = readNiftiSync(job.masksDir ? casePaths(join(job.masksDir, job.id)).label : files.label);
+  const label = job.masksDir ? readNiftiSync(casePaths(join(job.masksDir, job.id)).label) : images.label!;
   const m = measureTumours(label);
   if (job.overlay) writeFileAtomicSync(job.overlay, overlay(art, label));
   const measured = { count: m.count, diameterCm: m.largestDiameterMm / 10, occupancy: m.liverOccupancyFraction };
@@ -111,7 +112,7 @@ export async function processCohort(entry: CohortEntry, dir: string, options: Co
   const jobs: ImagingJob[] = frame.ids.map((id, i) => ({
     kind: entry.kind,
     id,
-    images: entry.images!,
+    source: { images: entry.images, ...(entry.onDemand ? { onDemand: entry.onDemand } : {}) },
     masksDir,
     cropsDir,
     overlay: i < overlaysWanted ? join(dir, entry.kind, `overlay_${id}.png`) : null,
@@ -160,7 +161,7 @@ export function imagingStage(cohorts: CohortsResult, masks: Partial<Record<'rese
       const out: ImagingResult = {};
       for (const kind of ['resection', 'iat'] as const) {
         const entry = cohorts[kind];
-        if (entry.images) out[kind] = await processCohort(entry, dir, { overlays: 2, masksDir: masks[kind] ?? null, workers: availableParallelism(), radiomics: true });
+        if (hasImages(entry)) out[kind] = await processCohort(entry, dir, { overlays: 2, masksDir: masks[kind] ?? null, workers: availableParallelism(), radiomics: true });
       }
       return out;
     },

@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { casePaths } from '../../imaging/case.js';
 import { dice } from '../../imaging/metrics.js';
 import type { Volume } from '../../imaging/volume.js';
 import { writeNiftiSync } from '../../imaging/nifti/write.js';
-import { readCase } from '../../segmentation/cases.js';
+import { writeCases } from '../../phantom/images.js';
+import { readCase, type CaseImages } from '../../segmentation/cases.js';
 import { segmentCase } from '../../segmentation/infer.js';
 import { disposeModel, loadSegmentationModel, type SegmentationModel } from '../../segmentation/model.js';
 import { trainSegmentation } from '../../segmentation/pipeline.js';
@@ -13,14 +15,16 @@ import type { StudyConfig } from '../config.js';
 import { CohortFrame } from '../frame.js';
 import type { Stage } from '../stage-runner.js';
 import type { Splits } from '../splits.js';
-import type { CohortEntry, CohortsResult } from './cohorts.js';
+import { caseVolumes, hasImages, type CohortEntry, type CohortsResult } from './cohorts.js';
 
 /**
  * Stage 3a (segmentation mode `train` or `model`): a liver-and-tumour segmentation model, trained on the
  * training split only (both cohorts' training cases with images; CONTRACTS.md: no test case trains anything),
  * or a given model folder, then every case segmented. The predicted masks replace the label maps downstream,
  * so the PMN is trained and used on the same kind of mask; where label maps exist, Dice against them is
- * reported.
+ * reported. Cases of on-demand cohorts (`images: on-demand`) are rendered from their seeds: the training cases
+ * into a folder of the stage that is deleted once the model is trained, each case to segment in memory, so that
+ * only the masks are kept.
  */
 export interface SegmentationStageResult {
   model: string;
@@ -36,11 +40,19 @@ export function segmentationStage(config: StudyConfig, cohorts: CohortsResult, s
     version: 1,
     inputs: { inputHash, segmentation: config.segmentation, seed: config.seed },
     async run(dir) {
-      const withImages = (['resection', 'iat'] as const).filter((k) => cohorts[k].images);
+      const withImages = (['resection', 'iat'] as const).filter((k) => hasImages(cohorts[k]));
       let model = config.segmentation.model;
       if (!model) {
         model = join(dir, 'model');
-        const train = withImages.flatMap((k) => splits.cohorts[k]!.train.map((id) => join(cohorts[k].images!, id)));
+        // On-demand cohorts: the training cases are rendered into the stage folder for training only.
+        const rendered = join(dir, 'training-images');
+        const train: string[] = [];
+        for (const k of withImages) {
+          const { images, onDemand } = cohorts[k];
+          const ids = splits.cohorts[k]!.train;
+          if (onDemand) await writeCases(onDemand, ids, rendered, availableParallelism());
+          train.push(...ids.map((id) => (onDemand ? join(rendered, 'images', id) : join(images!, id))));
+        }
         // A tenth of the training cases (never test cases) monitors validation Dice.
         const nVal = Math.max(1, Math.round(train.length / 10));
         const ids = train.map((p) => p.slice(p.lastIndexOf('/') + 1));
@@ -54,6 +66,7 @@ export function segmentationStage(config: StudyConfig, cohorts: CohortsResult, s
           resume: true,
           progress: true,
         });
+        rmSync(rendered, { recursive: true, force: true });
       }
       const loaded = loadSegmentationModel(model, { checkpoint: config.segmentation.checkpoint });
       const result: SegmentationStageResult = { model, masks: { resection: null, iat: null }, dice: { resection: null, iat: null }, emptyCases: [] };
@@ -94,8 +107,7 @@ export async function segmentCohort(loaded: SegmentationModel, entry: CohortEntr
   let tumour = 0;
   let compared = 0;
   for (const id of frame.ids) {
-    const prefix = join(entry.images!, id);
-    const images = await readCase(prefix, { labels: existsSync(casePaths(prefix).label) });
+    const images = await caseImages(entry, id);
     const seg = segmentCase(loaded, images);
     if (seg.measurements.count === 0 && seg.measurements.tumourVolumeMl === 0) emptyCases.push(id);
     writeNiftiSync(casePaths(join(masks, id)).label, seg.labels);
@@ -110,4 +122,14 @@ export async function segmentCohort(loaded: SegmentationModel, entry: CohortEntr
   }
   progress.done();
   return { masks, dice: compared ? { liver: liver / compared, tumour: tumour / compared, n: compared } : null, emptyCases };
+}
+
+/** A case to segment: its files, or for an on-demand cohort rendered in memory, so that only its mask is written. */
+async function caseImages(entry: CohortEntry, id: string): Promise<CaseImages> {
+  if (entry.onDemand) {
+    const c = caseVolumes(entry, id, true);
+    return { art: c.art, pv: c.pv, labels: c.label! };
+  }
+  const prefix = join(entry.images!, id);
+  return readCase(prefix, { labels: existsSync(casePaths(prefix).label) });
 }
