@@ -255,6 +255,7 @@ export function renderStudyReport(r: StudyResults): string {
     title: 'Comparison with staging systems',
     blocks: [
       { kind: 'table', caption: `Test split. Staging systems enter as Cox models with the stage as a factor, fitted on the training split. Uno's C is truncated at the horizon; td-AUC is riskRegression's cumulative/dynamic IPCW estimator with the influence-function test against the nomogram; the IBS is pec's, against ${f3(r.staging_comparison.nullIbs.test)} for the Kaplan-Meier null model.`, table: metricsTable(r, 'test') },
+      ...(r.staging_comparison.skipped?.length ? [{ kind: 'paragraph' as const, text: `Left out of the comparison: ${r.staging_comparison.skipped.map((k) => `${k.system} (${k.reason})`).join('; ')}.` }] : []),
       { kind: 'figure', svg: tdAucFigure(r), caption: 'td-AUC of the nomogram (solid) and the first staging systems (dashed) at the study times, test split.' },
       ...r.nomogram.calibration.map((c) => ({
         kind: 'figure' as const,

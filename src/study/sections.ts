@@ -23,6 +23,8 @@ export interface StagingComparisonSection {
   aucContrasts: PrognosisResult['aucContrasts'];
   /** Test split: bootstrap differences of Uno's C and the IBS, each system minus the nomogram. */
   differences: PrognosisResult['differences'];
+  /** Systems left out, with why (e.g. every training case in one stage). */
+  skipped: PrognosisResult['skippedSystems'];
 }
 
 export interface RiskGroupsSection extends RiskCut {
@@ -44,7 +46,7 @@ export interface AnalysisSections {
 }
 
 export function analysisSections(prognosis: PrognosisResult, treatment: TreatmentResult): AnalysisSections {
-  const { metrics, nullIbs, aucContrasts, differences, riskCut, ...nomogram } = prognosis;
+  const { metrics, nullIbs, aucContrasts, differences, riskCut, skippedSystems, ...nomogram } = prognosis;
   const own = metrics.find((m) => m.score === 'nomogram');
   if (!own) throw new HccError('the prognosis stage produced no metrics for the nomogram; delete its stage folder and rerun the study');
   const cases = CohortFrame.read(prognosis.casesCsv);
@@ -57,7 +59,7 @@ export function analysisSections(prognosis: PrognosisResult, treatment: Treatmen
   const { truth, ...effect } = treatment;
   return {
     nomogram: { ...nomogram, metrics: own },
-    staging_comparison: { metrics: [own, ...metrics.filter((m) => m !== own)], nullIbs, aucContrasts, differences },
+    staging_comparison: { metrics: [own, ...metrics.filter((m) => m !== own)], nullIbs, aucContrasts, differences, skipped: skippedSystems },
     risk_groups: { ...riskCut, counts },
     treatment_effect: effect,
     truth_comparison: truth,

@@ -34,6 +34,7 @@ test('a miniature synthetic study runs end to end, writes every output, and reus
   const nomo = r.nomogram.metrics;
   assert.deepEqual(r.staging_comparison.metrics[0], nomo, 'the staging comparison starts with the nomogram');
   assert.ok(r.staging_comparison.metrics.some((m) => m.score === 'bclc'));
+  assert.deepEqual(r.staging_comparison.skipped, [], 'no system is left out of a 240-patient comparison');
   // The risk-group counts add up to the complete cases of each split.
   const { counts } = r.risk_groups;
   assert.equal(counts.train.low + counts.train.high, r.nomogram.completeCases.train);

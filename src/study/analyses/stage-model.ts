@@ -18,7 +18,13 @@ export interface StageModel {
 
 const MIN_CASES_PER_LEVEL = 5;
 
-export function fitStageModel(train: CohortFrame, system: string, time: Float64Array, event: Float64Array): StageModel {
+/** A system left out of the comparison, with the reason (a small cohort can have every patient in one stage). */
+export interface SkippedSystem {
+  system: string;
+  reason: string;
+}
+
+export function fitStageModel(train: CohortFrame, system: string, time: Float64Array, event: Float64Array): StageModel | SkippedSystem {
   const labels = train.str(system);
   const counts = new Map<string, number>();
   labels.forEach((l, i) => {
@@ -27,7 +33,10 @@ export function fitStageModel(train: CohortFrame, system: string, time: Float64A
   });
   const merged = mergeRareStages(counts, MIN_CASES_PER_LEVEL);
   const orderedGroups = [...new Set(sortStages(counts.keys()).map((l) => merged.get(l)!))];
-  if (orderedGroups.length < 2) throw new HccError(`staging comparison: ${system} has a single level in the training split; it cannot rank patients`);
+  if (orderedGroups.length < 2) {
+    const only = [...counts.keys()].join(', ');
+    return { system, reason: `every training case is in one ${system} group (${only}${counts.size > 1 ? `, merged: fewer than ${MIN_CASES_PER_LEVEL} cases per stage` : ''}), so it cannot rank patients` };
+  }
   const labelToGroup = Object.fromEntries(merged);
   const stageModel: Omit<StageModel, 'model'> = { system, groups: orderedGroups, labelToGroup };
   const model = fitCoxModel(time, event, orderedGroups.slice(1).map((g) => `${system}=${g}`), stageDesign(stageModel, train));

@@ -13,7 +13,7 @@ import { evaluateScores, type PrognosticMetrics, type SampleEvaluation } from '.
 import { chooseRiskCut, type RiskCut } from '../analyses/risk-cut.js';
 import { calibrationAndDca, type CalibrationAtTime } from '../analyses/calibration-dca.js';
 import { compareScoresByBootstrap, type ScoreDifference } from '../analyses/score-comparison.js';
-import { fitStageModel, stageDesign } from '../analyses/stage-model.js';
+import { fitStageModel, stageDesign, type SkippedSystem } from '../analyses/stage-model.js';
 
 /**
  * Stages 5-7 of the study: the nomogram (Cox with variable selection on the IAT training split), its
@@ -52,6 +52,8 @@ export interface PrognosisResult {
   aucContrasts: { train: SampleEvaluation['aucContrasts']; test: SampleEvaluation['aucContrasts'] };
   /** Test split: bootstrap differences of Uno's C and the IBS, each score minus the nomogram. */
   differences: ScoreDifference[];
+  /** Staging systems left out of the comparison, with why (none on a cohort of useful size). */
+  skippedSystems: SkippedSystem[];
   /** The nomogram's calibration and decision curves on the test split, at each study time. */
   calibration: CalibrationAtTime[];
   riskCut: RiskCut;
@@ -65,7 +67,7 @@ export const COMPARED_SYSTEMS = ['bclc', 'cnlc', 'tnm8', 'albi_grade', 'child_pu
 export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Splits, scoresCsv: string | null, inputHash: string): Stage<PrognosisResult> {
   return {
     name: '5-prognosis',
-    version: 4,
+    version: 5,
     inputs: { inputHash, nomogram: config.nomogram, analyses: config.analyses },
     async run(dir) {
       let frame = CohortFrame.read(iatCsv);
@@ -121,9 +123,11 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
         const pmnDesign = (f: CohortFrame) => [f.num('pmn_score')];
         scored.push({ name: 'pmn_score', model: fitCoxModel(tTime, tEvent, ['pmn_score'], pmnDesign(train)), design: pmnDesign });
       }
+      const skippedSystems: SkippedSystem[] = [];
       for (const system of systems) {
         const sm = fitStageModel(train, system, tTime, tEvent);
-        scored.push({ name: system, model: sm.model, design: (f) => stageDesign(sm, f) });
+        if ('reason' in sm) skippedSystems.push(sm);
+        else scored.push({ name: system, model: sm.model, design: (f) => stageDesign(sm, f) });
       }
       const scoresOn = (f: CohortFrame) =>
         scored.map((sc) => {
@@ -158,6 +162,7 @@ export function prognosisStage(config: StudyConfig, iatCsv: string, splits: Spli
         calibration,
         aucContrasts: { train: evalTrain.aucContrasts, test: evalTest.aucContrasts },
         differences,
+        skippedSystems,
         riskCut,
         casesCsv,
       };
