@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { casePaths } from '../imaging/case.js';
 import { readNiftiSync } from '../imaging/nifti/read.js';
 import { connectedComponents } from '../imaging/ops/components.js';
+import { labelMask } from '../imaging/ops/mask-volume.js';
 import { segmentCase } from '../segmentation/infer.js';
 import { loadSegmentationModel, type SegmentationModel } from '../segmentation/model.js';
 import { HccError } from '../util/errors.js';
@@ -88,7 +89,7 @@ export async function ensureTumourCrops(source: CaseSource, cacheDir: string, sp
   checkExists(source.id, 'portal-venous phase', source.pv);
   checkExists(source.id, 'tumour mask', source.mask);
   const label = readNiftiSync(source.mask);
-  const cc = connectedComponents(Uint8Array.from(label.data as ArrayLike<number>, (v) => (v === 2 ? 1 : 0)), label.shape, 26);
+  const cc = connectedComponents(labelMask(label.data, 2), label.shape, 26);
   const voxelMm3 = label.spacing[0] * label.spacing[1] * label.spacing[2];
   const order = cc.sizes.map((n, k) => [n, k] as const).slice(1).filter(([n]) => n * voxelMm3 >= MIN_TUMOUR_MM3).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
   if (order.length <= 1) return [await ensureCrop(source, cacheDir, spec)];
@@ -99,7 +100,14 @@ export async function ensureTumourCrops(source: CaseSource, cacheDir: string, sp
     const art = readNiftiSync(source.art);
     const pv = readNiftiSync(source.pv);
     order.forEach(([, k], r) => {
-      const only = { ...label, data: Uint8Array.from(label.data as ArrayLike<number>, (v, p) => (v === 2 && cc.labels[p] !== k ? 1 : v)) };
+      // The other tumours become liver, so the crop sees this one alone (a plain loop: Uint8Array.from with a
+      // mapping function costs about 100 ns a voxel).
+      const data = new Uint8Array(label.data.length);
+      for (let p = 0; p < data.length; p++) {
+        const v = label.data[p]!;
+        data[p] = v === 2 && cc.labels[p] !== k ? 1 : v;
+      }
+      const only = { ...label, data };
       saveCrop(paths[r]!, tumourCrop(art, pv, only, spec, { source: `case ${source.id} (${source.mask}), tumour ${r + 1}` }));
     });
   }

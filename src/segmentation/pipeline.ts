@@ -42,8 +42,9 @@ export interface SegTrainConfig {
 
 /**
  * 'test': seconds, for the test suite; 'demo': minutes (what BENCHMARKS.md measured); 'default': the larger
- * configuration meant for an hour of training. Feature counts are multiples of 16 on purpose: oneDNN's 3-D
- * convolutions run 10x slower per FLOP at 8 channels than at 16 on this CPU (BENCHMARKS.md).
+ * configuration meant for an hour of training. Feature counts are multiples of 16: small channel counts with batch 1
+ * fall below libtorch's size threshold for oneDNN and take its much slower vol2col path (BENCHMARKS.md,
+ * "Segmentation"); inference batches tiles for the same reason.
  */
 export const SEG_PRESETS: Record<'test' | 'demo' | 'default', SegTrainConfig> = {
   test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false },

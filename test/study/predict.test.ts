@@ -1,12 +1,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseStudyConfig } from '../../src/study/config.js';
 import { runStudy, type StudyResults } from '../../src/study/run.js';
 import { predictPatient } from '../../src/study/predict.js';
 import { CohortFrame } from '../../src/study/frame.js';
+import { generateCohort } from '../../src/phantom/generate.js';
+import { imagePaths } from '../../src/phantom/images.js';
+import { casePaths } from '../../src/imaging/case.js';
+import { scorePmn } from '../../src/pmn/api.js';
+import { ensureTumourCrops } from '../../src/pmn/input.js';
+import { renderPatientReport } from '../../src/report/patient-report.js';
+import { imagingLines } from '../../src/cli/commands/predict.js';
+import { miniImageStudy } from './mini-image-study.js';
 
 let dir: string;
 let results: StudyResults;
@@ -59,9 +67,6 @@ test('missing and out-of-range inputs get clear messages; DICOM is refused for a
   await assert.rejects(predictPatient({ studyDir: join(dir, 'nope'), clinical: {}, researchUseOnly: false, outDir: join(dir, 'predict-out') }), /missing; is this a finished study folder/);
 });
 
-import { generateCohort } from '../../src/phantom/generate.js';
-import { imagePaths } from '../../src/phantom/images.js';
-
 test('a mask gives the tumour burden, and inputs unlike the training data are flagged', async () => {
   const patientDir = join(dir, 'patient');
   await generateCohort({ cohort: 'iat', n: 1, seed: 4242, out: patientDir, images: true, grid: 'tiny', site: null, workers: 1, progress: false });
@@ -78,31 +83,11 @@ test('a mask gives the tumour burden, and inputs unlike the training data are fl
   assert.equal(overridden.clinical.tumour_count, 4);
 });
 
-import { readFileSync, writeFileSync as writeFile } from 'node:fs';
-import { casePaths } from '../../src/imaging/case.js';
-import { scorePmn } from '../../src/pmn/api.js';
-import { ensureTumourCrops } from '../../src/pmn/input.js';
-import { renderPatientReport } from '../../src/report/patient-report.js';
-import { imagingLines } from '../../src/cli/commands/predict.js';
-
 test("a study scored with pmn.tumours 'all': predict reads every tumour as the PMN stage did, so pmn_score and the linear predictor are the study's", async (ctx) => {
   // A second miniature study, with tiny CT phantoms in both cohorts, a one-epoch PMN-XS and pmn_score forced into
   // the nomogram (a one-epoch PMN's score would rarely survive selection).
   const allDir = join(dir, 'study-all');
-  const config = parseStudyConfig(
-    {
-      name: 'predict-tumours-all',
-      seed: 11,
-      cohorts: {
-        resection: { synthetic: { n: 16, seed: 1, grid: 'tiny' } },
-        iat: { synthetic: { n: 60, seed: 2, grid: 'tiny' } },
-      },
-      pmn: { epochs: 1, tumours: 'all', network: { inputSize: [32, 32, 16], stemChannels: [8, 16], dModel: 16, depth: 1, prototypesPerClass: 2 } },
-      nomogram: { force: ['pmn_score'] },
-      analyses: { bootstrap: 3 },
-    },
-    join(dir, 'config-all.json'),
-  );
+  const config = parseStudyConfig(miniImageStudy('predict-tumours-all', { resectionN: 16, tumours: 'all', forcePmnScore: true }), join(dir, 'config-all.json'));
   const study = await runStudy(config, { outDir: allDir, resume: false, log: () => {} });
   assert.equal(study.pmnSkipped, null);
   const pmnModel = join(allDir, 'models', 'pmn');
@@ -153,14 +138,14 @@ test("a study scored with pmn.tumours 'all': predict reads every tumour as the P
   assert.ok(Math.abs(largest!.riskScore - pmnScore) > 1e-6, `largest ${largest!.riskScore} vs all ${pmnScore}`);
   ctx.diagnostic(`${id}: ${im.tumours!.length} tumours; pmn_score ${pmnScore} (stage 4-pmn ${stagedRisk}), largest tumour only ${largest!.riskScore}`);
   const scoring = readFileSync(join(pmnModel, 'scoring.json'), 'utf8');
-  writeFile(join(pmnModel, 'scoring.json'), JSON.stringify({ kind: 'hcc-iat/pmn-scoring', version: 1, tumours: 'largest' }));
+  writeFileSync(join(pmnModel, 'scoring.json'), JSON.stringify({ kind: 'hcc-iat/pmn-scoring', version: 1, tumours: 'largest' }));
   try {
     const one = await run(join(dir, 'predict-largest'));
     assert.equal(one.imaging!.aggregation, 'largest');
     assert.equal(one.imaging!.tumours, null);
     assert.ok(Math.abs(one.imaging!.riskScore - largest!.riskScore) < 1e-9, `${one.imaging!.riskScore} vs ${largest!.riskScore}`);
   } finally {
-    writeFile(join(pmnModel, 'scoring.json'), scoring);
+    writeFileSync(join(pmnModel, 'scoring.json'), scoring);
   }
 
   // The patient page shows each tumour's probability and its strongest prototypes.

@@ -19,6 +19,7 @@ import { withData } from '../../src/imaging/volume.js';
 import { scorePmn } from '../../src/pmn/api.js';
 import { formatCsv } from '../../src/util/csv.js';
 import { HccError } from '../../src/util/errors.js';
+import { miniImageStudy } from './mini-image-study.js';
 
 // One miniature study with images serves every test here: building it is most of this file's time. pmn_score is
 // forced into the nomogram, so external validation runs the imaging path (a one-epoch PMN's score would rarely
@@ -27,20 +28,7 @@ const root = mkdtempSync(join(tmpdir(), 'hcc-study-img-'));
 const studyDir = join(root, 'study');
 let study: StudyResults;
 before(async () => {
-  const config = parseStudyConfig(
-    {
-      name: 'mini-images',
-      seed: 11,
-      cohorts: {
-        resection: { synthetic: { n: 24, seed: 1, grid: 'tiny' } },
-        iat: { synthetic: { n: 60, seed: 2, grid: 'tiny' } },
-      },
-      pmn: { epochs: 1, network: { inputSize: [32, 32, 16], stemChannels: [8, 16], dModel: 16, depth: 1, prototypesPerClass: 2 } },
-      nomogram: { force: ['pmn_score'] },
-      analyses: { bootstrap: 3 },
-    },
-    join(root, 'config.json'),
-  );
+  const config = parseStudyConfig(miniImageStudy('mini-images', { forcePmnScore: true }), join(root, 'config.json'));
   study = await runStudy(config, { outDir: studyDir, resume: false, log: () => {} });
 });
 after(() => rmSync(root, { recursive: true, force: true }));

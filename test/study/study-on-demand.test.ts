@@ -16,27 +16,16 @@ import { readCase } from '../../src/segmentation/cases.js';
 import { disposeModel, loadSegmentationModel } from '../../src/segmentation/model.js';
 import { casePaths } from '../../src/imaging/case.js';
 import { repoRoot } from '../helpers.js';
+import { MINI_IMAGE_SEEDS, miniImageStudy } from './mini-image-study.js';
 
 // A miniature study whose cohorts keep no images (`images: on-demand`), compared case by case with the same
 // seeds' stored images. The cohorts are those of study-images.test.ts, which are known to train a PMN.
 const root = mkdtempSync(join(tmpdir(), 'hcc-study-on-demand-'));
 const studyDir = join(root, 'study');
-const seeds = { resection: 1, iat: 2 } as const;
+const seeds = MINI_IMAGE_SEEDS;
 let study: StudyResults;
 before(async () => {
-  const config = parseStudyConfig(
-    {
-      name: 'mini-on-demand',
-      seed: 11,
-      cohorts: {
-        resection: { synthetic: { n: 24, seed: seeds.resection, grid: 'tiny', images: 'on-demand' } },
-        iat: { synthetic: { n: 60, seed: seeds.iat, grid: 'tiny', images: 'on-demand' } },
-      },
-      pmn: { epochs: 1, network: { inputSize: [32, 32, 16], stemChannels: [8, 16], dModel: 16, depth: 1, prototypesPerClass: 2 } },
-      analyses: { bootstrap: 3 },
-    },
-    join(root, 'config.json'),
-  );
+  const config = parseStudyConfig(miniImageStudy('mini-on-demand', { images: 'on-demand' }), join(root, 'config.json'));
   study = await runStudy(config, { outDir: studyDir, resume: false, log: () => {} });
 });
 after(() => rmSync(root, { recursive: true, force: true }));

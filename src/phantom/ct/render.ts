@@ -186,7 +186,7 @@ function paintScene(c: Canvas, s: Scene, rng: Rng): void {
   paintBody(c, an);
   paintSpine(c, an);
   paintRibs(c, an, s.zTop);
-  paintThorax(c, an, domeHeight(c, s), s.zTop);
+  paintThorax(c, an, domeHeight(s), s.zTop);
   paintBowel(c, an, rng);
   paintOrgans(c, an);
   paintArteries(c, an, s.hilum);
@@ -238,7 +238,7 @@ function paintScene(c: Canvas, s: Scene, rng: Rng): void {
  * Height of the diaphragm above each (x, y): the top of the liver, spleen and stomach plus 4 mm, never below a
  * baseline dome that falls off posterolaterally (the costophrenic recesses). Tabulated on a 4 mm axial lattice.
  */
-function domeHeight(c: Canvas, s: Scene): (x: number, y: number) => number {
+function domeHeight(s: Scene): (x: number, y: number) => number {
   const an = s.anatomy;
   const cell = 4;
   const x0 = -an.a, y0 = -an.bPost;
@@ -274,7 +274,6 @@ function domeHeight(c: Canvas, s: Scene): (x: number, y: number) => number {
       table[i + nx * j] = Math.max(src[i + nx * j]! - 2, sum / n);
     }
   }
-  void c;
   return (x, y) => {
     const fi = Math.min(nx - 1.001, Math.max(0, (x - x0) / cell)), fj = Math.min(ny - 1.001, Math.max(0, (y - y0) / cell));
     const i = Math.floor(fi), j = Math.floor(fj), u = fi - i, w = fj - j;
