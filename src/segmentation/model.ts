@@ -122,12 +122,16 @@ function loadHccStage(dir: string, role: StageRole, folds: number[] | undefined,
   if (m.version > MODEL_VERSION) throw new HccError(`${join(dir, 'model.json')}: version ${m.version} is newer than this program reads (${MODEL_VERSION})`);
   const use = folds ?? m.folds;
   if (use.length === 0) throw new HccError(`${dir}: no trained folds`);
+  let mirrorAxes: number[] | null = [0, 1, 2];
   const nets = use.map((f) => {
     const p = join(dir, `fold_${f}`, file);
     if (!existsSync(p)) throw missingCheckpoint(p, file);
-    return loadNetwork(p, m.plans).net;
+    const { net, checkpoint } = loadNetwork(p, m.plans);
+    // Checkpoints from before mirroring was configurable lack the key; those models were trained with all flips.
+    if (checkpoint.inference_allowed_mirroring_axes !== undefined) mirrorAxes = checkpoint.inference_allowed_mirroring_axes as number[] | null;
+    return net;
   });
-  return { role: m.role ?? role, plans: m.plans, nets, mirrorAxes: [0, 1, 2], marginMm: m.marginMm ?? 10 };
+  return { role: m.role ?? role, plans: m.plans, nets, mirrorAxes, marginMm: m.marginMm ?? 10 };
 }
 
 /** nnU-Net plans.json + dataset.json (v2, with or without the `architecture` block) as our Plans. */

@@ -36,20 +36,30 @@ export interface SegTrainConfig {
   /** Margin around the liver box for stage 2 (mm). */
   marginMm: number;
   initialLr: number;
-  /** nnU-Net's augmentations on (spatial, intensity); mirroring is always on. */
+  /** nnU-Net's augmentations on (spatial, intensity); mirroring is set by `mirrorAxes`. */
   augment: boolean;
+  /**
+   * Axes (z, y, x) mirrored in training, and so allowed for mirroring TTA (nnU-Net: all three). [] is
+   * TotalSegmentator's nnUNetTrainerNoMirroring: the liver sits on the right, and a left-right flip teaches the
+   * network that a large homogeneous organ on the left (the spleen) can be liver, which is where the demo model's
+   * stage 1 spilled.
+   */
+  mirrorAxes: number[];
 }
 
 /**
- * 'test': seconds, for the test suite; 'demo': minutes (what BENCHMARKS.md measured); 'default': the larger
- * configuration meant for an hour of training. Feature counts are multiples of 16: small channel counts with batch 1
- * fall below libtorch's size threshold for oneDNN and take its much slower vol2col path (BENCHMARKS.md,
- * "Segmentation"); inference batches tiles for the same reason.
+ * 'test': seconds, for the test suite; 'demo': minutes; 'default': about an hour of training on 2 shared cores
+ * (BENCHMARKS.md, "Segmentation"). Default has the demo's networks and more iterations: on a 2-core machine shared
+ * with other jobs an iteration of a 32x64x64 patch with 128 features (the former default) costs 4x one of the
+ * demo's, so that preset (2 x 2500 iterations) needed about 8 hours, and iterations mattered more than network
+ * size (the demo model's validation Dice was still rising). Feature counts are multiples of 16: small channel
+ * counts with batch 1 fall below libtorch's size threshold for oneDNN and take its much slower vol2col path
+ * (BENCHMARKS.md, "Segmentation"); inference batches tiles for the same reason.
  */
 export const SEG_PRESETS: Record<'test' | 'demo' | 'default', SegTrainConfig> = {
-  test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false },
-  demo: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 12, itersPerEpoch: 20, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true },
-  default: { lowresMm: 4, fineMm: 1.5, patchVoxels: 32 * 64 * 64, baseFeatures: 16, maxFeatures: 128, maxStages: 5, batchSize: 2, epochs: 50, itersPerEpoch: 50, valIters: 10, marginMm: 10, initialLr: 1e-2, augment: true },
+  test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false, mirrorAxes: [0, 1, 2] },
+  demo: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 12, itersPerEpoch: 20, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [] },
+  default: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 40, itersPerEpoch: 25, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [] },
 };
 
 export interface TrainSegmentationOptions {
@@ -65,6 +75,11 @@ export interface TrainSegmentationOptions {
   /** Input phases; ['portal_venous'] with cascade false gives the single-phase liver model. */
   phases?: Phase[];
   cascade?: boolean;
+  /**
+   * Stages to train (1-based; default all). A cascade's stage 2 trains on the reference liver box, not on stage
+   * 1's output, so the two stages can train at once in separate processes on the same model folder.
+   */
+  stages?: number[];
   config?: Partial<SegTrainConfig>;
   preset?: keyof typeof SEG_PRESETS;
   seed?: number;
@@ -175,6 +190,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   for (const f of folds) if (!splits[f]) throw new HccError(`--fold ${f}: only ${splits.length} folds`);
   mkdirSync(options.out, { recursive: true });
   const roles: StageRole[] = cascade ? ['liver', 'liver_tumour'] : [phases.length === 1 ? 'liver' : 'liver_tumour'];
+  for (const s of options.stages ?? []) if (!roles[s - 1]) throw new HccError(`--stage ${s}: this model has ${roles.length} stage(s)`);
   const manifest: ModelManifest = {
     kind: MODEL_KIND, version: MODEL_VERSION, channels: phases,
     labels: roles.includes('liver_tumour') ? { background: 0, liver: 1, tumour: 2 } : { background: 0, liver: 1 },
@@ -184,6 +200,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   writeJsonAtomicSync(join(options.out, 'model.json'), manifest);
   const result: TrainSegmentationResult = { out: options.out, stages: [], finished: true };
   for (const [si, role] of roles.entries()) {
+    if (options.stages && !options.stages.includes(si + 1)) continue;
     const dir = join(options.out, manifest.stages[si]!.dir);
     mkdirSync(dir, { recursive: true });
     const stageCases = loaded.map((c) => (role === 'liver' ? { ...c, labels: binaryLiver(c.labels) } : cascade ? liverCrop(c, cfg.marginMm) : c));
@@ -205,7 +222,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
       const r = await trainFold(join(dir, `fold_${f}`), stagePlans, pick(split.train), pick(split.val), {
         epochs: cfg.epochs, itersPerEpoch: cfg.itersPerEpoch, valIters: cfg.valIters, seed, fold: f,
         resume: options.resume, progress: options.progress, stopAfterEpochs: options.stopAfterEpochs,
-        initialLr: cfg.initialLr, augment: cfg.augment ? {} : { spatial: false, intensity: false },
+        initialLr: cfg.initialLr, augment: { mirrorAxes: cfg.mirrorAxes, ...(cfg.augment ? {} : { spatial: false, intensity: false }) },
       });
       r.net.dispose();
       const validation = r.finished ? validate(dir, f, stagePlans, role, stageCases.filter((c) => split.val.includes(c.id))) : undefined;

@@ -277,6 +277,7 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
 }
 
 function saveCheckpoint(path: string, net: PlainConvUNet, opt: InstanceType<typeof torch.optim.SGD>, nextEpoch: number, log: EpochLog[], bestEma: number, plans: Plans, options: TrainerOptions): void {
+  const mirrorAxes = options.augment?.mirrorAxes ?? [0, 1, 2];
   torch.tidy(() => {
     torch.save({
       network_weights: net.stateDict(),
@@ -287,7 +288,8 @@ function saveCheckpoint(path: string, net: PlainConvUNet, opt: InstanceType<type
       current_epoch: nextEpoch,
       init_args: { plans, configuration: '3d_fullres', fold: options.fold },
       trainer_name: 'hccTrainer',
-      inference_allowed_mirroring_axes: [0, 1, 2],
+      // nnU-Net's NoMirroring trainers store None: a model trained without flips must not be tested with them.
+      inference_allowed_mirroring_axes: mirrorAxes.length ? mirrorAxes : null,
     } as any, path);
   });
 }

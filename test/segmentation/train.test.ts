@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -106,4 +106,22 @@ test("checkpoint_best.pth holds the epoch with the best EMA pseudo-Dice (nnU-Net
   const bestModel = loadSegmentationModel(join(dir, 'best-a'), { checkpoint: 'best' });
   assert.equal(bestModel.checkpoint, 'checkpoint_best.pth');
   assert.throws(() => loadSegmentationModel(join(dir, 'best-a'), { checkpoint: '../x' }), /expected final, best, or a file name/);
+});
+
+test('cascade stages train separately into one model folder, and a model trained without mirroring never gets mirroring TTA', async () => {
+  const out = join(dir, 'stagewise');
+  const common = {
+    cases: [1, 2, 3].map(prefix), out, preset: 'test' as const, progress: false,
+    splits: [{ train: ['I00001', 'I00002'], val: ['I00003'] }],
+  };
+  const fold = (stage: string) => join(out, stage, 'fold_0', 'checkpoint_final.pth');
+  const second = await trainSegmentation({ ...common, stages: [2], config: { epochs: 1, itersPerEpoch: 1, valIters: 1, mirrorAxes: [] } });
+  assert.deepEqual(second.stages.map((s) => s.role), ['liver_tumour']);
+  assert.equal(existsSync(fold('stage1_liver')), false);
+  assert.equal((torch.loadRaw(fold('stage2_liver_tumour')) as Record<string, any>).inference_allowed_mirroring_axes, null);
+  await trainSegmentation({ ...common, stages: [1], config: { epochs: 1, itersPerEpoch: 1, valIters: 1 } });
+  assert.deepEqual((torch.loadRaw(fold('stage1_liver')) as Record<string, any>).inference_allowed_mirroring_axes, [0, 1, 2]);
+  const model = loadSegmentationModel(out);
+  assert.deepEqual(model.stages.map((s) => [s.role, s.mirrorAxes]), [['liver', [0, 1, 2]], ['liver_tumour', null]]);
+  await assert.rejects(trainSegmentation({ ...common, stages: [3] }), /--stage 3: this model has 2 stage\(s\)/);
 });

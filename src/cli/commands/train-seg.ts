@@ -12,7 +12,8 @@ import { HccError, usageError } from '../../util/errors.js';
 import { SEG_PRESETS, trainSegmentation } from '../../segmentation/pipeline.js';
 
 const USAGE = `Usage: hcc train seg --data <cohort-dir> --out <model-dir> [--fold k] [--epochs n] [--resume]
-                     [--preset test|demo|default] [--pv-only] [--splits splits.json] [--seed S] [--json]
+                     [--preset test|demo|default] [--pv-only] [--stage 1|2] [--splits splits.json] [--seed S]
+                     [--json]
 
 <cohort-dir> holds images/<id>_{art,pv,label}.nii.gz (hcc cohort generate) or is itself that folder. Trains
 stage 1 (liver, low resolution, whole scan) and stage 2 (liver + tumour inside the liver box) on arterial +
@@ -23,9 +24,11 @@ Options:
   --fold k        fold to train (default 0); 'all' trains every fold
   --folds n       number of folds in the k-fold split (default 5), unless --splits is given
   --splits FILE   splits.json of a study: {"folds": [{"train": [ids], "val": [ids]}, ...]}
-  --epochs n      epochs (the preset's by default: test 4, demo 20, default 60)
-  --iters n       iterations per epoch
-  --preset P      test (seconds), demo (minutes), default (the benchmarked model)
+  --epochs n      epochs (the preset's by default: test 4, demo 12, default 40)
+  --iters n       iterations per epoch (test 8, demo 20, default 25)
+  --preset P      test (seconds), demo (minutes), default (about an hour on 2 cores; the benchmarked model)
+  --stage s       train only stage s of the cascade (default both): stage 2 learns from the reference liver
+                  box, so two processes, one per stage, can train the same model folder at once
   --seed S        seed of every random step (default 12345)
   --json          print the training summary as JSON`;
 
@@ -47,7 +50,7 @@ export const trainSegCommand: Command = {
       options: {
         data: { type: 'string' }, out: { type: 'string' }, fold: { type: 'string' }, folds: { type: 'string' }, splits: { type: 'string' },
         epochs: { type: 'string' }, iters: { type: 'string' }, preset: { type: 'string' }, seed: { type: 'string' },
-        resume: { type: 'boolean' }, 'pv-only': { type: 'boolean' }, json: { type: 'boolean' },
+        stage: { type: 'string' }, resume: { type: 'boolean' }, 'pv-only': { type: 'boolean' }, json: { type: 'boolean' },
       },
     });
     if (!values.data || !values.out) throw usageError('--data <cohort-dir> and --out <model-dir> are required');
@@ -76,6 +79,7 @@ export const trainSegCommand: Command = {
     const result = await trainSegmentation({
       cases, out: values.out, folds, nFolds, splits, preset, resume: values.resume, seed: int('seed', values.seed, 0),
       phases: pvOnly ? ['portal_venous'] : ['arterial', 'portal_venous'], cascade: !pvOnly,
+      stages: values.stage === undefined ? undefined : [int('stage', values.stage, 1)!],
       config: { ...(values.epochs ? { epochs: int('epochs', values.epochs, 1) } : {}), ...(values.iters ? { itersPerEpoch: int('iters', values.iters, 1) } : {}) },
       provenance,
     });
