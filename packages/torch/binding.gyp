@@ -10,9 +10,9 @@
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
-      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14", "-std=gnu++20"],
       "cflags_cc": [
-        "-std=c++17", "-O2", "-fexceptions", "-frtti", "-fopenmp", "-fno-trapping-math",
+        "-O2", "-fexceptions", "-frtti", "-fopenmp", "-fno-trapping-math",
         "-Wno-unused-parameter", "-Wno-unused-variable", "-Wno-deprecated-declarations",
         "<!@(node scripts/torch-config.mjs cflags)"
       ],

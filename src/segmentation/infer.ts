@@ -29,6 +29,12 @@ export interface InferenceOptions {
   onTile?: (stage: string, done: number, total: number) => void;
   /** Collects wall and CPU time per step (preprocessing, network, accumulation, export, postprocessing). */
   clock?: StepClock;
+  /**
+   * Where the networks run: 'cpu' (default) or 'cuda[:N]', the device the model was loaded to. Only the network
+   * pass moves: each batch of tiles goes to the device and its logits come back, so accumulation, resampling and
+   * export are the same code on every device.
+   */
+  device?: string;
 }
 
 /** Preprocessing and fold-averaged sliding-window logits, float32 [K, z, y, x] on the preprocessed grid (caller disposes). */
@@ -39,9 +45,11 @@ function stageLogits(stage: LoadedStage, channels: Volume[], options: InferenceO
   const K = Object.keys(plans.labels).length;
   const patch = plans.configuration.patch_size;
   const mirrorAxes = options.mirror ? stage.mirrorAxes : null;
+  const device = options.device ?? 'cpu';
   let logits: Tensor | null = null;
   for (const net of stage.nets) {
-    const l = slidingWindowTensor((x) => net.forward(x)[0]!, pre.channels, pre.shape, patch, K, {
+    const forward = device === 'cpu' ? (x: Tensor) => net.forward(x)[0]! : (x: Tensor) => net.forward(x.to(device))[0]!.to('cpu');
+    const l = slidingWindowTensor(forward, pre.channels, pre.shape, patch, K, {
       step: options.step, mirrorAxes, exact: options.exact, onTile: (d, t) => options.onTile?.(stage.role, d, t),
       clock, stepPrefix: `${stage.role}.sliding_window`,
     });

@@ -235,7 +235,28 @@ function loadNnunet(dir: string, file: string, folds?: number[], phases?: Phase[
  * Loads an hcc-iat model folder or an nnU-Net v2 results folder; `folds` picks folds (default: all trained),
  * `checkpoint` the file per fold (default checkpoint_final.pth).
  */
-export function loadSegmentationModel(dir: string, options: { folds?: number[]; phases?: Phase[]; checkpoint?: CheckpointChoice } = {}): SegmentationModel {
+export function loadSegmentationModel(
+  dir: string, options: { folds?: number[]; phases?: Phase[]; checkpoint?: CheckpointChoice; device?: string } = {},
+): SegmentationModel {
+  const device = options.device ?? 'cpu';
+  if (device !== 'cpu') checkDevice(device);
+  const model = loadModelOnCpu(dir, options);
+  if (device !== 'cpu') for (const s of model.stages) for (const n of s.nets) n.to(device);
+  return model;
+}
+
+/** A clear error for a device this libtorch or machine lacks, instead of libtorch's own at the first tensor. */
+function checkDevice(device: string): void {
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  if (!m) throw new HccError(`device '${device}': expected 'cpu', 'cuda' or 'cuda:N'`);
+  if (!torch.buildInfo().cudaBuild) {
+    throw new HccError(`device '${device}': this build of @hcc/torch links a CPU-only libtorch; rebuild it with LIBTORCH=<CUDA libtorch> (docs/torch.md)`);
+  }
+  const count = torch.cuda.isAvailable() ? torch.cuda.deviceCount() : 0;
+  if (Number(m[1] ?? 0) >= count) throw new HccError(`device '${device}': ${count} CUDA device(s) visible`);
+}
+
+function loadModelOnCpu(dir: string, options: { folds?: number[]; phases?: Phase[]; checkpoint?: CheckpointChoice }): SegmentationModel {
   if (!existsSync(dir)) throw new HccError(`${dir}: no such model folder`);
   const file = checkpointFile(options.checkpoint);
   if (existsSync(join(dir, 'plans.json')) && existsSync(join(dir, 'dataset.json'))) return loadNnunet(dir, file, options.folds, options.phases);

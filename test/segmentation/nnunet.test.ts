@@ -43,7 +43,7 @@ test('nnU-Net v2 predictor (crop, CT normalisation, padding, tiles, float16 Gaus
   assert.deepEqual(seg.affine, ct.affine);
 });
 
-test('errors: channel mismatch, corrupt checkpoint, unsupported architecture', () => {
+test('errors: channel mismatch, corrupt checkpoint, unsupported architecture, absent device', () => {
   const model = loadSegmentationModel(results);
   const ct = readNiftiSync(fixture('segmentation', 'ct.nii.gz'));
   assert.throws(() => predictStage(model.stages[0]!, [ct, ct]), /expects 1 input channel\(s\), got 2/);
@@ -61,6 +61,10 @@ test('errors: channel mismatch, corrupt checkpoint, unsupported architecture', (
   writeFileSync(join(wrong, 'plans.json'), JSON.stringify(plans));
   assert.throws(() => loadSegmentationModel(wrong), /do not fit the architecture in the plans: .*size mismatch/);
   assert.throws(() => loadSegmentationModel(join(scratch, 'nothing')), /no such model folder/);
+  assert.throws(() => loadSegmentationModel(results, { device: 'tpu' }), /device 'tpu': expected 'cpu', 'cuda' or 'cuda:N'/);
+  // A CPU-only libtorch (CI) and a CUDA one (docs/torch.md) both refuse a device that is not there, by name.
+  const absent = torch.buildInfo().cudaBuild ? /device 'cuda:99': \d+ CUDA device\(s\) visible/ : /device 'cuda:99': this build of @hcc\/torch links a CPU-only libtorch/;
+  assert.throws(() => loadSegmentationModel(results, { device: 'cuda:99' }), (e: Error) => e.name === 'HccError' && absent.test(e.message));
 });
 
 test('a CT in which the model finds no liver gives a warning and an empty result, not a crash', () => {

@@ -90,7 +90,10 @@ export function torchConfig() {
   const libs = [`-L${found.libDir}`, `-Wl,-rpath,${found.libDir}`];
   if (cuda) libs.push('-Wl,--no-as-needed', '-ltorch_cuda', ...(hasLib(found.libDir, 'c10_cuda') ? ['-lc10_cuda'] : []), '-Wl,--as-needed');
   libs.push('-ltorch', '-ltorch_cpu', '-lc10');
-  const cflags = [];
+  // ATen's headers refuse C++17 from PyTorch 2.12 on (`#error C++20 or later compatible compiler is required`);
+  // older ones (Debian's 1.13) predate C++20 support, so the standard follows the version.
+  const [major, minor] = version.split('.').map(Number);
+  const cflags = [major > 2 || (major === 2 && minor >= 12) ? '-std=c++20' : '-std=c++17'];
   if (found.abi !== null) cflags.push(`-D_GLIBCXX_USE_CXX11_ABI=${found.abi}`);
   if (cuda) cflags.push('-DHCC_TORCH_CUDA=1');
   return { ...found, cuda, version, libs, cflags };

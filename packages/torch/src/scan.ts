@@ -20,9 +20,12 @@ export interface SelectiveScanOptions {
 
 /**
  * Selective scan in token-major layout: u, delta: [B, L, D]; A: [D, N] (negative, A = -exp(A_log));
- * B, C: [B, L, N]. Returns [B, L, D]. CPU, float32/float64, differentiable in all tensor inputs but the mask.
+ * B, C: [B, L, N]. Returns [B, L, D]. float32/float64, differentiable in all tensor inputs but the mask.
+ * The fused kernel is CPU-only; on a CUDA tensor the same recurrence runs as ordinary ops on the device
+ * (selectiveScanReference), which is exact but launches a few kernels per token.
  */
 export function selectiveScan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, options: SelectiveScanOptions = {}): Tensor {
+  if (u.device !== 'cpu') return selectiveScanReference(u, delta, A, B, C, options);
   return track(N.selectiveScan(u, delta, A, B, C, options.D, options.z, options.deltaBias, options.mask,
     options.deltaSoftplus ?? true) as Tensor);
 }
@@ -34,7 +37,7 @@ export function selectiveScanReference(u: Tensor, delta: Tensor, A: Tensor, B: T
   let dt = options.deltaBias ? delta.add(options.deltaBias) : delta;
   if (options.deltaSoftplus ?? true) dt = ops.softplus(dt, 1, 20);
   if (options.mask) dt = dt.mul(options.mask.to(u.dtype).unsqueeze(-1));
-  let h = ops.zeros([b, d, n], { dtype: u.dtype });
+  let h = ops.zeros([b, d, n], { dtype: u.dtype, device: u.device });
   const ys: Tensor[] = [];
   for (let t = 0; t < l; t++) {
     const dtT = dt.select(1, t);
@@ -53,9 +56,15 @@ export function selectiveScanReference(u: Tensor, delta: Tensor, A: Tensor, B: T
  * Mamba's causal depthwise conv1d over tokens, optionally followed by SiLU (causal_conv1d_fn(x, weight, bias,
  * activation='silu') in token-major layout): x [batch, length, channels], weight [channels, kernel] (or Conv1d's
  * [channels, 1, kernel]), bias [channels]; out[b,t,c] = act(bias[c] + Σ_k weight[c,k]·x[b, t−(kernel−1)+k, c]),
- * zero before the first token. A C++ autograd op (one pass forward and one backward). CPU, float32/float64.
+ * zero before the first token. On the CPU a C++ autograd op (one pass forward and one backward); elsewhere the
+ * equivalent left-padded grouped conv1d. float32/float64.
  */
 export function causalConv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, options: { activation?: 'silu' | null } = {}): Tensor {
   const w = weight.ndim === 3 ? weight.reshape([weight.shape[0]!, weight.shape[2]!]) : weight;
-  return track(N.causalConv1d(x, w, bias, options.activation === undefined || options.activation === 'silu') as Tensor);
+  const silu = options.activation === undefined || options.activation === 'silu';
+  if (x.device === 'cpu') return track(N.causalConv1d(x, w, bias, silu) as Tensor);
+  const [channels, kernel] = w.shape as [number, number];
+  const padded = ops.constantPadNd(x.transpose(1, 2), [kernel - 1, 0]);
+  const out = ops.conv1d(padded, w.unsqueeze(1), bias, 1, 0, 1, channels).transpose(1, 2);
+  return silu ? ops.silu(out) : out;
 }

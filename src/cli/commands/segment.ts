@@ -1,6 +1,6 @@
 /**
  * `hcc segment <ct|dicom-folder|case-prefix> [--art CT] [--pv CT] --model DIR --out seg.nii.gz [--dicom-seg out.dcm]
- * [--mirror] [--step F] [--folds 0,1] [--checkpoint final|best] [--json]`: liver and tumour segmentation with an
+ * [--mirror] [--step F] [--folds 0,1] [--checkpoint final|best] [--device cuda] [--json]`: liver and tumour segmentation with an
  * hcc-iat model or an nnU-Net v2 results folder; labels on the input's grid, tumour measurements and timing per stage.
  */
 import { existsSync } from 'node:fs';
@@ -17,7 +17,8 @@ import { segmentCase } from '../../segmentation/infer.js';
 import { disposeModel, loadSegmentationModel } from '../../segmentation/model.js';
 
 const USAGE = `Usage: hcc segment <input> --model DIR --out seg.nii.gz [--art CT] [--pv CT] [--dicom-seg out.dcm]
-                   [--mirror] [--step F] [--folds 0,1,...] [--checkpoint final|best|FILE] [--json]
+                   [--mirror] [--step F] [--folds 0,1,...] [--checkpoint final|best|FILE] [--device cpu|cuda[:N]]
+                   [--json]
 
 <input> is a case prefix P (P_art.nii.gz and P_pv.nii.gz), or one CT (NIfTI file or DICOM folder) for a
 single-channel model. --art and --pv give the phases explicitly (NIfTI or DICOM). A two-channel model needs
@@ -36,6 +37,8 @@ Options:
   --checkpoint C    checkpoint per fold, as nnU-Net's -chk: final (checkpoint_final.pth, default), best
                     (checkpoint_best.pth: the best EMA pseudo-Dice on validation during training) or a file name
   --exact           nnU-Net's float16 accumulation and export, for voxel-identical results (slower)
+  --device D        where the networks run: cpu (default) or cuda[:N], which needs @hcc/torch built against a
+                    CUDA libtorch (docs/torch.md); everything around the network stays on the CPU
   --json            volumes, tumour count and diameters, timing per stage (steps: wall and CPU seconds), warnings
 
 Exit codes: 0 done (also with an empty result and a warning when no liver is found), 1 invalid input or model
@@ -52,6 +55,7 @@ export const segmentCommand: Command = {
       options: {
         art: { type: 'string' }, pv: { type: 'string' }, model: { type: 'string' }, out: { type: 'string' }, 'dicom-seg': { type: 'string' },
         mirror: { type: 'boolean' }, step: { type: 'string' }, folds: { type: 'string' }, checkpoint: { type: 'string' }, exact: { type: 'boolean' }, json: { type: 'boolean' },
+        device: { type: 'string' },
       },
     });
     if (!values.model) throw usageError('--model DIR is required');
@@ -66,7 +70,7 @@ export const segmentCommand: Command = {
     });
     const t0 = performance.now();
     const clock = new StepClock();
-    const model = clock.time('load_model', () => loadSegmentationModel(values.model!, { folds, checkpoint: values.checkpoint }));
+    const model = clock.time('load_model', () => loadSegmentationModel(values.model!, { folds, checkpoint: values.checkpoint, device: values.device }));
     const loadModelS = (performance.now() - t0) / 1000;
     try {
       const open = (path: string, options?: Parameters<typeof openImage>[1]) => clock.timeAsync('read', () => openImage(path, options));
@@ -90,7 +94,7 @@ export const segmentCommand: Command = {
       if (values.pv) pv = await open(values.pv, { progressFrom: 50 });
       if (!art && !pv) throw usageError('no input: give a CT, a case prefix, or --art/--pv');
       const images: CaseImages = { art: art?.volume, pv: pv?.volume };
-      const result = segmentCase(model, images, { step, mirror: values.mirror, exact: values.exact, clock });
+      const result = segmentCase(model, images, { step, mirror: values.mirror, exact: values.exact, clock, device: values.device });
       for (const w of result.warnings) process.stderr.write(`hcc segment: warning: ${w}\n`);
       await clock.timeAsync('write', () => writeNifti(values.out!, result.labels, { type: 'uint8' }));
       let dicomSeg: { frames: number; segments: string[] } | undefined;
