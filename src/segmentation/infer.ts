@@ -30,9 +30,9 @@ export interface InferenceOptions {
   /** Collects wall and CPU time per step (preprocessing, network, accumulation, export, postprocessing). */
   clock?: StepClock;
   /**
-   * Where the networks run: 'cpu' (default) or 'cuda[:N]', the device the model was loaded to. Only the network
-   * pass moves: each batch of tiles goes to the device and its logits come back, so accumulation, resampling and
-   * export are the same code on every device.
+   * Where the stage's networks are: 'cpu' (default) or 'cuda[:N]'; segmentCase takes it from the model. Only the
+   * network pass moves: each batch of tiles goes to the device and its logits come back, so accumulation,
+   * resampling and export are the same code on every device.
    */
   device?: string;
 }
@@ -174,7 +174,7 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
   const timing: Record<string, number> = {};
   const warnings: string[] = [];
   const clock = options.clock ?? new StepClock();
-  options = { ...options, clock };
+  options = { ...options, clock, device: model.device };
   const steps = clock.steps;
   let t = performance.now();
   const channels = clock.time('load_grid', () => channelsFor(images, model.channels));

@@ -78,6 +78,8 @@ export interface SegmentationModel {
   manifest: ModelManifest;
   /** The checkpoint file each fold was loaded from. */
   checkpoint: string;
+  /** Where the networks are: 'cpu' or 'cuda[:N]'. Inference runs them there and does everything else on the CPU. */
+  device: string;
 }
 
 function readJson(path: string): any {
@@ -193,7 +195,7 @@ export function plansFromNnunet(plansJson: any, datasetJson: any, configuration:
   };
 }
 
-function loadNnunet(dir: string, file: string, folds?: number[], phases?: Phase[]): SegmentationModel {
+function loadNnunet(dir: string, file: string, folds?: number[], phases?: Phase[]): Omit<SegmentationModel, 'device'> {
   const plansJson = readJson(join(dir, 'plans.json'));
   const datasetJson = readJson(join(dir, 'dataset.json'));
   const available = readdirSync(dir).map((f) => /^fold_(\d+)$/.exec(f)).filter((m) => m !== null).map((m) => Number(m![1])).sort((a, b) => a - b)
@@ -242,7 +244,7 @@ export function loadSegmentationModel(
   if (device !== 'cpu') checkDevice(device);
   const model = loadModelOnCpu(dir, options);
   if (device !== 'cpu') for (const s of model.stages) for (const n of s.nets) n.to(device);
-  return model;
+  return { ...model, device };
 }
 
 /** A clear error for a device this libtorch or machine lacks, instead of libtorch's own at the first tensor. */
@@ -256,7 +258,7 @@ function checkDevice(device: string): void {
   if (Number(m[1] ?? 0) >= count) throw new HccError(`device '${device}': ${count} CUDA device(s) visible`);
 }
 
-function loadModelOnCpu(dir: string, options: { folds?: number[]; phases?: Phase[]; checkpoint?: CheckpointChoice }): SegmentationModel {
+function loadModelOnCpu(dir: string, options: { folds?: number[]; phases?: Phase[]; checkpoint?: CheckpointChoice }): Omit<SegmentationModel, 'device'> {
   if (!existsSync(dir)) throw new HccError(`${dir}: no such model folder`);
   const file = checkpointFile(options.checkpoint);
   if (existsSync(join(dir, 'plans.json')) && existsSync(join(dir, 'dataset.json'))) return loadNnunet(dir, file, options.folds, options.phases);

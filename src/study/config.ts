@@ -33,8 +33,11 @@ export interface StudyConfig {
   seed: number;
   cohorts: { resection: CohortConfig; iat: CohortConfig };
   splits: { testFraction: number; folds: number };
-  /** `checkpoint`: which checkpoint of each fold segments the cases (nnU-Net's -chk); checkpoint_final.pth by default. */
-  segmentation: { mode: 'labels' | 'train' | 'model'; model?: string; epochs: number; checkpoint?: 'final' | 'best' };
+  /**
+   * `checkpoint`: which checkpoint of each fold segments the cases (nnU-Net's -chk); checkpoint_final.pth by default.
+   * `device`: where the segmentation networks run, 'cpu' (default) or 'cuda[:N]' (docs/torch.md).
+   */
+  segmentation: { mode: 'labels' | 'train' | 'model'; model?: string; epochs: number; checkpoint?: 'final' | 'best'; device?: string };
   /**
    * `network` overrides fields of the PMN's architecture (src/pmn/config.ts), e.g. a small one for tests.
    * `tumours`: score a case's largest tumour (as trained) or the mean over every tumour of at least 1 cm.
@@ -123,7 +126,10 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
   const splits = expectObject(obj.splits ?? {}, `${where}.splits`);
   rejectUnknown(splits, ['testFraction', 'folds'], `${where}.splits`);
   const seg = expectObject(obj.segmentation ?? {}, `${where}.segmentation`);
-  rejectUnknown(seg, ['mode', 'model', 'epochs', 'checkpoint'], `${where}.segmentation`);
+  rejectUnknown(seg, ['mode', 'model', 'epochs', 'checkpoint', 'device'], `${where}.segmentation`);
+  if (seg.device !== undefined && (typeof seg.device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(seg.device))) {
+    throw new HccError(`${where}.segmentation.device: expected 'cpu', 'cuda' or 'cuda:N', got ${JSON.stringify(seg.device)}`);
+  }
   const pmn = expectObject(obj.pmn ?? {}, `${where}.pmn`);
   rejectUnknown(pmn, ['epochs', 'model', 'network', 'tumours'], `${where}.pmn`);
   const network = pmn.network === undefined ? undefined : expectObject(pmn.network, `${where}.pmn.network`);
@@ -165,6 +171,7 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
       ...model(seg, `${where}.segmentation`),
       // Only when given, so the stage hashes of studies without it do not change.
       ...(seg.checkpoint === undefined ? {} : { checkpoint: oneOf(seg, 'checkpoint', `${where}.segmentation`, 'final', ['final', 'best'] as const) }),
+      ...(seg.device === undefined ? {} : { device: seg.device as string }),
     },
     pmn: {
       epochs: num(pmn, 'epochs', `${where}.pmn`, DEFAULTS.pmn.epochs, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),

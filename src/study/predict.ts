@@ -35,6 +35,8 @@ export interface PredictInput {
   researchUseOnly: boolean;
   /** Where the segmentation, crops and the PMN explanation (JSON and PNGs) are written. */
   outDir: string;
+  /** Where the segmentation networks run: 'cpu' (default) or 'cuda[:N]'. */
+  device?: string;
 }
 
 export interface PredictOutput {
@@ -119,7 +121,7 @@ export async function predictPatient(input: PredictInput): Promise<PredictOutput
   if (!maskPath && input.art && input.pv && existsSync(join(segModel, 'model.json'))) {
     // The study's segmentation model gives the mask; it is written out so the clinician can inspect and edit it
     // (and pass the edited file back with --mask).
-    const model = loadSegmentationModel(segModel);
+    const model = loadSegmentationModel(segModel, { device: input.device });
     const seg = segmentCase(model, { art: (await openImage(input.art)).volume, pv: (await openImage(input.pv)).volume });
     disposeModel(model);
     warnings.push(...seg.warnings);

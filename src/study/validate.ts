@@ -126,7 +126,7 @@ function studySettings(studyDir: string): ImagingSetup['study'] {
 async function imageAndScore(entry: CohortEntry, setup: ImagingSetup): Promise<ValidationImaging> {
   let seg: SegmentedCohort | null = null;
   if (setup.segModel) {
-    const loaded = loadSegmentationModel(setup.segModel, { checkpoint: setup.study.segmentation.checkpoint });
+    const loaded = loadSegmentationModel(setup.segModel, { checkpoint: setup.study.segmentation.checkpoint, device: setup.study.segmentation.device });
     try {
       seg = await segmentCohort(loaded, entry, join(setup.outDir, 'masks', entry.kind));
     } finally {

@@ -19,6 +19,8 @@ test('defaults fill what the config leaves out, and relative paths resolve again
   // Absent, not empty, so the stage hashes of configs written before `force` existed stay the same.
   assert.ok(!('force' in c.nomogram));
   assert.deepEqual(parseStudyConfig({ ...minimal, nomogram: { force: ['pmn_score'] } }, 'c.json').nomogram.force, ['pmn_score']);
+  assert.ok(!('device' in c.segmentation));
+  assert.equal(parseStudyConfig({ ...minimal, segmentation: { device: 'cuda:1' } }, 'c.json').segmentation.device, 'cuda:1');
 });
 
 test('unknown keys and bad values fail with the key path', () => {
@@ -29,6 +31,7 @@ test('unknown keys and bad values fail with the key path', () => {
     /grid: expected one of clinical, small, tiny/,
   );
   assert.throws(() => parseStudyConfig({ ...minimal, nomogram: { candidates: ['age_years'], force: ['pmn_score'] } }, 'c.json'), /c\.json\.nomogram\.force: expected a list of terms from nomogram\.candidates \(age_years\)/);
+  assert.throws(() => parseStudyConfig({ ...minimal, segmentation: { device: 'gpu' } }, 'c.json'), /c\.json\.segmentation\.device: expected 'cpu', 'cuda' or 'cuda:N', got "gpu"/);
 });
 
 test('the shipped configs parse', () => {

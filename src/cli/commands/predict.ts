@@ -11,6 +11,7 @@ import { printJson, type Command } from '../command.js';
 
 const USAGE = `hcc predict --study DIR [--art CT] [--pv CT] [--mask LABELS] [--clinical FILE.json] [--FIELD=VALUE ...]
             [--tumour-count N] [--tumour-diameter-cm D] [--research-use-only] [--json] [--html OUT.html] [--out DIR]
+            [--device cpu|cuda[:N]]
 
 One patient through a finished study: tumour measurements, nomogram and risk group, survival under TACE and
 HAIC with CIs, the staging, and a recommendation by the study's decision rule, with its provenance.
@@ -25,9 +26,11 @@ HAIC with CIs, the staging, and a recommendation by the study's decision rule, w
   --json                 the whole prediction as JSON on stdout
   --html OUT.html        a self-contained page for the patient's record
   --out DIR              where the segmentation, the PMN explanation (JSON, PNGs) and caches go
-                         (default: OUT_files next to --html, else a new temporary folder)`;
+                         (default: OUT_files next to --html, else a new temporary folder)
+  --device D             where the segmentation networks run: cpu (default) or cuda[:N] (needs @hcc/torch built
+                         against a CUDA libtorch, docs/torch.md)`;
 
-const FLAGS = new Set(['study', 'art', 'pv', 'mask', 'clinical', 'tumour-count', 'tumour-diameter-cm', 'html', 'out']);
+const FLAGS = new Set(['study', 'art', 'pv', 'mask', 'clinical', 'tumour-count', 'tumour-diameter-cm', 'html', 'out', 'device']);
 const BOOLEANS = new Set(['research-use-only', 'json', 'debug']);
 const FIELDS = new Set(CLINICAL_COLUMNS.map((c) => c.name as string));
 
@@ -86,6 +89,7 @@ export const predictCommand: Command = {
       tumourCount: number(options['tumour-count'], 'tumour-count'),
       tumourDiameterCm: number(options['tumour-diameter-cm'], 'tumour-diameter-cm'),
       researchUseOnly: booleans.has('research-use-only'),
+      device: options.device,
       outDir: options.out ?? (options.html ? options.html.replace(/\.html?$/i, '') + '_files' : mkdtempSync(join(tmpdir(), 'hcc-predict-'))),
     });
     if (options.html) writeFileAtomicSync(options.html, renderPatientReport(out));

@@ -94,7 +94,7 @@ export const segmentCommand: Command = {
       if (values.pv) pv = await open(values.pv, { progressFrom: 50 });
       if (!art && !pv) throw usageError('no input: give a CT, a case prefix, or --art/--pv');
       const images: CaseImages = { art: art?.volume, pv: pv?.volume };
-      const result = segmentCase(model, images, { step, mirror: values.mirror, exact: values.exact, clock, device: values.device });
+      const result = segmentCase(model, images, { step, mirror: values.mirror, exact: values.exact, clock });
       for (const w of result.warnings) process.stderr.write(`hcc segment: warning: ${w}\n`);
       await clock.timeAsync('write', () => writeNifti(values.out!, result.labels, { type: 'uint8' }));
       let dicomSeg: { frames: number; segments: string[] } | undefined;

@@ -68,7 +68,7 @@ export function segmentationStage(config: StudyConfig, cohorts: CohortsResult, s
         });
         rmSync(rendered, { recursive: true, force: true });
       }
-      const loaded = loadSegmentationModel(model, { checkpoint: config.segmentation.checkpoint });
+      const loaded = loadSegmentationModel(model, { checkpoint: config.segmentation.checkpoint, device: config.segmentation.device });
       const result: SegmentationStageResult = { model, masks: { resection: null, iat: null }, dice: { resection: null, iat: null }, emptyCases: [] };
       try {
         for (const kind of withImages) {
