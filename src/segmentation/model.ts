@@ -248,7 +248,7 @@ export function loadSegmentationModel(
 }
 
 /** A clear error for a device this libtorch or machine lacks, instead of libtorch's own at the first tensor. */
-function checkDevice(device: string): void {
+export function checkDevice(device: string): void {
   const m = /^cuda(?::(\d+))?$/.exec(device);
   if (!m) throw new HccError(`device '${device}': expected 'cpu', 'cuda' or 'cuda:N'`);
   if (!torch.buildInfo().cudaBuild) {

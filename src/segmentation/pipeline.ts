@@ -8,7 +8,7 @@ import { HccError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { channelsFor, readCase, type Phase } from './cases.js';
 import { predictStage } from './infer.js';
-import { loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
+import { checkDevice, loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
 import { fingerprint, plan, zyx, type PlanOptions, type Plans, type ZYX } from './plans.js';
 import { preprocessCase } from './preprocess.js';
 import { trainFold, type EpochLog, type TrainCase } from './train.js';
@@ -88,6 +88,8 @@ export interface TrainSegmentationOptions {
   /** Stop each fold after this many epochs of this run (resume later). */
   stopAfterEpochs?: number;
   provenance?: Record<string, unknown>;
+  /** Where the networks train: 'cpu' (default) or 'cuda[:N]'. Validation after training runs on the CPU. */
+  device?: string;
 }
 
 export interface TrainSegmentationResult {
@@ -179,6 +181,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   const cascade = options.cascade ?? phases.length === 2;
   const seed = options.seed ?? 12345;
   if (options.cases.length === 0) throw new HccError('train seg: no cases');
+  if (options.device !== undefined && options.device !== 'cpu') checkDevice(options.device);
   const loaded: LoadedTrainingCase[] = [];
   for (const prefix of options.cases) {
     const images = await readCase(prefix, { labels: true, phases });
@@ -221,7 +224,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
       });
       const r = await trainFold(join(dir, `fold_${f}`), stagePlans, pick(split.train), pick(split.val), {
         epochs: cfg.epochs, itersPerEpoch: cfg.itersPerEpoch, valIters: cfg.valIters, seed, fold: f,
-        resume: options.resume, progress: options.progress, stopAfterEpochs: options.stopAfterEpochs,
+        resume: options.resume, progress: options.progress, stopAfterEpochs: options.stopAfterEpochs, device: options.device,
         initialLr: cfg.initialLr, augment: { mirrorAxes: cfg.mirrorAxes, ...(cfg.augment ? {} : { spatial: false, intensity: false }) },
       });
       r.net.dispose();

@@ -40,6 +40,11 @@ export interface TrainerOptions {
   stopAfterEpochs?: number;
   resume?: boolean;
   progress?: boolean;
+  /**
+   * Where the network trains: 'cpu' (default) or 'cuda[:N]'. Patches are cut and augmented on the CPU as before
+   * and moved per batch, and the weights start from the same CPU initialisation, so only rounding differs.
+   */
+  device?: string;
 }
 
 export interface EpochLog {
@@ -185,8 +190,11 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
   const lr0 = options.initialLr ?? 1e-2;
   const oversample = options.oversampleForeground ?? 0.33;
   torch.manualSeed(Rng.stream(options.seed, 'init', options.fold).nextUint32());
+  const device = options.device ?? 'cpu';
   const net = buildNetwork(plans, true).initialize();
+  if (device !== 'cpu') net.to(device);
   const params = net.parameters();
+  const batchOn = (b: { x: Tensor; y: Tensor }) => (device === 'cpu' ? b : { x: b.x.to(device), y: b.y.to(device) });
   const opt = new torch.optim.SGD(params, { lr: lr0, momentum: 0.99, nesterov: true, weightDecay: options.weightDecay ?? 3e-5 });
   let log: EpochLog[] = [];
   let startEpoch = 0;
@@ -230,7 +238,7 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
       const rng = Rng.stream(options.seed, 'train', options.fold, epoch, it);
       torch.manualSeed(rng.nextUint32());
       const loss = torch.tidy(() => {
-        const { x, y } = makeBatch(train, trainLocs, plans, rng, oversample, options.augment ?? {});
+        const { x, y } = batchOn(makeBatch(train, trainLocs, plans, rng, oversample, options.augment ?? {}));
         opt.zeroGrad();
         const l = deepSupervisionLoss(net.forward(x), y, plans.configuration.batch_dice);
         l.backward();
@@ -250,7 +258,7 @@ export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[
     for (let it = 0; it < options.valIters; it++) {
       const rng = Rng.stream(options.seed, 'val', options.fold, epoch, it);
       valLoss += torch.tidy(() => torch.noGrad(() => {
-        const { x, y } = makeBatch(valSet, valSetLocs, plans, rng, oversample, null);
+        const { x, y } = batchOn(makeBatch(valSet, valSetLocs, plans, rng, oversample, null));
         const out = net.forward(x);
         confusion(out[0]!, y, K).forEach((c, k) => c.forEach((v, i) => (tpfpfn[k]![i]! += v)));
         return deepSupervisionLoss(out, y, plans.configuration.batch_dice).item();

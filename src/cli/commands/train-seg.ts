@@ -1,6 +1,6 @@
 /**
  * `hcc train seg --data <cohort-dir> --out <model-dir> [--fold k] [--epochs n] [--resume] [--preset P]
- * [--pv-only] [--splits splits.json] [--seed S] [--json]`: trains the liver/tumour cascade (or the
+ * [--pv-only] [--splits splits.json] [--seed S] [--device D] [--json]`: trains the liver/tumour cascade (or the
  * portal-venous-only liver model) on a cohort's images.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { SEG_PRESETS, trainSegmentation } from '../../segmentation/pipeline.js';
 
 const USAGE = `Usage: hcc train seg --data <cohort-dir> --out <model-dir> [--fold k] [--epochs n] [--resume]
                      [--preset test|demo|default] [--pv-only] [--stage 1|2] [--splits splits.json] [--seed S]
-                     [--json]
+                     [--device cpu|cuda[:N]] [--json]
 
 <cohort-dir> holds images/<id>_{art,pv,label}.nii.gz (hcc cohort generate) or is itself that folder. Trains
 stage 1 (liver, low resolution, whole scan) and stage 2 (liver + tumour inside the liver box) on arterial +
@@ -30,6 +30,8 @@ Options:
   --stage s       train only stage s of the cascade (default both): stage 2 learns from the reference liver
                   box, so two processes, one per stage, can train the same model folder at once
   --seed S        seed of every random step (default 12345)
+  --device D      where the network trains: cpu (default) or cuda[:N] (@hcc/torch built against a CUDA libtorch,
+                  docs/torch.md); patches are cut and augmented on the CPU
   --json          print the training summary as JSON`;
 
 function casePrefixes(data: string): string[] {
@@ -51,6 +53,7 @@ export const trainSegCommand: Command = {
         data: { type: 'string' }, out: { type: 'string' }, fold: { type: 'string' }, folds: { type: 'string' }, splits: { type: 'string' },
         epochs: { type: 'string' }, iters: { type: 'string' }, preset: { type: 'string' }, seed: { type: 'string' },
         stage: { type: 'string' }, resume: { type: 'boolean' }, 'pv-only': { type: 'boolean' }, json: { type: 'boolean' },
+        device: { type: 'string' },
       },
     });
     if (!values.data || !values.out) throw usageError('--data <cohort-dir> and --out <model-dir> are required');
@@ -81,7 +84,7 @@ export const trainSegCommand: Command = {
       phases: pvOnly ? ['portal_venous'] : ['arterial', 'portal_venous'], cascade: !pvOnly,
       stages: values.stage === undefined ? undefined : [int('stage', values.stage, 1)!],
       config: { ...(values.epochs ? { epochs: int('epochs', values.epochs, 1) } : {}), ...(values.iters ? { itersPerEpoch: int('iters', values.iters, 1) } : {}) },
-      provenance,
+      provenance, device: values.device,
     });
     const summary = {
       out: result.out, finished: result.finished,
