@@ -10,15 +10,17 @@ import { fileURLToPath } from 'node:url';
 const jemalloc = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2',
   '/usr/lib64/libjemalloc.so.2', '/usr/lib/libjemalloc.so.2'].find((p) => existsSync(p));
 if (jemalloc && !process.env.HCC_NO_JEMALLOC && !(process.env.LD_PRELOAD ?? '').includes('libjemalloc')) {
-  // jemalloc's default page decay hands each 3-D convolution's scratch memory back to the OS and faults it in
-  // again: segmenting a 512x512x100 CT took 102 s of CPU that way and 52 s with decay off (BENCHMARKS.md).
-  // With decay off, every arena keeps its own high-water mark, and jemalloc makes 4 arenas per core, which worker
-  // threads fill one after another (a study's cohort and imaging pools): one shared arena lets every thread reuse
-  // the pages another freed (imaging 40 cases with 2 workers: peak 1.6 GB with 8 arenas, 1.0 GB with one).
+  // jemalloc 5.3 purges every freed extent of 8 MiB or more at once (its oversize_threshold), whatever the page
+  // decay, so each 3-D convolution's scratch buffer faulted in again on every call: segmenting a 512x512x100 CT took
+  // 102 s of CPU that way and 52 s without (BENCHMARKS.md). Decay off (the old setting) skips that purge but keeps
+  // every freed page for good, so worker threads freeing new buffers per case grew without bound (demo: 6.9 GB).
+  // A 4 GiB threshold stops the eager purge while the default 10 s decay still returns what stays unused;
+  // @hcc/torch applies it to arena 0 too, which jemalloc creates before it applies the option. One arena lets every
+  // thread reuse the pages another freed.
   const env = {
     ...process.env,
     LD_PRELOAD: [jemalloc, process.env.LD_PRELOAD].filter(Boolean).join(':'),
-    MALLOC_CONF: process.env.MALLOC_CONF ?? 'dirty_decay_ms:-1,muzzy_decay_ms:-1,narenas:1',
+    MALLOC_CONF: process.env.MALLOC_CONF ?? 'narenas:1,oversize_threshold:4294967296',
   };
   const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
     { stdio: 'inherit', env });

@@ -129,6 +129,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterScan(env, exports);
   RegisterJit(env, exports);
   RegisterProfiler(env, exports);
+  RegisterAllocator(env, exports);
   return exports;
 }
 

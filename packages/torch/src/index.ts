@@ -11,8 +11,8 @@ export * as F from './functional.js';
 export * as functional from './functional.js';
 export * as jit from './jit.js';
 export {
-  setNumThreads, getNumThreads, threadsPerWorker, manualSeed, memory, resetPeak, cuda, buildInfo,
-  type MemoryInfo, type BuildInfo,
+  setNumThreads, getNumThreads, threadsPerWorker, manualSeed, memory, resetPeak, cuda, buildInfo, allocator,
+  type MemoryInfo, type BuildInfo, type AllocatorInfo,
 } from './runtime.js';
 export { trainLoop, yieldToEventLoop, type LoopOptions } from './train.js';
 // nn, optim and serialization (torch-nn's part of issue 2)

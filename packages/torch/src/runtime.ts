@@ -43,6 +43,29 @@ export function resetPeak(): void {
   N.resetPeak();
 }
 
+/**
+ * The malloc the process runs under. `hcc` preloads jemalloc (bin/hcc.js); loading this addon then gives jemalloc's
+ * arena 0 the configured `oversize_threshold`, which jemalloc 5.3 applies to every arena but that one, so that
+ * libtorch's large convolution buffers are not handed back to the OS on every free (README, "Memory").
+ */
+export type AllocatorInfo =
+  | { name: 'system' }
+  | {
+      name: 'jemalloc';
+      version: string;
+      narenas: number;
+      /** Arena 0's page decay; -1 keeps freed pages for good. */
+      dirtyDecayMs: number;
+      muzzyDecayMs: number;
+      /** MALLOC_CONF's oversize_threshold: freed extents this large are purged at once unless a decay is -1. */
+      oversizeThreshold: number;
+      arena0OversizeThreshold: number;
+    };
+
+export function allocator(): AllocatorInfo {
+  return N.allocator() as AllocatorInfo;
+}
+
 export const cuda = {
   isAvailable(): boolean {
     return N.cudaIsAvailable() as boolean;
