@@ -10,7 +10,8 @@ import { hashFile } from '../util/hash.js';
 import { stratifiedFolds } from './baselines/feature-model.js';
 import { trainBaselines } from './baselines/suite.js';
 import type { PmnCase } from './batches.js';
-import type { PmnConfig, TrainingConfig } from './config.js';
+import { DEFAULT_CONFIG, type PmnConfig, type TrainingConfig } from './config.js';
+import { cropSpecFor, type CropSpec } from './crop.js';
 import { loadCrop } from './crop-store.js';
 import { explainCase, type Explanation } from './explain.js';
 import { cohortCase, ensureCrop, ensureTumourCrops, type CaseSource } from './input.js';
@@ -67,7 +68,7 @@ function sourceOf(cohort: CohortFiles, id: string, images = false): CaseSource {
 }
 
 /** Cases of a cohort with their outcome columns (proliferative for resection, os_months/os_event for iat). */
-export async function cohortCases(cohort: CohortFiles, kind: 'resection' | 'iat' | 'any', cacheDir: string, ids?: string[]): Promise<PmnCase[]> {
+export async function cohortCases(cohort: CohortFiles, kind: 'resection' | 'iat' | 'any', cacheDir: string, spec: CropSpec, ids?: string[]): Promise<PmnCase[]> {
   const table = readCsv(cohort.csv);
   const all = column(table, 'id').map((v, i) => {
     if (!v) throw new HccError(`${cohort.csv}: row ${i + 1} has no id`);
@@ -87,7 +88,7 @@ export async function cohortCases(cohort: CohortFiles, kind: 'resection' | 'iat'
     if (i === undefined) throw new HccError(`${cohort.csv}: case '${id}' (from the split or case list) is not in the cohort`);
     cases.push({
       id,
-      crop: await ensureCrop(sourceOf(cohort, id), cacheDir),
+      crop: await ensureCrop(sourceOf(cohort, id), cacheDir, spec),
       ...(label ? { label: label[i]! } : {}),
       ...(time ? { time: time[i]!, event: event![i]! } : {}),
     });
@@ -161,10 +162,11 @@ export interface TrainSummary {
 export async function trainPmnModel(req: TrainRequest): Promise<TrainSummary> {
   const seed = req.training?.seed ?? 0;
   const cacheDir = join(req.out, 'cache');
+  const spec = cropSpecFor({ ...DEFAULT_CONFIG, ...req.config });
   const splits = req.splits ? readSplits(req.splits) : null;
   const split: TrainSummary['split'] = {};
   const pick = async (kind: 'resection' | 'iat', files: CohortFiles) => {
-    const all = await cohortCases(files, kind, cacheDir);
+    const all = await cohortCases(files, kind, cacheDir, spec);
     const given = splits?.cohorts[kind];
     const s = given ?? defaultSplit(all.map((c) => c.id), all.map((c) => (kind === 'resection' ? c.label! : c.event!)), seed);
     const train = new Set(s.train);
@@ -256,9 +258,9 @@ export interface ScoreRequest {
 
 /** Scores cases: P(proliferative) and the standardised Cox risk score; writes the scores CSV when `out` is set. */
 export async function scorePmn(req: ScoreRequest): Promise<PmnPrediction[]> {
-  readModelJson(req.model);
+  const spec = cropSpecFor(readModelJson(req.model).config);
   const cacheDir = req.cacheDir ?? join(req.model, 'cache');
-  const cases = await cohortCases(req.cohort, 'any', cacheDir, req.ids);
+  const cases = await cohortCases(req.cohort, 'any', cacheDir, spec, req.ids);
   const model = loadModel(req.model);
   try {
     const preds = await predictTumours(model, req.cohort, cases, cacheDir, req.tumours);
@@ -280,8 +282,7 @@ export interface ExplainRequest {
 
 /** Explains one case (top prototypes, contributions summing to the logit, similarity maps, training patches). */
 export async function explainPmn(req: ExplainRequest): Promise<Explanation> {
-  readModelJson(req.model);
-  const crop = await ensureCrop(req.case, req.cacheDir ?? join(req.model, 'cache'));
+  const crop = await ensureCrop(req.case, req.cacheDir ?? join(req.model, 'cache'), cropSpecFor(readModelJson(req.model).config));
   const model = loadModel(req.model);
   try {
     return explainCase(model, { id: req.case.id, crop }, req.out);
@@ -298,7 +299,7 @@ export async function predictTumours(model: LoadedPmn, cohort: CohortFiles, case
   if (tumours === 'largest') return predictCases(model, cases);
   const out: PmnPrediction[] = [];
   for (const c of cases) {
-    const crops = await ensureTumourCrops(sourceOf(cohort, c.id, true), cacheDir);
+    const crops = await ensureTumourCrops(sourceOf(cohort, c.id, true), cacheDir, cropSpecFor(model.meta.config));
     // One tumour per forward pass, so each tumour's value is the one `hcc classify --tumours all` shows for it
     // (float32 results depend slightly on the batch they are computed in).
     const per: PmnPrediction[] = [];
@@ -338,8 +339,7 @@ export interface MultiTumourExplanation {
 
 /** Explains every tumour of ≥ 1 cm on its own crop and aggregates them; writes out/explanation.json and out/tumour_<n>/. */
 export async function explainPmnTumours(req: ExplainRequest): Promise<MultiTumourExplanation> {
-  readModelJson(req.model);
-  const crops = await ensureTumourCrops(req.case, req.cacheDir ?? join(req.model, 'cache'));
+  const crops = await ensureTumourCrops(req.case, req.cacheDir ?? join(req.model, 'cache'), cropSpecFor(readModelJson(req.model).config));
   const model = loadModel(req.model);
   try {
     const tumours = crops.map((path, r): TumourExplanation => {

@@ -20,6 +20,11 @@ export interface PmnConfig {
   prototypesPerClass: number;
   /** HU clip window before the z-score. */
   clipHu: [number, number];
+  /**
+   * Crop voxel spacing [x, y, z] in mm: with inputSize it sets the field of view the tumour plus its margin must
+   * fit in (crop.ts cropSpecFor). A smaller input at the same spacing would show only part of a large tumour.
+   */
+  spacingMm: [number, number, number];
 }
 
 export const DEFAULT_CONFIG: PmnConfig = {
@@ -33,6 +38,7 @@ export const DEFAULT_CONFIG: PmnConfig = {
   dConv: 4,
   prototypesPerClass: 5,
   clipHu: [-160, 240],
+  spacingMm: [1.5, 1.5, 2.5],
 };
 
 /** Total downsampling from input voxels to tokens per axis [x, y, z]: stem (2,2,1), (2,2,2), patch (2,2,2). */
@@ -51,7 +57,12 @@ export interface TrainingConfig {
   minLr: number;
   weightDecay: number;
   clipGrad: number;
-  /** Loss weights: L = CE_w + clst·Clst − sep·Sep + cox·Cox [+ div·Div]. */
+  /**
+   * Loss weights: L = CE_w + clst·Clst − sep·Sep + cox·Cox [+ div·Div]. ProtoPNet's 0.8 and 0.08 assume a
+   * pretrained backbone; from scratch they collapsed every prototype and token feature onto one point (cluster
+   * cost = separation cost for all 60 epochs, CE flat at 0.69-0.76 until the first push) at the paper's size,
+   * so the defaults are ten times lower (BENCHMARKS.md, Prototype Mamba Net).
+   */
   clst: number;
   sep: number;
   cox: number;
@@ -74,8 +85,8 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   minLr: 1e-5,
   weightDecay: 0.05,
   clipGrad: 1,
-  clst: 0.8,
-  sep: 0.08,
+  clst: 0.08,
+  sep: 0.008,
   cox: 0.5,
   div: 0,
   l1: 1e-4,

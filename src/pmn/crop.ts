@@ -3,13 +3,14 @@ import { labelMask } from '../imaging/ops/mask-volume.js';
 import { resampleImageToGrid, resampleLabelsToGrid, type Grid } from '../imaging/ops/resample.js';
 import type { Vec3, Volume } from '../imaging/volume.js';
 import { HccError } from '../util/errors.js';
+import { DEFAULT_CONFIG, type PmnConfig } from './config.js';
 
 /**
  * The PMN's input (pmn-design.md §5.1): a tumour-centred crop of both phases and the tumour mask on a fixed
  * RAS-aligned grid (1.5 x 1.5 x 2.5 mm by default), sampled in world coordinates, so the two phases are
  * registered through their own affines and any stored orientation gives the same crop. When the tumour plus
- * a 1 cm margin does not fit, the spacing is scaled up by s > 1 and s is recorded (size stays known to the
- * nomogram through the clinical diameter).
+ * a 1 cm margin does not fit the network's field of view, the spacing is scaled up by s > 1 and s is recorded
+ * (size stays known to the nomogram through the clinical diameter).
  */
 export interface CropSpec {
   /** Voxels along x, y, z of the RAS grid. */
@@ -18,9 +19,29 @@ export interface CropSpec {
   spacing: Vec3;
   /** Peritumoral margin kept around the tumour, mm. */
   marginMm: number;
+  /**
+   * Voxels along x, y, z that the tumour plus the margin on both sides must fit in (default: size). The network
+   * input is cut from the crop with a jitter margin, so this is the input size, not the crop size: fitting the
+   * crop instead lets the input cut off the tumour's edge, where rim, capsule, margin and corona are drawn.
+   */
+  fit?: Vec3;
 }
 
-export const DEFAULT_CROP: CropSpec = { size: [72, 72, 36], spacing: [1.5, 1.5, 2.5], marginMm: 10 };
+/**
+ * The crop a PMN configuration reads: its input size plus a jitter margin of 1/16 of the input on each side
+ * (64x64x32 -> 72x72x36, the design note's pre-stored crop), at the configuration's spacing, with the tumour
+ * and a 1 cm margin fitted into the input itself.
+ */
+export function cropSpecFor(config: Pick<PmnConfig, 'inputSize' | 'spacingMm'>): CropSpec {
+  return {
+    size: config.inputSize.map((s) => s + 2 * Math.ceil(s / 16)) as Vec3,
+    spacing: [...config.spacingMm],
+    marginMm: 10,
+    fit: [...config.inputSize],
+  };
+}
+
+export const DEFAULT_CROP: CropSpec = cropSpecFor(DEFAULT_CONFIG);
 
 export interface TumourCrop {
   size: Vec3;
@@ -90,7 +111,8 @@ export function tumourCrop(art: Volume, pv: Volume, label: Volume, spec: CropSpe
   }
   const largest = components.reduce((a, b) => (b.voxels > a.voxels ? b : a));
   // Scale the spacing when tumour + margin on both sides exceeds the field of view along any axis.
-  const needed = largest.extent.map((e, d) => (e + 2 * spec.marginMm) / (spec.size[d]! * spec.spacing[d]!));
+  const fit = spec.fit ?? spec.size;
+  const needed = largest.extent.map((e, d) => (e + 2 * spec.marginMm) / (fit[d]! * spec.spacing[d]!));
   const scale = Math.max(1, ...needed);
   const spacing = spec.spacing.map((s) => s * scale) as Vec3;
   const grid = cropGrid(largest.centroid, spec.size, spacing);

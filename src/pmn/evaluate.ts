@@ -7,6 +7,7 @@ import { HccError } from '../util/errors.js';
 import { hashFile } from '../util/hash.js';
 import { cIndex, cohortCases, predictTumours, type CohortFiles, type TumourMode } from './api.js';
 import { oracleCeiling } from './baselines/oracle.js';
+import { cropSpecFor } from './crop.js';
 import { scoreBaselines } from './baselines/suite.js';
 import { loadModel, readModelJson } from './model-store.js';
 
@@ -65,7 +66,7 @@ async function evaluationIds(modelDir: string, kind: 'resection' | 'iat', csv: s
 export async function evaluateDetection(modelDir: string, cohort: CohortFiles, seed = 0, tumours: TumourMode = 'largest'): Promise<DetectionEvaluation> {
   const { ids, cases: which } = await evaluationIds(modelDir, 'resection', cohort.csv);
   const cacheDir = join(modelDir, 'cache');
-  const cases = await cohortCases(cohort, 'resection', cacheDir, ids);
+  const cases = await cohortCases(cohort, 'resection', cacheDir, cropSpecFor(readModelJson(modelDir).config), ids);
   const model = loadModel(modelDir);
   let preds;
   try {
@@ -130,12 +131,13 @@ function coxColumns(csv: string, ids: string[], extra: number[] | null): { time:
 export async function evaluatePrognosis(modelDir: string, cohort: CohortFiles, trainingIat: CohortFiles, tumours: TumourMode = 'largest'): Promise<PrognosisEvaluation> {
   const { ids, cases: which } = await evaluationIds(modelDir, 'iat', cohort.csv);
   const cacheDir = join(modelDir, 'cache');
-  const cases = await cohortCases(cohort, 'iat', cacheDir, ids);
+  const spec = cropSpecFor(readModelJson(modelDir).config);
+  const cases = await cohortCases(cohort, 'iat', cacheDir, spec, ids);
   const model = loadModel(modelDir);
   const trainIds = (model.meta.provenance as { iat?: string[] }).iat ?? [];
   let pTest, pTrain, train;
   try {
-    train = await cohortCases(trainingIat, 'iat', cacheDir, trainIds);
+    train = await cohortCases(trainingIat, 'iat', cacheDir, spec, trainIds);
     pTest = await predictTumours(model, cohort, cases, cacheDir, tumours);
     pTrain = await predictTumours(model, trainingIat, train, cacheDir, tumours);
   } finally {

@@ -198,6 +198,10 @@ export function fillInput(out: Float32Array, crop: TumourCrop, norm: Normalisati
   const [cx, cy, cz] = crop.size;
   const [nx, ny, nz] = config.inputSize;
   if (cx < nx || cy < ny || cz < nz) throw new HccError(`${source}: crop ${crop.size.join('x')} is smaller than the model's input ${config.inputSize.join('x')}`);
+  const base = crop.spacing.map((s) => s / crop.scale);
+  if (base.some((s, d) => Math.abs(s - config.spacingMm[d]!) > 1e-3 * config.spacingMm[d]!)) {
+    throw new HccError(`${source}: crop spacing ${base.map((s) => +s.toFixed(4)).join(' x ')} mm (before scaling), the model reads ${config.spacingMm.join(' x ')} mm; crop the case with the model's crop spec (cropSpecFor)`);
+  }
   const [ox, oy, oz] = aug?.offset ?? centreOffset(config, crop.size);
   const plane = nx * ny;
   const n = plane * nz;

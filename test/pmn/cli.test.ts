@@ -14,6 +14,7 @@ import { casePaths } from '../../src/imaging/case.js';
 import { readNiftiSync } from '../../src/imaging/nifti/read.js';
 import { writeNiftiSync } from '../../src/imaging/nifti/write.js';
 import { readModelJson, scorePmn } from '../../src/pmn/api.js';
+import { cropSpecFor } from '../../src/pmn/crop.js';
 import { ensureCrop, ensureTumourCrops } from '../../src/pmn/input.js';
 import { loadModel } from '../../src/pmn/model-store.js';
 import { predictCases, type PmnPrediction } from '../../src/pmn/predict.js';
@@ -98,6 +99,9 @@ function auc(scores: number[], y: number[]) {
   return { auc: d.auc, ci: delongCi(d.auc, d.variance) };
 }
 
+/** The crops the trained model reads (its input plus a jitter margin, at its spacing). */
+const modelCrop = () => cropSpecFor(readModelJson(modelDir).config);
+
 const trainArgs = () => ['train', 'pmn', '--resection', cohortDir, '--out', modelDir, '--splits', join(work, 'splits.json'), '--epochs', '1', '--seed', '2', '--config', join(work, 'tiny.json'), '--json'];
 
 before(async () => {
@@ -117,7 +121,7 @@ before(async () => {
   assert.deepEqual(summary.split.resection, { train: ids.length - test.length, test: test.length });
   // A case with at least two tumours of 1 cm or more in its label map, for the `--tumours all` checks.
   for (const id of ids) {
-    if ((await ensureTumourCrops(source(id), cacheDir)).length >= 2) {
+    if ((await ensureTumourCrops(source(id), cacheDir, modelCrop())).length >= 2) {
       multi = id;
       break;
     }
@@ -183,7 +187,7 @@ test('hcc evaluate pmn --json: the AUC and DeLong CI recomputed from the scores 
 });
 
 test("--tumours all: the mean log-odds and risk over each tumour's own crop; 'largest' is the single-crop value", async () => {
-  const crops = await ensureTumourCrops(source(multi), cacheDir);
+  const crops = await ensureTumourCrops(source(multi), cacheDir, modelCrop());
   const per = await predictCrops(multi, crops);
   const meanLogit = per.reduce((a, p) => a + p.logit, 0) / per.length;
   const meanRisk = per.reduce((a, p) => a + p.riskScore, 0) / per.length;
@@ -207,7 +211,7 @@ test("--tumours all: the mean log-odds and risk over each tumour's own crop; 'la
   assert.ok(Math.abs(all!.probability - ex.probability) < 1e-6);
 
   // 'largest' (the default) reads the one crop of the largest tumour with the other tumours in its mask.
-  const [single] = await predictCrops(multi, [await ensureCrop(source(multi), cacheDir)]);
+  const [single] = await predictCrops(multi, [await ensureCrop(source(multi), cacheDir, modelCrop())]);
   const [largest] = await scorePmn({ model: modelDir, cohort, ids: [multi], cacheDir });
   assert.deepEqual(largest, single);
   const one = JSON.parse(ok(await cli('classify', join(cohortDir, 'images', multi), '--model', modelDir, '--out', join(work, 'largest'), '--json')));

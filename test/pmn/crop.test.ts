@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tumourCrop } from '../../src/pmn/crop.js';
+import { cropSpecFor, DEFAULT_CROP, tumourCrop } from '../../src/pmn/crop.js';
+import { DEFAULT_CONFIG } from '../../src/pmn/config.js';
+import { centreOffset, fillInput, liverStatistics } from '../../src/pmn/input.js';
 import type { Vec3, Volume } from '../../src/imaging/volume.js';
 
 /** 40x40x20 grid, 1.5 x 1.5 x 2.5 mm; liver everywhere in the middle, a 12 x 12 x 6 voxel tumour. */
@@ -45,6 +47,40 @@ test('a tumour larger than the field of view scales the spacing; no tumour is a 
   assert.ok(Math.abs(c.scale - Math.max((16.5 + 20) / 12, (16.5 + 20) / 12, (12.5 + 20) / 10)) < 1e-9);
   const empty = { ...a.label, data: new Uint8Array(a.label.data.length).fill(1) };
   assert.throws(() => tumourCrop(a.art, a.pv, empty, undefined, { source: 'case R1' }), /case R1: the mask has no tumour/);
+});
+
+test('the crop spec follows the model: the input plus a jitter margin, at its spacing, the tumour fitted into the input', () => {
+  assert.deepEqual(DEFAULT_CROP, { size: [72, 72, 36], spacing: [1.5, 1.5, 2.5], marginMm: 10, fit: [64, 64, 32] });
+  assert.deepEqual(cropSpecFor({ inputSize: [48, 48, 24], spacingMm: [2, 2, 10 / 3] }), { size: [54, 54, 28], spacing: [2, 2, 10 / 3], marginMm: 10, fit: [48, 48, 24] });
+  // The tumour (12 x 12 x 6 voxels: 16.5 x 16.5 x 12.5 mm between voxel centres) plus 10 mm on each side must fit
+  // the 16 x 16 x 8 input, not the 18 x 18 x 10 crop: z needs (12.5 + 20) / (8 x 2.5) = 1.625.
+  const config = { ...DEFAULT_CONFIG, inputSize: [16, 16, 8] as [number, number, number] };
+  const a = phantom(false);
+  const crop = tumourCrop(a.art, a.pv, a.label, cropSpecFor(config));
+  assert.deepEqual(crop.size, [18, 18, 10]);
+  assert.ok(Math.abs(crop.scale - 1.625) < 1e-9, `scale ${crop.scale}`);
+  // So the whole tumour is inside the network input at every jitter offset training can draw.
+  const total = crop.tumour.reduce((s, v) => s + v, 0);
+  const norm = liverStatistics([crop], config.clipHu);
+  const [nx, ny, nz] = config.inputSize;
+  const input = new Float32Array(3 * nx * ny * nz);
+  const mask = input.subarray(2 * nx * ny * nz);
+  for (let ox = 0; ox <= 2; ox++) for (let oy = 0; oy <= 2; oy++) for (let oz = 0; oz <= 2; oz++) {
+    const aug = { offset: [ox, oy, oz] as [number, number, number], flipX: false, flipY: false, rot90: 0, affine: null, scale: [1, 1] as [number, number], shift: [0, 0] as [number, number], noise: 0 };
+    fillInput(input, crop, norm, config, aug, null);
+    assert.equal(mask.reduce((s, v) => s + v, 0), total, `offset ${ox},${oy},${oz} cuts the tumour`);
+  }
+  assert.deepEqual(centreOffset(config, crop.size), [1, 1, 1]);
+});
+
+test('a crop made at another spacing than the model reads is a clear error', () => {
+  const a = phantom(false);
+  const config = { ...DEFAULT_CONFIG, inputSize: [16, 16, 8] as [number, number, number], spacingMm: [2, 2, 10 / 3] as [number, number, number] };
+  const crop = tumourCrop(a.art, a.pv, a.label, cropSpecFor({ ...config, spacingMm: [1.5, 1.5, 2.5] }));
+  const norm = liverStatistics([crop], config.clipHu);
+  assert.throws(() => fillInput(new Float32Array(3 * 16 * 16 * 8), crop, norm, config, null, null, 'case R1'), /case R1: crop spacing 1\.5 x 1\.5 x 2\.5 mm \(before scaling\), the model reads 2 x 2 x 3\.3333333333333335 mm/);
+  const right = tumourCrop(a.art, a.pv, a.label, cropSpecFor(config));
+  assert.doesNotThrow(() => fillInput(new Float32Array(3 * 16 * 16 * 8), right, norm, config, null, null));
 });
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
