@@ -12,7 +12,7 @@ import { prognosisStage } from './stages/prognosis.js';
 import { analysisSections, type AnalysisSections } from './sections.js';
 import { splitsStage } from './stages/splits.js';
 import { detectionStage, type DetectionResult } from './stages/detection.js';
-import { imagingStage, type ImagingResult } from './stages/imaging.js';
+import { imagingStage, studyCropSpec, type ImagingResult } from './stages/imaging.js';
 import { pmnStage, type PmnStageResult } from './stages/pmn.js';
 import { segmentationStage, type SegmentationStageResult } from './stages/segmentation.js';
 import { hashJson } from '../util/hash.js';
@@ -75,7 +75,9 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   const splits = await run(splitsStage(config, cohorts.result, cohorts.record.resultHash, outDir));
   const segmentation =
     config.segmentation.mode === 'labels' ? null : await run(segmentationStage(config, cohorts.result, splits.result, hashJson([cohorts.record.resultHash, splits.record.resultHash])));
-  const imaging = await run(imagingStage(cohorts.result, segmentation?.result.masks ?? {}, hashJson([cohorts.record.resultHash, segmentation?.record.resultHash ?? null])));
+  const imaging = await run(imagingStage(
+    cohorts.result, segmentation?.result.masks ?? {}, hashJson([cohorts.record.resultHash, segmentation?.record.resultHash ?? null]), studyCropSpec(config.pmn),
+  ));
   const imagingHash = hashJson([splits.record.resultHash, imaging.record.resultHash]);
   const cropped = imaging.result.resection ? imaging.result.resection.n - imaging.result.resection.noTumour.length : 0;
   // The image models (the PMN and the radiomics baseline) train on the training split's cases with a crop; a

@@ -5,6 +5,7 @@ import { casePaths } from '../imaging/case.js';
 import { readNiftiHeader } from '../imaging/nifti/read.js';
 import { scorePmn } from '../pmn/api.js';
 import { oracleCeiling } from '../pmn/baselines/oracle.js';
+import { cropSpecFor } from '../pmn/crop.js';
 import { readModelJson } from '../pmn/model-store.js';
 import { disposeModel, loadSegmentationModel } from '../segmentation/model.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
@@ -133,7 +134,9 @@ async function imageAndScore(entry: CohortEntry, setup: ImagingSetup): Promise<V
       disposeModel(loaded);
     }
   }
-  const img = await processCohort(entry, join(setup.outDir, 'imaging'), { overlays: 0, masksDir: seg?.masks ?? null, workers: availableParallelism(), radiomics: false });
+  const img = await processCohort(entry, join(setup.outDir, 'imaging'), {
+    overlays: 0, masksDir: seg?.masks ?? null, workers: availableParallelism(), radiomics: false, cropSpec: cropSpecFor(readModelJson(setup.pmn).config),
+  });
   const scoresCsv = join(setup.outDir, `scores_${entry.kind}.csv`);
   if (img.noTumour.length < img.n) {
     // As stage 4-pmn scored (models/pmn/scoring.json): the stored (largest-tumour) crops, or with `pmn.tumours: all`

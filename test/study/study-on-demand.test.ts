@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadStudyConfig, parseStudyConfig } from '../../src/study/config.js';
 import { runStudy, type StudyResults } from '../../src/study/run.js';
 import { caseVolumes, prepareCohort, type CohortEntry } from '../../src/study/stages/cohorts.js';
-import { processImagingCase, type ImagingJob } from '../../src/study/stages/imaging.js';
+import { processImagingCase, studyCropSpec, type ImagingJob } from '../../src/study/stages/imaging.js';
 import { segmentCohort } from '../../src/study/stages/segmentation.js';
 import { cropPath } from '../../src/pmn/crop-store.js';
 import { patientId, patientIndex } from '../../src/phantom/cohort.js';
@@ -24,8 +24,9 @@ const root = mkdtempSync(join(tmpdir(), 'hcc-study-on-demand-'));
 const studyDir = join(root, 'study');
 const seeds = MINI_IMAGE_SEEDS;
 let study: StudyResults;
+let config: ReturnType<typeof parseStudyConfig>;
 before(async () => {
-  const config = parseStudyConfig(miniImageStudy('mini-on-demand', { images: 'on-demand' }), join(root, 'config.json'));
+  config = parseStudyConfig(miniImageStudy('mini-on-demand', { images: 'on-demand' }), join(root, 'config.json'));
   study = await runStudy(config, { outDir: studyDir, resume: false, log: () => {} });
 });
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -86,6 +87,7 @@ test('an on-demand study runs end to end without writing images, and its crops, 
     for (const id of Array.from({ length: n }, (_, i) => patientId(kind, i))) {
       const job = (source: ImagingJob['source'], where: string): ImagingJob => ({
         kind, id, source, masksDir: null, cropsDir: join(root, where, kind), overlay: join(root, where, kind, `${id}.png`), radiomics: true,
+        cropSpec: studyCropSpec(config.pmn),
       });
       const a = job({ images: stored.images }, 'from-files');
       const b = job({ images: null, onDemand: study.cohorts[kind].onDemand! }, 'rendered');

@@ -7,12 +7,15 @@ import { readNiftiSync } from '../../imaging/nifti/read.js';
 import { axialSlicePng } from '../../imaging/png.js';
 import { measureTumours } from '../../imaging/tumour.js';
 import type { Volume } from '../../imaging/volume.js';
-import { tumourCrop } from '../../pmn/crop.js';
+import { DEFAULT_CONFIG, type PmnConfig } from '../../pmn/config.js';
+import { cropSpecFor, tumourCrop, type CropSpec } from '../../pmn/crop.js';
+import { readModelJson } from '../../pmn/model-store.js';
 import { cropPath, saveCrop } from '../../pmn/crop-store.js';
 import { radiomicsFeatures } from '../../pmn/baselines/radiomics.js';
 import { writeFileAtomicSync } from '../../util/atomic.js';
 import { formatCsv } from '../../util/csv.js';
 import { createProgress } from '../../util/progress.js';
+import type { StudyConfig } from '../config.js';
 import { CohortFrame } from '../frame.js';
 import type { Stage } from '../stage-runner.js';
 import { caseVolumes, hasImages, type CaseImageSource, type CohortEntry, type CohortsResult } from './cohorts.js';
@@ -64,6 +67,8 @@ export interface ImagingJob {
   overlay: string | null;
   /** The radiomics features of the baseline (the study's detection stage); an external validation needs only the crop. */
   radiomics: boolean;
+  /** The crop the PMN that reads it is built for (cropSpecFor its configuration). */
+  cropSpec: CropSpec;
 }
 
 export interface ImagingCaseResult {
@@ -86,7 +91,7 @@ export function processImagingCase(job: ImagingJob): ImagingCaseResult {
   // A mask without tumour (a segmentation miss) leaves the case without an imaging score: it is listed, and the
   // image-based analyses use the cases that have one.
   if (m.tumourVolumeMl === 0) return { id: job.id, measured, features: null, cropScale: null };
-  const crop = tumourCrop(art, pv, label, undefined, { source: `${job.kind} case ${job.id}` });
+  const crop = tumourCrop(art, pv, label, job.cropSpec, { source: `${job.kind} case ${job.id}` });
   saveCrop(cropPath(job.cropsDir, job.id), crop);
   return { id: job.id, measured, features: job.radiomics ? radiomicsFeatures(crop) : {}, cropScale: crop.scale };
 }
@@ -102,10 +107,11 @@ export interface CohortImagingOptions {
   masksDir: string | null;
   workers: number;
   radiomics: boolean;
+  cropSpec: CropSpec;
 }
 
 export async function processCohort(entry: CohortEntry, dir: string, options: CohortImagingOptions): Promise<ImagingCohort> {
-  const { overlays: overlaysWanted, masksDir, workers, radiomics } = options;
+  const { overlays: overlaysWanted, masksDir, workers, radiomics, cropSpec } = options;
   const frame = CohortFrame.read(entry.csv);
   const cropsDir = join(dir, entry.kind, 'crops');
   mkdirSync(cropsDir, { recursive: true });
@@ -117,6 +123,7 @@ export async function processCohort(entry: CohortEntry, dir: string, options: Co
     cropsDir,
     overlay: i < overlaysWanted ? join(dir, entry.kind, `overlay_${id}.png`) : null,
     radiomics,
+    cropSpec,
   }));
   const progress = createProgress({ label: `crops ${entry.kind}`, total: jobs.length, unit: 'cases' });
   const results = await mapInWorkers<ImagingJob, ImagingCaseResult>(new URL('./imaging-worker.js', import.meta.url), jobs, workers, () => progress.tick());
@@ -152,16 +159,28 @@ export async function processCohort(entry: CohortEntry, dir: string, options: Co
   };
 }
 
-export function imagingStage(cohorts: CohortsResult, masks: Partial<Record<'resection' | 'iat', string | null>>, upstreamHash: string): Stage<ImagingResult> {
+/**
+ * The crop the study's PMN reads: the configured model's own, or that of the default configuration with the
+ * study's `pmn.network` overrides. Training and later use (`hcc predict`, `hcc classify`) then see the same field of
+ * view.
+ */
+export function studyCropSpec(pmn: StudyConfig['pmn']): CropSpec {
+  return cropSpecFor(pmn.model ? readModelJson(pmn.model).config : { ...DEFAULT_CONFIG, ...(pmn.network as Partial<PmnConfig> | undefined) });
+}
+
+export function imagingStage(
+  cohorts: CohortsResult, masks: Partial<Record<'resection' | 'iat', string | null>>, upstreamHash: string, cropSpec: CropSpec,
+): Stage<ImagingResult> {
   return {
     name: '3-imaging',
-    version: 4,
-    inputs: { upstreamHash },
+    // 5: crops follow the PMN configuration (cropSpecFor) instead of one fixed 72x72x36 crop.
+    version: 5,
+    inputs: { upstreamHash, cropSpec },
     async run(dir) {
       const out: ImagingResult = {};
       for (const kind of ['resection', 'iat'] as const) {
         const entry = cohorts[kind];
-        if (hasImages(entry)) out[kind] = await processCohort(entry, dir, { overlays: 2, masksDir: masks[kind] ?? null, workers: availableParallelism(), radiomics: true });
+        if (hasImages(entry)) out[kind] = await processCohort(entry, dir, { overlays: 2, masksDir: masks[kind] ?? null, workers: availableParallelism(), radiomics: true, cropSpec });
       }
       return out;
     },
