@@ -241,16 +241,27 @@ export function loadSegmentationModel(
   dir: string, options: { folds?: number[]; phases?: Phase[]; checkpoint?: CheckpointChoice; device?: string } = {},
 ): SegmentationModel {
   const device = options.device ?? 'cpu';
-  if (device !== 'cpu') checkDevice(device);
+  checkDevice(device);
   const model = loadModelOnCpu(dir, options);
   if (device !== 'cpu') for (const s of model.stages) for (const n of s.nets) n.to(device);
   return { ...model, device };
 }
 
-/** A clear error for a device this libtorch or machine lacks, instead of libtorch's own at the first tensor. */
+const DEVICE = /^(?:cpu|cuda(?::(\d+))?)$/;
+
+/** Whether `device` names a device the segmentation runs on: 'cpu', 'cuda' or 'cuda:N' (present or not). */
+export function isDeviceName(device: string): boolean {
+  return DEVICE.test(device);
+}
+
+/**
+ * A clear error for a device name that is malformed or that this libtorch or machine lacks, instead of libtorch's
+ * own at the first tensor; 'cpu' always passes.
+ */
 export function checkDevice(device: string): void {
-  const m = /^cuda(?::(\d+))?$/.exec(device);
+  const m = DEVICE.exec(device);
   if (!m) throw new HccError(`device '${device}': expected 'cpu', 'cuda' or 'cuda:N'`);
+  if (device === 'cpu') return;
   if (!torch.buildInfo().cudaBuild) {
     throw new HccError(`device '${device}': this build of @hcc/torch links a CPU-only libtorch; rebuild it with LIBTORCH=<CUDA libtorch> (docs/torch.md)`);
   }

@@ -181,7 +181,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   const cascade = options.cascade ?? phases.length === 2;
   const seed = options.seed ?? 12345;
   if (options.cases.length === 0) throw new HccError('train seg: no cases');
-  if (options.device !== undefined && options.device !== 'cpu') checkDevice(options.device);
+  if (options.device !== undefined) checkDevice(options.device);
   const loaded: LoadedTrainingCase[] = [];
   for (const prefix of options.cases) {
     const images = await readCase(prefix, { labels: true, phases });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { isDeviceName } from '../segmentation/model.js';
 import { HccError } from '../util/errors.js';
 
 /**
@@ -127,7 +128,7 @@ export function parseStudyConfig(raw: unknown, source: string): StudyConfig {
   rejectUnknown(splits, ['testFraction', 'folds'], `${where}.splits`);
   const seg = expectObject(obj.segmentation ?? {}, `${where}.segmentation`);
   rejectUnknown(seg, ['mode', 'model', 'epochs', 'checkpoint', 'device'], `${where}.segmentation`);
-  if (seg.device !== undefined && (typeof seg.device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(seg.device))) {
+  if (seg.device !== undefined && (typeof seg.device !== 'string' || !isDeviceName(seg.device))) {
     throw new HccError(`${where}.segmentation.device: expected 'cpu', 'cuda' or 'cuda:N', got ${JSON.stringify(seg.device)}`);
   }
   const pmn = expectObject(obj.pmn ?? {}, `${where}.pmn`);

@@ -16,6 +16,7 @@ import { imagingStage, studyCropSpec, type ImagingResult } from './stages/imagin
 import { pmnStage, type PmnStageResult } from './stages/pmn.js';
 import { segmentationStage, type SegmentationStageResult } from './stages/segmentation.js';
 import { hashJson } from '../util/hash.js';
+import { checkDevice } from '../segmentation/model.js';
 import { CohortFrame } from './frame.js';
 import { tableOne, type TableOne } from './analyses/table-one.js';
 import { treatmentStage } from './stages/treatment.js';
@@ -64,6 +65,8 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
   if (existsSync(outDir) && readdirSync(outDir).length > 0 && !options.resume) {
     throw new HccError(`output folder ${outDir} is not empty; pass --resume to continue the study there, or choose another --out`);
   }
+  // A device this machine lacks fails here, not after the cohorts are made.
+  if (config.segmentation.mode !== 'labels' && config.segmentation.device) checkDevice(config.segmentation.device);
   mkdirSync(outDir, { recursive: true });
   const records: StageRecord[] = [];
   const run = async <T>(stage: Parameters<typeof runStage<T>>[1]) => {

@@ -7,7 +7,7 @@ import { scorePmn } from '../pmn/api.js';
 import { oracleCeiling } from '../pmn/baselines/oracle.js';
 import { cropSpecFor } from '../pmn/crop.js';
 import { readModelJson } from '../pmn/model-store.js';
-import { disposeModel, loadSegmentationModel } from '../segmentation/model.js';
+import { checkDevice, disposeModel, loadSegmentationModel } from '../segmentation/model.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '../util/atomic.js';
 import { formatCsv } from '../util/csv.js';
 import { HccError } from '../util/errors.js';
@@ -111,6 +111,8 @@ interface ImagingSetup {
   segModel: string | null;
   /** The study's own settings, so external cases are segmented and scored as its cases were. */
   study: Pick<StudyConfig, 'segmentation' | 'pmn'>;
+  /** Where this run segments: the external config's `segmentation.device`, not the study's (another machine). */
+  device?: string;
   outDir: string;
 }
 
@@ -127,7 +129,7 @@ function studySettings(studyDir: string): ImagingSetup['study'] {
 async function imageAndScore(entry: CohortEntry, setup: ImagingSetup): Promise<ValidationImaging> {
   let seg: SegmentedCohort | null = null;
   if (setup.segModel) {
-    const loaded = loadSegmentationModel(setup.segModel, { checkpoint: setup.study.segmentation.checkpoint, device: setup.study.segmentation.device });
+    const loaded = loadSegmentationModel(setup.segModel, { checkpoint: setup.study.segmentation.checkpoint, device: setup.device });
     try {
       seg = await segmentCohort(loaded, entry, join(setup.outDir, 'masks', entry.kind));
     } finally {
@@ -205,8 +207,9 @@ export async function validateStudy(studyDir: string, config: StudyConfig, outDi
     );
   }
   const setup: ImagingSetup | null = hasPmn
-    ? { pmn: pmnDir, channels: readModelJson(pmnDir).channels, segModel: existsSync(segDir) ? segDir : null, study: studySettings(studyDir), outDir }
+    ? { pmn: pmnDir, channels: readModelJson(pmnDir).channels, segModel: existsSync(segDir) ? segDir : null, study: studySettings(studyDir), device: config.segmentation.device, outDir }
     : null;
+  if (setup?.segModel && setup.device) checkDevice(setup.device);
 
   const entry = await prepareCohort('iat', config.cohorts.iat, join(outDir, 'cohort'), 2);
   const detectionSkipped = !setup ? 'the study has no PMN (models/pmn)' : !hasImages(config.cohorts.resection) ? `${config.source}: cohorts.resection has no images` : null;

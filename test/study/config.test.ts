@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadStudyConfig, parseStudyConfig } from '../../src/study/config.js';
+import { runStudy } from '../../src/study/run.js';
 import { repoRoot } from '../helpers.js';
 
 const minimal = {
@@ -32,6 +34,19 @@ test('unknown keys and bad values fail with the key path', () => {
   );
   assert.throws(() => parseStudyConfig({ ...minimal, nomogram: { candidates: ['age_years'], force: ['pmn_score'] } }, 'c.json'), /c\.json\.nomogram\.force: expected a list of terms from nomogram\.candidates \(age_years\)/);
   assert.throws(() => parseStudyConfig({ ...minimal, segmentation: { device: 'gpu' } }, 'c.json'), /c\.json\.segmentation\.device: expected 'cpu', 'cuda' or 'cuda:N', got "gpu"/);
+});
+
+test('a segmentation device the machine lacks fails before the first stage runs', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'hcc-device-'));
+  try {
+    const config = parseStudyConfig({ ...minimal, segmentation: { mode: 'train', device: 'cuda:99' } }, join(root, 'c.json'));
+    const out = join(root, 'study');
+    // CPU-only libtorch (CI) or a CUDA one with fewer devices: either way the message names the device.
+    await assert.rejects(runStudy(config, { outDir: out, resume: false, log: () => {} }), (e: Error) => e.name === 'HccError' && /device 'cuda:99': /.test(e.message));
+    assert.equal(existsSync(out), false, 'nothing was written');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('the shipped configs parse', () => {

@@ -65,6 +65,7 @@ export function segmentationStage(config: StudyConfig, cohorts: CohortsResult, s
           seed: config.seed,
           resume: true,
           progress: true,
+          device: config.segmentation.device,
         });
         rmSync(rendered, { recursive: true, force: true });
       }
