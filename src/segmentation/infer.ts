@@ -5,6 +5,8 @@ import { keepLargestComponent, largestComponent } from '../imaging/ops/component
 import { resampleDataToShape } from '../imaging/ops/resample.js';
 import { measureTumours, type TumourMeasurements } from '../imaging/tumour.js';
 import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
+import { HccError } from '../util/errors.js';
+import { preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
 import { channelsFor, type CaseImages } from './cases.js';
 import { StepClock, type StepTime } from './clock.js';
 import type { LoadedStage, SegmentationModel } from './model.js';
@@ -37,11 +39,18 @@ export interface InferenceOptions {
   device?: string;
 }
 
-/** Preprocessing and fold-averaged sliding-window logits, float32 [K, z, y, x] on the preprocessed grid (caller disposes). */
-function stageLogits(stage: LoadedStage, channels: Volume[], options: InferenceOptions): { pre: PreprocessedCase; logits: Tensor; K: number } {
+/**
+ * Preprocessing and fold-averaged sliding-window logits, float32 [K, z, y, x] on the preprocessed grid (caller
+ * disposes). A stage whose plans name a previous stage reads `previous` onto its grid as the last input channel.
+ */
+function stageLogits(stage: LoadedStage, channels: Volume[], options: InferenceOptions, previous?: PreviousStage): { pre: PreprocessedCase; logits: Tensor; K: number } {
   const plans = stage.plans;
   const clock = options.clock ?? new StepClock();
   const pre = preprocessCase(channels, plans, undefined, clock, `${stage.role}.preprocess`);
+  if (plans.configuration.previous_stage) {
+    if (!previous) throw new HccError(`stage ${stage.role}: it takes the ${plans.configuration.previous_stage} stage's segmentation as input, which was not given`);
+    pre.channels.push(clock.time(`${stage.role}.cascade_input`, () => Float32Array.from(transferMask(previous.mask, previous.grid, preprocessedGrid(pre)))));
+  }
   const K = Object.keys(plans.labels).length;
   const patch = plans.configuration.patch_size;
   const mirrorAxes = options.mirror ? stage.mirrorAxes : null;
@@ -111,9 +120,9 @@ function exportLabels(stage: LoadedStage, pre: PreprocessedCase, logits: Tensor,
   return clock.time(`${stage.role}.export.argmax`, () => torch.tidy(() => torch.fromArray(resized, [K, nCrop]).softmax(0).argmax(0).to('uint8').toArray() as Uint8Array));
 }
 
-/** Labels (uint8) on the channels' grid from one stage. */
-export function predictStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): Volume<Uint8Array> {
-  const { pre, logits, K } = stageLogits(stage, channels, options);
+/** Labels (uint8) on the channels' grid from one stage; `previous` (on the channels' grid) for a cascade input. */
+export function predictStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}, previous?: PreviousStage): Volume<Uint8Array> {
+  const { pre, logits, K } = stageLogits(stage, channels, options, previous);
   let seg: Uint8Array;
   try {
     seg = exportLabels(stage, pre, logits, K, options);
@@ -129,25 +138,30 @@ export function predictStage(stage: LoadedStage, channels: Volume[], options: In
 }
 
 /**
- * The liver's box on the channels' grid from a liver stage, found on the stage's own (coarse) grid: argmax and
- * the largest component there, the box mapped back through the zoom. A cascade needs only this box from
- * stage 1, so the whole-scan logits are never resampled to full resolution.
+ * The liver from a liver stage, on the stage's own (coarse) grid: argmax and the largest component there, and
+ * its box on the channels' grid mapped back through the zoom. A cascade needs only this from stage 1 (the box,
+ * and the mask itself for a stage 2 with cascade input), so the whole-scan logits are never resampled to full
+ * resolution.
  */
-export function liverBoxFromStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): Box | null {
+export function liverFromStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): { box: Box; liver: PreviousStage } | null {
   const { pre, logits } = stageLogits(stage, channels, options);
   const clock = options.clock ?? new StepClock();
   return clock.time(`${stage.role}.liver_box`, () => {
     const mask = torch.tidy(() => argmaxLabels(logits).gt(0).to('uint8').toArray() as Uint8Array);
     logits.dispose();
     const shape = xyz(pre.shape);
-    const box = boundingBox(largestComponent(mask, shape, 26), shape);
+    const liver = largestComponent(mask, shape, 26);
+    const box = boundingBox(liver, shape);
     if (!box) return null;
     const crop = pre.properties.shapeAfterCropping;
     const offset = pre.properties.bbox.start;
     const ratio = crop.map((c, a) => c / shape[a]!);
     return {
-      start: box.start.map((s, a) => Math.max(0, offset[a]! + Math.floor(s * ratio[a]!))) as Vec3,
-      end: box.end.map((e, a) => Math.min(channels[0]!.shape[a]!, offset[a]! + Math.ceil(e * ratio[a]!))) as Vec3,
+      box: {
+        start: box.start.map((s, a) => Math.max(0, offset[a]! + Math.floor(s * ratio[a]!))) as Vec3,
+        end: box.end.map((e, a) => Math.min(channels[0]!.shape[a]!, offset[a]! + Math.ceil(e * ratio[a]!))) as Vec3,
+      },
+      liver: { mask: liver, grid: preprocessedGrid(pre) },
     };
   });
 }
@@ -188,12 +202,15 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
   let labels: Volume<Uint8Array> | null = null;
   let measured: Volume | null = null;
   let liverBox: Box | null = null;
+  let liver: PreviousStage | undefined;
   for (const [i, stage] of model.stages.entries()) {
     t = performance.now();
     const name = `stage${i + 1}_${stage.role}`;
     const last = i === model.stages.length - 1;
     if (i === 0 && !last) {
-      liverBox = liverBoxFromStage(stage, channels, options);
+      const found = liverFromStage(stage, channels, options);
+      liverBox = found?.box ?? null;
+      liver = found?.liver;
     } else if (i === 0) {
       labels = predictStage(stage, channels, options);
       if (stage.role === 'liver') for (let v = 0; v < labels.data.length; v++) if (labels.data[v]! > 1) labels.data[v] = 1;
@@ -203,7 +220,9 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
     } else {
       const box = expandBox(liverBox!, marginInVoxels(ref.spacing, stage.marginMm), ref.shape);
       const inBox = clock.time(`${stage.role}.crop_box`, () => channels.map((c) => cropOrPad(c, box, -1024)));
-      const sub = predictStage(stage, inBox, options);
+      // Stage 1's liver on the cropped channels' grid: its grid shifted by the box.
+      const previous = liver && { mask: liver.mask, grid: { ...liver.grid, origin: liver.grid.origin.map((o, a) => o - box.start[a]!) as Vec3 } };
+      const sub = predictStage(stage, inBox, options, previous);
       // Everything outside the box is background, so postprocessing and measuring the box alone is the same.
       clock.time(`${stage.role}.postprocess`, () => postprocess(sub));
       measured = sub;

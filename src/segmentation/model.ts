@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import * as torch from '@hcc/torch';
 import { HccError } from '../util/errors.js';
 import type { Phase } from './cases.js';
-import type { ArchitectureKwargs, Configuration, Plans, ZYX } from './plans.js';
+import { inputChannels, type ArchitectureKwargs, type Configuration, type Plans, type ZYX } from './plans.js';
 import { PlainConvUNet } from './unet.js';
 
 /**
@@ -107,7 +107,7 @@ export function loadNetwork(path: string, plans: Plans): { net: PlainConvUNet; c
   const weights = ck?.network_weights ?? ck?.state_dict;
   if (!weights || typeof weights !== 'object') throw new HccError(`${path}: no 'network_weights' in the checkpoint; expected nnU-Net's checkpoint layout`);
   const K = Object.keys(plans.labels).length;
-  const net = new PlainConvUNet(plans.configuration.normalization_schemes.length, K, plans.configuration.architecture.arch_kwargs, false);
+  const net = new PlainConvUNet(inputChannels(plans), K, plans.configuration.architecture.arch_kwargs, false);
   try {
     net.loadStateDict(weights);
   } catch (e) {
@@ -146,6 +146,7 @@ export function plansFromNnunet(plansJson: any, datasetJson: any, configuration:
     return c;
   };
   const c = resolve(configuration);
+  if (c.previous_stage) throw new HccError(`${file}: configuration '${configuration}' is a cascade stage (previous_stage '${c.previous_stage}'); nnU-Net cascades are not supported, use 3d_fullres`);
   let arch: ArchitectureKwargs;
   const className: string = c.architecture?.network_class_name ?? c.UNet_class_name ?? 'PlainConvUNet';
   if (!/PlainConvUNet$/.test(className)) throw new HccError(`${file}: network ${className} is not supported; only PlainConvUNet (ResEnc presets are not)`);
@@ -278,7 +279,10 @@ function loadModelOnCpu(dir: string, options: { folds?: number[]; phases?: Phase
   if (m.kind !== MODEL_KIND) throw new HccError(`${join(dir, 'model.json')}: kind '${m.kind}', expected '${MODEL_KIND}'`);
   if (m.version > MODEL_VERSION) throw new HccError(`${join(dir, 'model.json')}: version ${m.version} is newer than this program reads (${MODEL_VERSION})`);
   const stages = m.stages.map((s) => loadHccStage(join(dir, s.dir), s.role, options.folds, file));
-  for (const s of stages) {
+  for (const [i, s] of stages.entries()) {
+    if (s.plans.configuration.previous_stage && stages[i - 1]?.role !== s.plans.configuration.previous_stage) {
+      throw new HccError(`${dir}: stage ${s.role} takes the ${s.plans.configuration.previous_stage} stage's output as input, but the stage before it is ${stages[i - 1]?.role ?? 'missing'}`);
+    }
     if (s.plans.configuration.normalization_schemes.length !== m.channels.length) {
       throw new HccError(`${dir}: stage ${s.role} takes ${s.plans.configuration.normalization_schemes.length} channels but model.json lists ${m.channels.join(', ')}`);
     }

@@ -9,7 +9,8 @@ import { Rng } from '../util/rng.js';
 import { channelsFor, readCase, type Phase } from './cases.js';
 import { predictStage } from './infer.js';
 import { checkDevice, loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
-import { fingerprint, plan, zyx, type PlanOptions, type Plans, type ZYX } from './plans.js';
+import { lowresReference, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
+import { fingerprint, plan, xyz, zyx, type PlanOptions, type Plans, type ZYX } from './plans.js';
 import { preprocessCase } from './preprocess.js';
 import { trainFold, type EpochLog, type TrainCase } from './train.js';
 
@@ -45,6 +46,12 @@ export interface SegTrainConfig {
    * stage 1 spilled.
    */
   mirrorAxes: number[];
+  /**
+   * nnU-Net's cascade input: a cascade's stage 2 also reads stage 1's liver as one more input channel (plans
+   * `previous_stage: 'liver'`). It trains on the reference liver degraded like a stage-1 prediction (cascade.ts,
+   * docs/segmentation.md "CPU departures"), so the stages still train at once.
+   */
+  cascadeInput: boolean;
 }
 
 /**
@@ -57,9 +64,9 @@ export interface SegTrainConfig {
  * (BENCHMARKS.md, "Segmentation"); inference batches tiles for the same reason.
  */
 export const SEG_PRESETS: Record<'test' | 'demo' | 'default', SegTrainConfig> = {
-  test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false, mirrorAxes: [0, 1, 2] },
-  demo: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 12, itersPerEpoch: 20, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [] },
-  default: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 40, itersPerEpoch: 25, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [] },
+  test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false, mirrorAxes: [0, 1, 2], cascadeInput: false },
+  demo: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 12, itersPerEpoch: 20, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: true },
+  default: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 40, itersPerEpoch: 25, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: true },
 };
 
 export interface TrainSegmentationOptions {
@@ -122,20 +129,26 @@ export function kFoldSplits(ids: string[], k: number, seed: number): Array<{ tra
   }));
 }
 
-function stagePlan(role: StageRole, cases: Array<{ channels: Volume[]; labels: Volume }>, phases: Phase[], cfg: SegTrainConfig, seed: number): Plans {
-  const fp = fingerprint(cases, seed);
-  const median = zyx([0, 1, 2].map((a) => {
-    const s = fp.spacings.map((sp) => sp[2 - a]!).sort((x, y) => x - y);
-    return s[Math.floor(s.length / 2)]!;
-  }) as [number, number, number]);
+/** A stage's spacing (z, y, x): the cases' median spacing per axis, no finer than the stage's floor. */
+function stageSpacing(role: StageRole, cases: Array<{ labels: Volume }>, cfg: SegTrainConfig): ZYX {
   const floor = role === 'liver' ? cfg.lowresMm : cfg.fineMm;
-  const spacing = median.map((s) => Math.max(s, floor)) as ZYX;
+  return zyx([0, 1, 2].map((a) => {
+    const s = cases.map((c) => c.labels.spacing[a]!).sort((x, y) => x - y);
+    return Math.max(s[Math.floor(s.length / 2)]!, floor);
+  }) as [number, number, number]);
+}
+
+function stagePlan(role: StageRole, cases: Array<{ channels: Volume[]; labels: Volume }>, phases: Phase[], cfg: SegTrainConfig, seed: number, previousStage?: 'liver'): Plans {
+  const fp = fingerprint(cases, seed);
+  const spacing = stageSpacing(role, cases, cfg);
   const options: PlanOptions = {
     spacing, patchVoxels: cfg.patchVoxels, baseFeatures: cfg.baseFeatures, maxFeatures: cfg.maxFeatures, maxStages: cfg.maxStages,
     batchSize: cfg.batchSize, channelNames: phases.map(() => 'CT'),
     labels: role === 'liver' ? { background: 0, liver: 1 } : { background: 0, liver: 1, tumour: 2 }, name: `hcc_${role}`,
   };
-  return plan(fp, options);
+  const plans = plan(fp, options);
+  if (previousStage) plans.configuration.previous_stage = previousStage;
+  return plans;
 }
 
 function binaryLiver(labels: Volume): Volume {
@@ -151,7 +164,12 @@ function liverCrop(c: LoadedTrainingCase, marginMm: number): LoadedTrainingCase 
   return { id: c.id, channels: c.channels.map((v) => cropOrPad(v, b, -1024)), labels: cropOrPad(c.labels, b, 0) };
 }
 
-function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, val: LoadedTrainingCase[]): ValidationMetrics | undefined {
+/** A case's reference liver as stage 1 at `lowSpacing` (z, y, x) would give it, for a stage with cascade input. */
+function previousFor(c: LoadedTrainingCase, lowSpacing: ZYX): PreviousStage {
+  return lowresReference(c.labels.data, c.labels.shape, c.labels.spacing, xyz(lowSpacing));
+}
+
+function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, val: LoadedTrainingCase[], lowSpacing: ZYX): ValidationMetrics | undefined {
   if (val.length === 0) return undefined;
   const { net } = loadNetwork(join(stageDir, `fold_${fold}`, 'checkpoint_final.pth'), plans);
   try {
@@ -159,7 +177,8 @@ function validate(stageDir: string, fold: number, plans: Plans, role: StageRole,
     let tumour = 0;
     let tumourCases = 0;
     for (const c of val) {
-      const pred = predictStage({ role, plans, nets: [net], mirrorAxes: null, marginMm: 0 }, c.channels);
+      const previous = plans.configuration.previous_stage ? previousFor(c, lowSpacing) : undefined;
+      const pred = predictStage({ role, plans, nets: [net], mirrorAxes: null, marginMm: 0 }, c.channels, {}, previous);
       const ref = role === 'liver' ? binaryLiver(c.labels) : c.labels;
       const predLiver = binaryLiver(pred);
       liver += labelMetrics(predLiver, binaryLiver(ref), 1).dice;
@@ -209,10 +228,17 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     const stageCases = loaded.map((c) => (role === 'liver' ? { ...c, labels: binaryLiver(c.labels) } : cascade ? liverCrop(c, cfg.marginMm) : c));
     const manifestPath = join(dir, 'model.json');
     // Planning is deterministic (seeded fingerprint), so a resumed run plans exactly as the killed one did.
-    const stagePlans = stagePlan(role, stageCases, phases, cfg, seed);
+    const cascadeInput = cascade && role === 'liver_tumour' && cfg.cascadeInput;
+    const stagePlans = stagePlan(role, stageCases, phases, cfg, seed, cascadeInput ? 'liver' : undefined);
+    // Stage 1's spacing, as its planning gives it (the median spacing does not depend on the crop).
+    const lowSpacing = stageSpacing('liver', loaded, cfg);
     const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as StageManifest) : null;
     const pre = new Map<string, TrainCase>();
-    for (const c of stageCases) pre.set(c.id, { id: c.id, ...preprocessCase(c.channels, stagePlans, c.labels) });
+    for (const c of stageCases) {
+      const p = preprocessCase(c.channels, stagePlans, c.labels);
+      const low = cascadeInput ? previousFor(c, lowSpacing) : null;
+      pre.set(c.id, { id: c.id, ...p, ...(low ? { previous: transferMask(low.mask, low.grid, preprocessedGrid(p)) } : {}) });
+    }
     const stageOut: TrainSegmentationResult['stages'][number] = { role, dir, plans: stagePlans, folds: {} };
     const done: number[] = [];
     for (const f of folds) {
@@ -228,7 +254,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
         initialLr: cfg.initialLr, augment: { mirrorAxes: cfg.mirrorAxes, ...(cfg.augment ? {} : { spatial: false, intensity: false }) },
       });
       r.net.dispose();
-      const validation = r.finished ? validate(dir, f, stagePlans, role, stageCases.filter((c) => split.val.includes(c.id))) : undefined;
+      const validation = r.finished ? validate(dir, f, stagePlans, role, stageCases.filter((c) => split.val.includes(c.id)), lowSpacing) : undefined;
       stageOut.folds[f] = { finished: r.finished, log: r.log, validation };
       if (r.finished) done.push(f);
       else result.finished = false;
@@ -236,7 +262,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     const stageManifest: StageManifest = {
       kind: 'hcc-seg-stage', version: MODEL_VERSION, role, plans: stagePlans, marginMm: cfg.marginMm,
       folds: [...new Set([...(previous?.folds ?? []).filter((f) => !folds.includes(f)), ...done])].sort((a, b) => a - b),
-      training: { config: cfg, seed, splits: folds.map((f) => ({ fold: f, ...splits[f] })) },
+      training: { config: cfg, seed, splits: folds.map((f) => ({ fold: f, ...splits[f] })), ...(cascadeInput ? { cascadeInputSpacing: lowSpacing } : {}) },
       metrics: { ...previous?.metrics, ...Object.fromEntries(Object.entries(stageOut.folds).map(([f, v]) => [f, v.validation ?? null])) },
     };
     writeJsonAtomicSync(manifestPath, stageManifest);

@@ -219,6 +219,12 @@ export interface Configuration {
   normalization_schemes: string[];
   use_mask_for_norm: boolean[];
   architecture: { network_class_name: string; arch_kwargs: ArchitectureKwargs };
+  /**
+   * As nnU-Net's 3d_cascade_fullres `previous_stage`: the stage whose segmentation this one takes as extra input
+   * channels, one per foreground label after the image channels. Ours names a role: 'liver' (one binary
+   * channel). Absent: images only.
+   */
+  previous_stage?: 'liver';
 }
 
 export interface Plans {
@@ -252,6 +258,11 @@ export interface PlanOptions {
   channelNames?: string[];
   labels?: Record<string, number>;
   name?: string;
+}
+
+/** The network's input channels: the images, then the previous stage's foreground (cascade.ts). */
+export function inputChannels(plans: Plans): number {
+  return plans.configuration.normalization_schemes.length + (plans.configuration.previous_stage ? 1 : 0);
 }
 
 export function plan(fp: Fingerprint, options: PlanOptions = {}): Plans {

@@ -6,8 +6,9 @@ import { createProgress } from '../util/progress.js';
 import { HccError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { augmentSample, type AugmentOptions } from './augment.js';
+import { perturbCascadeInput } from './cascade.js';
 import { deepSupervisionLoss } from './loss.js';
-import type { Plans, ZYX } from './plans.js';
+import { inputChannels, type Plans, type ZYX } from './plans.js';
 import type { PreprocessedCase } from './preprocess.js';
 import { PlainConvUNet } from './unet.js';
 
@@ -24,6 +25,8 @@ import { PlainConvUNet } from './unet.js';
 
 export interface TrainCase extends PreprocessedCase {
   id: string;
+  /** The previous stage's liver on this case's grid, for a stage whose plans name a previous_stage (cascade.ts). */
+  previous?: Uint8Array;
 }
 
 export interface TrainerOptions {
@@ -92,13 +95,16 @@ function classLocations(c: TrainCase, seed: number): ClassLocations {
   return { perClass };
 }
 
-/** Crop [start, start + patch) from a case, zero outside (data and labels). */
+/**
+ * Crop [start, start + patch) from a case, zero outside: data, and as seg the labels followed by the previous
+ * stage's mask when the case has one (so spatial augmentation moves both as segmentations, as nnU-Net's seg).
+ */
 function cropPatch(c: TrainCase, start: ZYX, patch: ZYX): { data: Float32Array; seg: Float32Array } {
   const [Z, Y, X] = c.shape;
   const [pz, py, px] = patch;
   const n = pz * py * px;
   const data = new Float32Array(c.channels.length * n);
-  const seg = new Float32Array(n);
+  const seg = new Float32Array((c.previous ? 2 : 1) * n);
   for (let z = 0; z < pz; z++) {
     const sz = start[0] + z;
     if (sz < 0 || sz >= Z) continue;
@@ -111,6 +117,7 @@ function cropPatch(c: TrainCase, start: ZYX, patch: ZYX): { data: Float32Array; 
       const dst = (z * py + y) * px;
       c.channels.forEach((ch, ci) => data.set(ch.subarray(src + x0, src + x1), ci * n + dst + x0));
       for (let x = x0; x < x1; x++) seg[dst + x] = c.labels![src + x]!;
+      if (c.previous) for (let x = x0; x < x1; x++) seg[n + dst + x] = c.previous[src + x]!;
     }
   }
   return { data, seg };
@@ -142,10 +149,20 @@ function makeBatch(cases: TrainCase[], locs: ClassLocations[], plans: Plans, rng
     const ci = rng.int(cases.length);
     const forceFg = j >= Math.round(bs * (1 - oversample));
     const start = patchStart(cases[ci]!, locs[ci]!, patch, forceFg, rng);
-    const { data, seg } = cropPatch(cases[ci]!, start, patch);
-    let x = torch.fromArray(data, [1, cases[ci]!.channels.length, ...patch]);
-    let y = torch.fromArray(seg, [1, 1, ...patch]);
+    const c = cases[ci]!;
+    if (plans.configuration.previous_stage && !c.previous) throw new HccError(`case ${c.id}: the stage takes the ${plans.configuration.previous_stage} stage's output, which the case lacks`);
+    const { data, seg } = cropPatch(c, start, patch);
+    let x = torch.fromArray(data, [1, c.channels.length, ...patch]);
+    let y = torch.fromArray(seg, [1, c.previous ? 2 : 1, ...patch]);
     if (augment) [x, y] = augmentSample(x, y, rng, augment);
+    if (c.previous) {
+      // nnU-Net moves the previous stage's seg into the data after the image augmentations, then perturbs it
+      // (training only: its validation transforms leave it as it is).
+      let prev: Uint8Array = Uint8Array.from(y.select(1, 1).contiguous().toArray() as Float32Array, (v) => (v > 0.5 ? 1 : 0));
+      if (augment) prev = perturbCascadeInput(prev, patch, rng);
+      x = torch.cat([x, torch.fromArray(Float32Array.from(prev), [1, 1, ...patch])], 1);
+      y = y.narrow(1, 0, 1);
+    }
     xs.push(x);
     ys.push(y);
   }
@@ -177,7 +194,7 @@ function confusion(logits: Tensor, target: Tensor, K: number): number[][] {
 
 export function buildNetwork(plans: Plans, deepSupervision: boolean): PlainConvUNet {
   const K = Object.keys(plans.labels).length;
-  return new PlainConvUNet(plans.configuration.normalization_schemes.length, K, plans.configuration.architecture.arch_kwargs, deepSupervision);
+  return new PlainConvUNet(inputChannels(plans), K, plans.configuration.architecture.arch_kwargs, deepSupervision);
 }
 
 export async function trainFold(foldDir: string, plans: Plans, train: TrainCase[], val: TrainCase[], options: TrainerOptions): Promise<TrainerResult> {
