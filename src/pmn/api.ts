@@ -254,6 +254,8 @@ export interface ScoreRequest {
    * the mean log-odds and mean risk over its tumours (needs NIfTI sources; pre-stored crops hold the largest only).
    */
   tumours?: TumourMode;
+  /** Test-time augmentation over the axial symmetries (predictCases); off by default. */
+  tta?: boolean;
 }
 
 /** Scores cases: P(proliferative) and the standardised Cox risk score; writes the scores CSV when `out` is set. */
@@ -263,7 +265,7 @@ export async function scorePmn(req: ScoreRequest): Promise<PmnPrediction[]> {
   const cases = await cohortCases(req.cohort, 'any', cacheDir, spec, req.ids);
   const model = loadModel(req.model);
   try {
-    const preds = await predictTumours(model, req.cohort, cases, cacheDir, req.tumours);
+    const preds = await predictTumours(model, req.cohort, cases, cacheDir, req.tumours, { tta: req.tta });
     if (req.out) writeFileAtomicSync(req.out, formatCsv(['id', 'probability', 'risk_score'], preds.map((p) => ({ id: p.id, probability: p.probability, risk_score: p.riskScore }))));
     return preds;
   } finally {
@@ -278,6 +280,8 @@ export interface ExplainRequest {
   /** Folder for explanation.json and the similarity-map PNGs. */
   out: string;
   cacheDir?: string;
+  /** Test-time augmentation: similarities, logit and risk averaged over the axial symmetries. */
+  tta?: boolean;
 }
 
 /** Explains one case (top prototypes, contributions summing to the logit, similarity maps, training patches). */
@@ -285,7 +289,7 @@ export async function explainPmn(req: ExplainRequest): Promise<Explanation> {
   const crop = await ensureCrop(req.case, req.cacheDir ?? join(req.model, 'cache'), cropSpecFor(readModelJson(req.model).config));
   const model = loadModel(req.model);
   try {
-    return explainCase(model, { id: req.case.id, crop }, req.out);
+    return explainCase(model, { id: req.case.id, crop }, req.out, { tta: req.tta });
   } finally {
     model.net.dispose();
   }
@@ -293,17 +297,17 @@ export async function explainPmn(req: ExplainRequest): Promise<Explanation> {
 
 /**
  * Predictions for cases of a cohort: from each case's (largest-tumour) crop, or with 'all' the mean over its
- * tumours, each on its own crop made from the case's images.
+ * tumours, each on its own crop made from the case's images; `tta` as in predictCases.
  */
-export async function predictTumours(model: LoadedPmn, cohort: CohortFiles, cases: PmnCase[], cacheDir: string, tumours: TumourMode = 'largest'): Promise<PmnPrediction[]> {
-  if (tumours === 'largest') return predictCases(model, cases);
+export async function predictTumours(model: LoadedPmn, cohort: CohortFiles, cases: PmnCase[], cacheDir: string, tumours: TumourMode = 'largest', options: { tta?: boolean } = {}): Promise<PmnPrediction[]> {
+  if (tumours === 'largest') return predictCases(model, cases, options);
   const out: PmnPrediction[] = [];
   for (const c of cases) {
     const crops = await ensureTumourCrops(sourceOf(cohort, c.id, true), cacheDir, cropSpecFor(model.meta.config));
     // One tumour per forward pass, so each tumour's value is the one `hcc classify --tumours all` shows for it
     // (float32 results depend slightly on the batch they are computed in).
     const per: PmnPrediction[] = [];
-    for (const crop of crops) per.push(...(await predictCases(model, [{ id: c.id, crop }])));
+    for (const crop of crops) per.push(...(await predictCases(model, [{ id: c.id, crop }], options)));
     out.push({ id: c.id, ...meanOverTumours(per), similarity: per[0]!.similarity.map((_, j) => per.reduce((a, p) => a + p.similarity[j]!, 0) / per.length) });
   }
   return out;
@@ -345,7 +349,7 @@ export async function explainPmnTumours(req: ExplainRequest): Promise<MultiTumou
     const tumours = crops.map((path, r): TumourExplanation => {
       const crop = loadCrop(path);
       const voxelMl = crop.spacing.reduce((a, s) => a * s, 1) / 1000;
-      const ex = explainCase(model, { id: req.case.id, crop: path }, join(req.out, `tumour_${r + 1}`));
+      const ex = explainCase(model, { id: req.case.id, crop: path }, join(req.out, `tumour_${r + 1}`), { tta: req.tta });
       return { tumour: r + 1, volumeMl: crop.tumour.reduce((a, v) => a + v, 0) * voxelMl, centreMm: crop.centre, ...ex };
     });
     const result: MultiTumourExplanation = { id: req.case.id, ...meanOverTumours(tumours), tumours };

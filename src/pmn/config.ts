@@ -25,6 +25,11 @@ export interface PmnConfig {
    * fit in (crop.ts cropSpecFor). A smaller input at the same spacing would show only part of a large tumour.
    */
   spacingMm: [number, number, number];
+  /**
+   * A prototype's distance to a case: the mean of its k nearest in-mask tokens (pmn-design.md §5.3's top-3
+   * option; 1 = ProtoPNet's minimum). k > 1 spreads the gradient over several tokens instead of one.
+   */
+  similarityTopK: number;
 }
 
 export const DEFAULT_CONFIG: PmnConfig = {
@@ -39,6 +44,7 @@ export const DEFAULT_CONFIG: PmnConfig = {
   prototypesPerClass: 5,
   clipHu: [-160, 240],
   spacingMm: [1.5, 1.5, 2.5],
+  similarityTopK: 1,
 };
 
 /** Total downsampling from input voxels to tokens per axis [x, y, z]: stem (2,2,1), (2,2,2), patch (2,2,2). */

@@ -26,6 +26,8 @@ export interface DetectionEvaluation {
   cases: 'all' | 'test split';
   /** How the PMN scored cases with several tumours; the baselines always read the largest (as trained). */
   tumours: TumourMode;
+  /** Whether the PMN's scores were averaged over the axial symmetries (test-time augmentation). */
+  tta: boolean;
   pmn: AucWithCi;
   baselines: Array<AucWithCi & { model: string; versusPmn: { deltaAuc: number; ci: [number, number]; p: number } }>;
   oracle: (AucWithCi & { gap: number }) | null;
@@ -61,16 +63,16 @@ async function evaluationIds(modelDir: string, kind: 'resection' | 'iat', csv: s
 /**
  * Proliferative detection on a resection cohort: the PMN's AUC with its DeLong CI, each stored baseline's AUC
  * and DeLong's paired test against the PMN, and (synthetic cohorts) the oracle ceiling on the same cases.
- * On the model's own training cohort only its test-split cases are scored. `tumours` as in scorePmn.
+ * On the model's own training cohort only its test-split cases are scored. `tumours` and `tta` as in scorePmn.
  */
-export async function evaluateDetection(modelDir: string, cohort: CohortFiles, seed = 0, tumours: TumourMode = 'largest'): Promise<DetectionEvaluation> {
+export async function evaluateDetection(modelDir: string, cohort: CohortFiles, seed = 0, tumours: TumourMode = 'largest', tta = false): Promise<DetectionEvaluation> {
   const { ids, cases: which } = await evaluationIds(modelDir, 'resection', cohort.csv);
   const cacheDir = join(modelDir, 'cache');
   const cases = await cohortCases(cohort, 'resection', cacheDir, cropSpecFor(readModelJson(modelDir).config), ids);
   const model = loadModel(modelDir);
   let preds;
   try {
-    preds = await predictTumours(model, cohort, cases, cacheDir, tumours);
+    preds = await predictTumours(model, cohort, cases, cacheDir, tumours, { tta });
   } finally {
     model.net.dispose();
   }
@@ -96,7 +98,7 @@ export async function evaluateDetection(modelDir: string, cohort: CohortFiles, s
     const o = oracleCeiling(phenotype, labels, seed);
     oracle = { auc: o.auc, ci: o.ci, gap: o.auc - pmn.auc };
   }
-  return { cohort: cohort.csv, n: cases.length, cases: which, tumours, pmn: { auc: pmn.auc, ci: pmn.ci }, baselines, oracle };
+  return { cohort: cohort.csv, n: cases.length, cases: which, tumours, tta, pmn: { auc: pmn.auc, ci: pmn.ci }, baselines, oracle };
 }
 
 function coxColumns(csv: string, ids: string[], extra: number[] | null): { time: number[]; event: number[]; columns: Float64Array[]; names: string[] } {
@@ -125,10 +127,10 @@ function coxColumns(csv: string, ids: string[], extra: number[] | null): { time:
 /**
  * Prognostic value on an iat cohort: Harrell's C of the PMN risk score alone, of a clinical Cox model, and of
  * the clinical Cox model plus the PMN score. Both Cox models are fitted on the model's own iat training cases
- * (provenance in model.json) and evaluated on this cohort's cases; with `tumours` 'all' both sides are scored
- * over all tumours, so the Cox model sees the same kind of score it is applied to.
+ * (provenance in model.json) and evaluated on this cohort's cases; with `tumours` 'all' (or `tta`) both sides are
+ * scored that way, so the Cox model sees the same kind of score it is applied to.
  */
-export async function evaluatePrognosis(modelDir: string, cohort: CohortFiles, trainingIat: CohortFiles, tumours: TumourMode = 'largest'): Promise<PrognosisEvaluation> {
+export async function evaluatePrognosis(modelDir: string, cohort: CohortFiles, trainingIat: CohortFiles, tumours: TumourMode = 'largest', tta = false): Promise<PrognosisEvaluation> {
   const { ids, cases: which } = await evaluationIds(modelDir, 'iat', cohort.csv);
   const cacheDir = join(modelDir, 'cache');
   const spec = cropSpecFor(readModelJson(modelDir).config);
@@ -138,8 +140,8 @@ export async function evaluatePrognosis(modelDir: string, cohort: CohortFiles, t
   let pTest, pTrain, train;
   try {
     train = await cohortCases(trainingIat, 'iat', cacheDir, spec, trainIds);
-    pTest = await predictTumours(model, cohort, cases, cacheDir, tumours);
-    pTrain = await predictTumours(model, trainingIat, train, cacheDir, tumours);
+    pTest = await predictTumours(model, cohort, cases, cacheDir, tumours, { tta });
+    pTrain = await predictTumours(model, trainingIat, train, cacheDir, tumours, { tta });
   } finally {
     model.net.dispose();
   }

@@ -9,6 +9,7 @@ import { loadCrop } from './crop-store.js';
 import type { TumourCrop } from './crop.js';
 import { centreOffset } from './input.js';
 import type { LoadedPmn } from './model-store.js';
+import { inputViews, meanOverViews } from './predict.js';
 import type { PushedPrototype } from './push.js';
 
 type Box = [number, number, number, number, number, number];
@@ -90,7 +91,7 @@ export interface Explanation {
  * Explains one case: each prototype's similarity and contribution, where it matched, its similarity map over
  * the tumour (PNG), and the training patch behind it. Writes explanation.json and the PNGs into `out`.
  */
-export function explainCase(model: LoadedPmn, c: PmnCase, out: string): Explanation {
+export function explainCase(model: LoadedPmn, c: PmnCase, out: string, options: { tta?: boolean } = {}): Explanation {
   const { net, meta } = model;
   mkdirSync(out, { recursive: true });
   const crop = loadCrop(c.crop);
@@ -99,11 +100,14 @@ export function explainCase(model: LoadedPmn, c: PmnCase, out: string): Explanat
   const [ox, oy, oz] = centreOffset(net.config, crop.size);
   const K = net.prototypeClass.length;
   const r = torch.tidy(() => torch.noGrad(() => {
-    const o = net.forward(inputBatch([c], meta.normalisation, net.config, null));
+    // With test-time augmentation the similarities, logits and risk are the means over the views (so the
+    // contributions still sum to the logit); where each prototype matched is shown on the central view.
+    const outputs = inputViews(net.config, options.tta).map((v) => net.forward(inputBatch([c], meta.normalisation, net.config, v)));
+    const o = outputs[0]!;
     return {
-      logits: o.logits.select(0, 0).tolist() as number[],
-      risk: o.risk.item(),
-      sim: o.similarity.select(0, 0).tolist() as number[],
+      logits: meanOverViews(outputs, (x) => x.logits).select(0, 0).tolist() as number[],
+      risk: meanOverViews(outputs, (x) => x.risk).item(),
+      sim: meanOverViews(outputs, (x) => x.similarity).select(0, 0).tolist() as number[],
       argmin: (o.argmin.select(0, 0).tolist() as number[]).map(Number),
       dist: o.distances.select(0, 0).contiguous().toArray() as Float32Array,
       w: net.last_layer.weight.tolist() as number[][],

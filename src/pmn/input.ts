@@ -186,6 +186,33 @@ export function drawAugmentation(config: PmnConfig, cropSize: [number, number, n
   };
 }
 
+/** One of the axial symmetries training draws: quarter turns in the axial plane, then mirrors. */
+export interface Symmetry {
+  rot90: number;
+  flipX: boolean;
+  flipY: boolean;
+}
+
+/**
+ * The distinct axial symmetries the training augmentation covers, identity first, for test-time augmentation:
+ * on a square input the 8 of the square (4 quarter turns, each also mirrored in x; a y mirror equals a turn
+ * plus an x mirror), otherwise the 4 of the mirrors alone (training turns only square inputs).
+ */
+export function axialSymmetries(config: PmnConfig): Symmetry[] {
+  const square = config.inputSize[0] === config.inputSize[1];
+  const out: Symmetry[] = [];
+  for (const flipX of [false, true]) {
+    if (square) for (let rot90 = 0; rot90 < 4; rot90++) out.push({ rot90, flipX, flipY: false });
+    else for (const flipY of [false, true]) out.push({ rot90: 0, flipX, flipY });
+  }
+  return out;
+}
+
+/** The un-augmented central input seen through a symmetry: no jitter, affine, intensity change or noise. */
+export function symmetryAugmentation(config: PmnConfig, cropSize: [number, number, number], s: Symmetry): Augmentation {
+  return { offset: centreOffset(config, cropSize), ...s, affine: null, scale: [1, 1], shift: [0, 0], noise: 0 };
+}
+
 export function centreOffset(config: PmnConfig, cropSize: [number, number, number]): [number, number, number] {
   return [0, 1, 2].map((d) => Math.floor((cropSize[d]! - config.inputSize[d]!) / 2)) as [number, number, number];
 }

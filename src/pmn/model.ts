@@ -149,7 +149,7 @@ export interface PmnOutput {
   risk: Tensor;
   /** [B, K] log-similarities. */
   similarity: Tensor;
-  /** [B, K] masked min distances and [B, K] the token each came from. */
+  /** [B, K] masked min distances (the mean of the k nearest with similarityTopK k) and [B, K] the nearest token. */
   minDistance: Tensor;
   argmin: Tensor;
   /** [B, L, P] bounded token features and [B, L] the token mask (1 = allowed for matching). */
@@ -252,7 +252,10 @@ export class PrototypeMambaNet extends nn.Module<[Tensor], PmnOutput> {
     const raw = f2.sub(features.matmul(p.t()).mul(2)).add(p2).clampMin(0);
     const m = tokenMask.unsqueeze(-1);
     const distances = raw.mul(m).add(m.rsub(1).mul(this.maxDist));
-    const [minDistance, argmin] = distances.minDim(1);
+    const [nearest, argmin] = distances.minDim(1);
+    // The top-k option averages the k smallest distances; argmin stays the nearest token (push, similarity maps).
+    const k = Math.min(this.config.similarityTopK, distances.shape[1]!);
+    const minDistance = k > 1 ? distances.topk(k, 1, false, false)[0]!.mean([1]) : nearest;
     const similarity = minDistance.add(1).div(minDistance.add(1e-4)).log();
     return {
       logits: this.last_layer.forward(similarity),

@@ -1,6 +1,10 @@
 import * as torch from '@hcc/torch';
+import type { Tensor } from '@hcc/torch';
 import { chunks, inputBatch, type PmnCase } from './batches.js';
+import type { PmnConfig } from './config.js';
+import { axialSymmetries, type Symmetry } from './input.js';
 import type { LoadedPmn } from './model-store.js';
+import type { PmnOutput } from './model.js';
 
 export interface PmnPrediction {
   id: string;
@@ -16,18 +20,40 @@ export interface PmnPrediction {
   similarity: number[];
 }
 
-/** Scores cases with a loaded model (eval mode, central crop, no augmentation). */
-export async function predictCases(model: LoadedPmn, cases: PmnCase[], batchSize = 8): Promise<PmnPrediction[]> {
+export interface PredictOptions {
+  batchSize?: number;
+  /**
+   * Test-time augmentation: average the logits, Cox risk and similarities over the axial symmetries training
+   * draws (8 views of a square input, inputViews); the heads are linear in the similarities, so the averaged
+   * logits are those of the averaged similarities. Costs one forward pass per view.
+   */
+  tta?: boolean;
+}
+
+/** The inputs a case is scored on: the central input, and with `tta` also its other axial symmetries. */
+export function inputViews(config: PmnConfig, tta = false): Array<Symmetry | null> {
+  return tta ? [null, ...axialSymmetries(config).slice(1)] : [null];
+}
+
+/** The mean of one output over the views (the output itself for a single view). */
+export function meanOverViews(outputs: PmnOutput[], pick: (o: PmnOutput) => Tensor): Tensor {
+  return outputs.length === 1 ? pick(outputs[0]!) : outputs.map(pick).reduce((a, b) => a.add(b)).div(outputs.length);
+}
+
+/** Scores cases with a loaded model (eval mode, central crop, no augmentation unless `tta`). */
+export async function predictCases(model: LoadedPmn, cases: PmnCase[], options: PredictOptions = {}): Promise<PmnPrediction[]> {
   const out: PmnPrediction[] = [];
   const { net, meta } = model;
+  const views = inputViews(net.config, options.tta);
   net.eval();
-  for (const batch of chunks(cases, batchSize)) {
+  for (const batch of chunks(cases, options.batchSize ?? 8)) {
     const rows = torch.tidy(() => torch.noGrad(() => {
-      const o = net.forward(inputBatch(batch, meta.normalisation, net.config, null));
-      const logits = o.logits.tolist() as number[][];
-      const prob = o.logits.softmax(1).select(1, 1).tolist() as number[];
-      const risk = o.risk.tolist() as number[];
-      const sim = o.similarity.tolist() as number[][];
+      const outputs = views.map((v) => net.forward(inputBatch(batch, meta.normalisation, net.config, v)));
+      const logitsT = meanOverViews(outputs, (o) => o.logits);
+      const logits = logitsT.tolist() as number[][];
+      const prob = logitsT.softmax(1).select(1, 1).tolist() as number[];
+      const risk = meanOverViews(outputs, (o) => o.risk).tolist() as number[];
+      const sim = meanOverViews(outputs, (o) => o.similarity).tolist() as number[][];
       return batch.map((c, i) => ({
         id: c.id,
         probability: prob[i]!,

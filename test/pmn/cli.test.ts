@@ -166,18 +166,27 @@ test('hcc classify --json: the probability scorePmn gives for the case, contribu
   assert.ok(Math.abs(sum - ex.logit) < 1e-5, `contributions ${sum} vs logit ${ex.logit}`);
   assert.equal(ex.prototypes.length, 4);
   assert.ok(existsSync(join(work, 'classify', 'explanation.json')) && existsSync(ex.prototypes[0].similarityMap));
+
+  // --tta: scorePmn's test-time-augmented probability, still explained by contributions summing to the logit.
+  const tta = JSON.parse(ok(await cli('classify', join(cohortDir, 'images', id), '--model', modelDir, '--tta', '--out', join(work, 'classify-tta'), '--json')));
+  const [apiTta] = await scorePmn({ model: modelDir, cohort: { csv: join(cohortDir, 'cohort.csv'), dir: cohortDir }, ids: [id], cacheDir, tta: true });
+  assert.ok(Math.abs(tta.logit - apiTta!.logit) < 1e-6, `${tta.logit} vs ${apiTta!.logit}`);
+  assert.ok(Math.abs(tta.logit - ex.logit) > 1e-6, 'the views change the log-odds');
+  const sumTta = (tta.prototypes as Array<{ contribution: number }>).reduce((a, p) => a + p.contribution, 0);
+  assert.ok(Math.abs(sumTta - tta.logit) < 1e-5, `contributions ${sumTta} vs logit ${tta.logit}`);
 });
 
 test('hcc evaluate pmn --json: the AUC and DeLong CI recomputed from the scores of the test split', async () => {
   const test = (readModelJson(modelDir).provenance as { split: { resection: { test: string[] } } }).split.resection.test;
   const y = test.map((id) => labels[ids.indexOf(id)]!);
   assert.ok(y.includes(0) && y.includes(1), 'the test split has both classes');
-  for (const tumours of ['largest', 'all'] as const) {
-    const r = JSON.parse(ok(await cli('evaluate', 'pmn', '--model', modelDir, '--cohort', cohortDir, '--tumours', tumours, '--json')));
+  for (const [tumours, tta] of [['largest', false], ['all', false], ['largest', true]] as const) {
+    const r = JSON.parse(ok(await cli('evaluate', 'pmn', '--model', modelDir, '--cohort', cohortDir, '--tumours', tumours, ...(tta ? ['--tta'] : []), '--json')));
     assert.equal(r.cases, 'test split');
     assert.equal(r.n, test.length);
     assert.equal(r.tumours, tumours);
-    const scores = await scorePmn({ model: modelDir, cohort: { csv: join(cohortDir, 'cohort.csv'), dir: cohortDir }, ids: test, cacheDir, tumours });
+    assert.equal(r.tta, tta);
+    const scores = await scorePmn({ model: modelDir, cohort: { csv: join(cohortDir, 'cohort.csv'), dir: cohortDir }, ids: test, cacheDir, tumours, tta });
     const expected = auc(scores.map((s) => s.probability), y);
     assert.ok(Math.abs(r.pmn.auc - expected.auc) < 1e-12, `${tumours}: ${r.pmn.auc} vs ${expected.auc}`);
     assert.ok(Math.abs(r.pmn.ci[0] - expected.ci[0]) < 1e-9 && Math.abs(r.pmn.ci[1] - expected.ci[1]) < 1e-9);

@@ -6,7 +6,7 @@ import { loadPmn, tumoursOption } from './pmn-shared.js';
 import type { Explanation } from '../../pmn/explain.js';
 
 const USAGE = `hcc classify CASE --model MODEL_DIR [--art FILE --pv FILE --mask FILE | --seg-model DIR]
-                [--tumours largest|all] [--out DIR] [--json]
+                [--tumours largest|all] [--tta] [--out DIR] [--json]
 
 Runs a trained PMN on one case: the probability of the proliferative subtype, the imaging Cox risk score
 (standardised on the training cohort; higher = worse), and the prototype explanation: the prototypes that
@@ -21,6 +21,9 @@ training patch it stands for.
   --tumours largest|all  read the largest tumour (default, as trained), or every tumour of at least 1 cm
                 on its own crop: the probability comes from the mean log-odds, the risk is the mean, and
                 the explanation lists each tumour (OUT/tumour_<n>/); needs a mask file, not --seg-model
+  --tta         test-time augmentation: similarities, log-odds and risk averaged over the 8 axial flips and
+                quarter turns training draws (contributions still sum to the log-odds; the similarity maps
+                show the unturned view)
   --out DIR     explanation.json and similarity-map PNGs (default: P_pmn)
   --json        print the explanation as JSON`;
 
@@ -33,7 +36,7 @@ export const classifyCommand: Command = {
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { model: { type: 'string' }, art: { type: 'string' }, pv: { type: 'string' }, mask: { type: 'string' }, 'seg-model': { type: 'string' }, tumours: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: { model: { type: 'string' }, art: { type: 'string' }, pv: { type: 'string' }, mask: { type: 'string' }, 'seg-model': { type: 'string' }, tumours: { type: 'string' }, tta: { type: 'boolean', default: false }, out: { type: 'string' }, json: { type: 'boolean', default: false } },
     });
     if (!values.model) throw usageError(`--model is required\n\n${USAGE}`);
     const prefix = positionals[0];
@@ -47,7 +50,7 @@ export const classifyCommand: Command = {
     const segModel = values['seg-model'] ?? (values.mask ? undefined : trainedWith);
     const phases = { id, art: resolve(values.art ?? `${prefix}_art.nii.gz`), pv: resolve(values.pv ?? `${prefix}_pv.nii.gz`) };
     const source = segModel ? { ...phases, segModel: resolve(segModel) } : { ...phases, mask: resolve(values.mask ?? `${prefix}_label.nii.gz`) };
-    const request = { model: resolve(values.model), case: source, out: resolve(values.out ?? `${prefix ?? id}_pmn`) };
+    const request = { model: resolve(values.model), case: source, out: resolve(values.out ?? `${prefix ?? id}_pmn`), tta: values.tta };
     const ex = tumours === 'all' ? await api.explainPmnTumours(request) : await api.explainPmn(request);
     if (values.json) printJson(ex);
     else {

@@ -6,7 +6,7 @@ import { printJson, type Command } from '../command.js';
 import { cohortFiles, loadPmn, positiveInt, tumoursOption } from './pmn-shared.js';
 
 const USAGE = `hcc evaluate pmn --model MODEL_DIR --cohort DIR [--masks DIR | --seg-model DIR] [--tumours largest|all]
-                 [--seed S] [--json]
+                 [--tta] [--seed S] [--json]
 
 Evaluates a trained PMN on a cohort folder. A resection cohort (with 'proliferative'): the AUC with its DeLong
 95% CI, each baseline trained with the model (--baselines) with DeLong's paired test against the PMN, and on
@@ -16,7 +16,9 @@ fitted on the model's own iat training cases. On the model's own training cohort
 
   --tumours largest|all  score a case's largest tumour (default, as trained) or every tumour of at least 1 cm
                          on its own crop, averaging log-odds and risk (needs the cohort's images; the
-                         baselines always read the largest tumour)`;
+                         baselines always read the largest tumour)
+  --tta                  test-time augmentation: average the PMN's logits over the 8 axial flips and
+                         quarter turns training draws (8 forward passes a case; baselines unchanged)`;
 
 const fmt = (a: { auc: number; ci: [number, number] }) => `${a.auc.toFixed(3)} (${a.ci[0].toFixed(3)}-${a.ci[1].toFixed(3)})`;
 
@@ -29,7 +31,7 @@ export const evaluatePmnCommand: Command = {
       args: argv,
       strict: true,
       allowPositionals: true,
-      options: { model: { type: 'string' }, cohort: { type: 'string' }, masks: { type: 'string' }, 'seg-model': { type: 'string' }, tumours: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: { model: { type: 'string' }, cohort: { type: 'string' }, masks: { type: 'string' }, 'seg-model': { type: 'string' }, tumours: { type: 'string' }, tta: { type: 'boolean', default: false }, seed: { type: 'string' }, json: { type: 'boolean', default: false } },
     });
     if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'\n\n${USAGE}`);
     if (!values.model || !values.cohort) throw usageError(`--model and --cohort are required\n\n${USAGE}`);
@@ -39,10 +41,10 @@ export const evaluatePmnCommand: Command = {
     const { api, evaluate } = await loadPmn();
     const model = resolve(values.model);
     if (columns.includes('proliferative')) {
-      const r = await evaluate.evaluateDetection(model, cohort, positiveInt(values.seed, '--seed') ?? 0, tumours);
+      const r = await evaluate.evaluateDetection(model, cohort, positiveInt(values.seed, '--seed') ?? 0, tumours, values.tta);
       if (values.json) printJson(r);
       else {
-        process.stdout.write(`${r.n} cases (${r.cases}) of ${r.cohort}\nPMN AUC ${fmt(r.pmn)}${tumours === 'all' ? ' (mean over all tumours)' : ''}\n`);
+        process.stdout.write(`${r.n} cases (${r.cases}) of ${r.cohort}\nPMN AUC ${fmt(r.pmn)}${tumours === 'all' ? ' (mean over all tumours)' : ''}${r.tta ? ' (test-time augmentation)' : ''}\n`);
         for (const b of r.baselines) process.stdout.write(`${b.model} AUC ${fmt(b)}; PMN - ${b.model} = ${b.versusPmn.deltaAuc.toFixed(3)} (${b.versusPmn.ci[0].toFixed(3)} to ${b.versusPmn.ci[1].toFixed(3)}), DeLong p = ${b.versusPmn.p.toPrecision(3)}\n`);
         if (r.oracle) process.stdout.write(`oracle ceiling AUC ${fmt(r.oracle)}; PMN is ${r.oracle.gap.toFixed(3)} below it\n`);
       }
@@ -51,7 +53,7 @@ export const evaluatePmnCommand: Command = {
     if (columns.includes('os_months')) {
       const prov = api.readModelJson(model).provenance as { cohorts?: { iat?: ReturnType<typeof cohortFiles> } };
       if (!prov.cohorts?.iat) throw new HccError(`${model}: the model was trained without an iat cohort, so it has no Cox head to evaluate`);
-      const r = await evaluate.evaluatePrognosis(model, cohort, prov.cohorts.iat, tumours);
+      const r = await evaluate.evaluatePrognosis(model, cohort, prov.cohorts.iat, tumours, values.tta);
       if (values.json) printJson(r);
       else {
         const c = (x: { c: number; se: number } | null) => (x ? `${x.c.toFixed(3)} (se ${x.se.toFixed(3)})` : 'n/a');
