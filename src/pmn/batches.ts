@@ -2,7 +2,7 @@ import * as torch from '@hcc/torch';
 import type { Tensor } from '@hcc/torch';
 import { Rng } from '../util/rng.js';
 import { loadCrop } from './crop-store.js';
-import type { PmnConfig } from './config.js';
+import type { AugmentationRanges, PmnConfig } from './config.js';
 import { drawAugmentation, fillInput, symmetryAugmentation, type Normalisation, type Symmetry } from './input.js';
 
 /** One training or scoring case: its crop file and whatever outcome its cohort has. */
@@ -44,16 +44,17 @@ export function chunks<T>(items: T[], size: number): T[][] {
 
 /**
  * The network input for a batch of cases [B, C, Z, Y, X]: randomly augmented when given an Rng (training), the
- * central input seen through a symmetry when given one (test-time augmentation), else the central input.
+ * central input seen through a symmetry when given one (test-time augmentation), else the central input. `ranges`
+ * are the random augmentation's (default DEFAULT_AUGMENTATION).
  */
-export function inputBatch(cases: PmnCase[], norm: Normalisation, config: PmnConfig, augment: Rng | Symmetry | null): Tensor {
+export function inputBatch(cases: PmnCase[], norm: Normalisation, config: PmnConfig, augment: Rng | Symmetry | null, ranges?: AugmentationRanges): Tensor {
   const [nx, ny, nz] = config.inputSize;
   const per = config.inChannels * nx * ny * nz;
   const data = new Float32Array(cases.length * per);
   cases.forEach((c, i) => {
     const crop = loadCrop(c.crop);
     const rng = augment instanceof Rng ? augment : null;
-    const aug = rng ? drawAugmentation(config, crop.size, rng) : augment ? symmetryAugmentation(config, crop.size, augment as Symmetry) : null;
+    const aug = rng ? drawAugmentation(config, crop.size, rng, ranges) : augment ? symmetryAugmentation(config, crop.size, augment as Symmetry) : null;
     fillInput(data.subarray(i * per, (i + 1) * per), crop, norm, config, aug, rng, `case ${c.id} (${c.crop})`);
   });
   return torch.fromArray(data, [cases.length, config.inChannels, nz, ny, nx]);

@@ -54,6 +54,23 @@ export function tokenGrid(config: PmnConfig): [number, number, number] {
   return config.inputSize.map((s, d) => Math.floor(s / TOKEN_STRIDE[d]!)) as [number, number, number];
 }
 
+/** The ranges of the random training augmentation (TrainingConfig.augmentation). */
+export interface AugmentationRanges {
+  /** Probability of the in-plane rotation + zoom. */
+  affineProbability: number;
+  /** Rotation uniform in ±rotationDeg degrees; zoom uniform in 1 ± zoom. */
+  rotationDeg: number;
+  zoom: number;
+  /** Per-phase intensity scale uniform in 1 ± intensityScale and shift in ±intensityShift (z-score units). */
+  intensityScale: number;
+  intensityShift: number;
+  /** Gaussian noise SD (z-score units). */
+  noise: number;
+}
+
+/** pmn-design.md §5.5. */
+export const DEFAULT_AUGMENTATION: AugmentationRanges = { affineProbability: 0.5, rotationDeg: 10, zoom: 0.1, intensityScale: 0.1, intensityShift: 0.1, noise: 0.02 };
+
 export interface TrainingConfig {
   epochs: number;
   batchSize: number;
@@ -79,6 +96,8 @@ export interface TrainingConfig {
   lastLayerSteps: number;
   lastLayerLr: number;
   augment: boolean;
+  /** Ranges of the random augmentation; a partial object in a config file overrides single fields. */
+  augmentation: AugmentationRanges;
   seed: number;
 }
 
@@ -100,5 +119,11 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   lastLayerSteps: 300,
   lastLayerLr: 1e-2,
   augment: true,
+  augmentation: DEFAULT_AUGMENTATION,
   seed: 0,
 };
+
+/** The training configuration: defaults, then the overrides (augmentation ranges field by field). */
+export function trainingConfig(overrides: Partial<TrainingConfig> = {}): TrainingConfig {
+  return { ...DEFAULT_TRAINING, ...overrides, augmentation: { ...DEFAULT_AUGMENTATION, ...overrides.augmentation } };
+}

@@ -11,7 +11,7 @@ import { hashFile, hashJson } from '../util/hash.js';
 import type { Rng } from '../util/rng.js';
 import { DEFAULT_CROP, tumourCrop, type CropSpec, type TumourCrop } from './crop.js';
 import { cropPath, saveCrop } from './crop-store.js';
-import type { PmnConfig } from './config.js';
+import { DEFAULT_AUGMENTATION, type AugmentationRanges, type PmnConfig } from './config.js';
 
 /**
  * Where a case's images are: a pre-stored crop (the study's imaging stage writes `<crops>/<id>.crop`), or the
@@ -171,18 +171,20 @@ export interface Augmentation {
 
 /**
  * Training augmentation (pmn-design.md §5.5): jitter crop, flips, axial quarter turns, with p = 0.5 an in-plane
- * rotation of ±10° and zoom 0.9–1.1 (bilinear for the phases, nearest for the mask), intensity, noise.
+ * rotation of ±10° and zoom 0.9–1.1 (bilinear for the phases, nearest for the mask), intensity, noise; the
+ * ranges are configurable (the draws are made in the same order whatever they are).
  */
-export function drawAugmentation(config: PmnConfig, cropSize: [number, number, number], rng: Rng): Augmentation {
+export function drawAugmentation(config: PmnConfig, cropSize: [number, number, number], rng: Rng, ranges: AugmentationRanges = DEFAULT_AUGMENTATION): Augmentation {
+  const r = ranges;
   return {
     offset: [0, 1, 2].map((d) => rng.int(cropSize[d]! - config.inputSize[d]! + 1)) as [number, number, number],
     flipX: rng.bernoulli(0.5),
     flipY: rng.bernoulli(0.5),
     rot90: config.inputSize[0] === config.inputSize[1] ? rng.int(4) : 0,
-    affine: rng.bernoulli(0.5) ? { angle: (rng.uniformIn(-10, 10) * Math.PI) / 180, zoom: rng.uniformIn(0.9, 1.1) } : null,
-    scale: [rng.uniformIn(0.9, 1.1), rng.uniformIn(0.9, 1.1)],
-    shift: [rng.uniformIn(-0.1, 0.1), rng.uniformIn(-0.1, 0.1)],
-    noise: 0.02,
+    affine: rng.bernoulli(r.affineProbability) ? { angle: (rng.uniformIn(-r.rotationDeg, r.rotationDeg) * Math.PI) / 180, zoom: rng.uniformIn(1 - r.zoom, 1 + r.zoom) } : null,
+    scale: [rng.uniformIn(1 - r.intensityScale, 1 + r.intensityScale), rng.uniformIn(1 - r.intensityScale, 1 + r.intensityScale)],
+    shift: [rng.uniformIn(-r.intensityShift, r.intensityShift), rng.uniformIn(-r.intensityShift, r.intensityShift)],
+    noise: r.noise,
   };
 }
 

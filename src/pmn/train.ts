@@ -7,7 +7,7 @@ import { createProgress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
 import { chunks, inputBatch, stratifiedOrder, type PmnCase } from './batches.js';
 import { loadCrop } from './crop-store.js';
-import { DEFAULT_CONFIG, DEFAULT_TRAINING, type PmnConfig, type TrainingConfig } from './config.js';
+import { DEFAULT_CONFIG, trainingConfig, type PmnConfig, type TrainingConfig } from './config.js';
 import { liverStatistics, type Normalisation } from './input.js';
 import { classWeights, clusterSeparation, coxBreslowLoss, diversityLoss, weightedCrossEntropy } from './losses.js';
 import { writePrototypePatches } from './explain.js';
@@ -81,7 +81,7 @@ interface Checkpoint {
 export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string, options: TrainOptions = {}): Promise<TrainResult> {
   checkCases(resection, iat);
   const config: PmnConfig = { ...DEFAULT_CONFIG, ...options.config };
-  const t: TrainingConfig = { ...DEFAULT_TRAINING, ...options.training };
+  const t: TrainingConfig = trainingConfig(options.training);
   const started = Date.now();
   mkdirSync(out, { recursive: true });
   const checkpointPath = join(out, 'checkpoint.pth');
@@ -141,14 +141,14 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
       const parts = torch.tidy(() => {
         opt.zeroGrad();
         const y = batch.map((c) => c.label!);
-        const o = net.forward(inputBatch(batch, norm, config, t.augment ? rng : null));
+        const o = net.forward(inputBatch(batch, norm, config, t.augment ? rng : null, t.augmentation));
         const ce = weightedCrossEntropy(o.logits, y, weights);
         const { cluster, separation } = clusterSeparation(o.minDistance, y, net.prototypeClass, net.maxDist, weights);
         let loss = ce.add(cluster.mul(t.clst)).sub(separation.mul(t.sep));
         if (t.div > 0) loss = loss.add(diversityLoss(net.prototypeVectors, net.prototypeClass, 0.1 * config.dModel).mul(t.div));
         let cox = 0;
         if (iatBatch.length) {
-          const oi = net.forward(inputBatch(iatBatch, norm, config, t.augment ? rng : null));
+          const oi = net.forward(inputBatch(iatBatch, norm, config, t.augment ? rng : null, t.augmentation));
           const c = coxBreslowLoss(oi.risk, iatBatch.map((x) => x.time!), iatBatch.map((x) => x.event!));
           loss = loss.add(c.mul(t.cox));
           cox = c.item();

@@ -4,7 +4,7 @@ import * as torch from '@hcc/torch';
 import type { Tensor } from '@hcc/torch';
 import { Rng } from '../../util/rng.js';
 import { chunks, inputBatch, stratifiedOrder, type PmnCase } from '../batches.js';
-import { DEFAULT_TRAINING, type PmnConfig, type TrainingConfig } from '../config.js';
+import { trainingConfig, type PmnConfig, type TrainingConfig } from '../config.js';
 import type { Normalisation } from '../input.js';
 import { classWeights, weightedCrossEntropy } from '../losses.js';
 
@@ -36,7 +36,7 @@ export class PlainCnn3d extends nn.Module {
 
 /** Trains the CNN on the training cases (CE_w, AdamW, warm-up + cosine, the PMN's augmentation); saves cnn.pth. */
 export async function trainCnn(cases: PmnCase[], norm: Normalisation, config: PmnConfig, training: Partial<TrainingConfig>, out: string): Promise<PlainCnn3d> {
-  const t = { ...DEFAULT_TRAINING, ...training };
+  const t = trainingConfig(training);
   torch.manualSeed(t.seed);
   const net = new PlainCnn3d(config);
   const groups = torch.optim.splitWeightDecay(net, t.weightDecay);
@@ -49,7 +49,7 @@ export async function trainCnn(cases: PmnCase[], norm: Normalisation, config: Pm
     for (const batch of chunks(stratifiedOrder(cases, (c) => String(c.label), rng), t.batchSize)) {
       torch.tidy(() => {
         opt.zeroGrad();
-        weightedCrossEntropy(net.forward(inputBatch(batch, norm, config, t.augment ? rng : null)), batch.map((c) => c.label!), weights).backward();
+        weightedCrossEntropy(net.forward(inputBatch(batch, norm, config, t.augment ? rng : null, t.augmentation)), batch.map((c) => c.label!), weights).backward();
         opt.step();
       });
       await torch.yieldToEventLoop();
