@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { boundingBox, cropOrPad, expandBox, marginInVoxels } from '../imaging/ops/crop.js';
 import { labelMetrics } from '../imaging/metrics.js';
-import { makeVolume, type Volume } from '../imaging/volume.js';
+import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { HccError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { channelsFor, readCase, type Phase } from './cases.js';
-import { predictStage } from './infer.js';
+import { liverFromStage, predictStage } from './infer.js';
 import { checkDevice, loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
 import { lowresReference, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
 import { fingerprint, plan, xyz, zyx, type PlanOptions, type Plans, type ZYX } from './plans.js';
@@ -52,6 +52,13 @@ export interface SegTrainConfig {
    * docs/segmentation.md "CPU departures"), so the stages still train at once.
    */
   cascadeInput: boolean;
+  /**
+   * What stage 2's cascade input is in training: 'reference' (the reference liver degraded through stage 1's
+   * spacing; the stages train at once) or 'stage1' (the same fold's trained stage-1 network's predictions, as
+   * nnU-Net, though on cases that network was trained on rather than cross-validated; stage 1 must be trained
+   * first). Both get nnU-Net's random perturbations per patch.
+   */
+  cascadeInputFrom?: 'reference' | 'stage1';
 }
 
 /**
@@ -113,6 +120,8 @@ export interface ValidationMetrics {
 
 interface LoadedTrainingCase {
   id: string;
+  /** Where the case's grid starts on the loaded case's grid (a liver crop's box). */
+  offset?: Vec3;
   channels: Volume[];
   labels: Volume;
 }
@@ -161,15 +170,38 @@ function liverCrop(c: LoadedTrainingCase, marginMm: number): LoadedTrainingCase 
   const box = boundingBox(c.labels.data, c.labels.shape);
   if (!box) return c;
   const b = expandBox(box, marginInVoxels(c.labels.spacing, marginMm), c.labels.shape);
-  return { id: c.id, channels: c.channels.map((v) => cropOrPad(v, b, -1024)), labels: cropOrPad(c.labels, b, 0) };
+  return { id: c.id, offset: b.start, channels: c.channels.map((v) => cropOrPad(v, b, -1024)), labels: cropOrPad(c.labels, b, 0) };
 }
 
-/** A case's reference liver as stage 1 at `lowSpacing` (z, y, x) would give it, for a stage with cascade input. */
-function previousFor(c: LoadedTrainingCase, lowSpacing: ZYX): PreviousStage {
-  return lowresReference(c.labels.data, c.labels.shape, c.labels.spacing, xyz(lowSpacing));
+/**
+ * Each stage-2 case's cascade input on its (liver-cropped) grid: the reference liver as stage 1 at `lowSpacing`
+ * (z, y, x) would give it, or the predictions of the trained stage-1 fold in `stage1Dir` on the whole case.
+ */
+function cascadeInputs(cases: LoadedTrainingCase[], whole: LoadedTrainingCase[], lowSpacing: ZYX, stage1Dir: string | null, fold: number): Map<string, PreviousStage> {
+  const out = new Map<string, PreviousStage>();
+  if (!stage1Dir) {
+    for (const c of cases) out.set(c.id, lowresReference(c.labels.data, c.labels.shape, c.labels.spacing, xyz(lowSpacing)));
+    return out;
+  }
+  const checkpoint = join(stage1Dir, `fold_${fold}`, 'checkpoint_final.pth');
+  if (!existsSync(checkpoint)) throw new HccError(`${checkpoint}: missing; cascadeInputFrom 'stage1' trains stage 2 on stage 1's predictions, so train stage 1 first`);
+  const plans = (JSON.parse(readFileSync(join(stage1Dir, 'model.json'), 'utf8')) as StageManifest).plans;
+  const { net } = loadNetwork(checkpoint, plans);
+  try {
+    for (const [i, c] of cases.entries()) {
+      const found = liverFromStage({ role: 'liver', plans, nets: [net], mirrorAxes: null, marginMm: 0 }, whole[i]!.channels);
+      const shift = c.offset ?? [0, 0, 0];
+      out.set(c.id, found
+        ? { mask: found.liver.mask, grid: { ...found.liver.grid, origin: found.liver.grid.origin.map((o, a) => o - shift[a]!) as Vec3 } }
+        : { mask: new Uint8Array(1), grid: { origin: [0, 0, 0], crop: c.labels.shape, shape: [1, 1, 1] } });
+    }
+  } finally {
+    net.dispose();
+  }
+  return out;
 }
 
-function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, val: LoadedTrainingCase[], lowSpacing: ZYX): ValidationMetrics | undefined {
+function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, val: LoadedTrainingCase[], inputs: Map<string, PreviousStage>): ValidationMetrics | undefined {
   if (val.length === 0) return undefined;
   const { net } = loadNetwork(join(stageDir, `fold_${fold}`, 'checkpoint_final.pth'), plans);
   try {
@@ -177,7 +209,7 @@ function validate(stageDir: string, fold: number, plans: Plans, role: StageRole,
     let tumour = 0;
     let tumourCases = 0;
     for (const c of val) {
-      const previous = plans.configuration.previous_stage ? previousFor(c, lowSpacing) : undefined;
+      const previous = plans.configuration.previous_stage ? inputs.get(c.id) : undefined;
       const pred = predictStage({ role, plans, nets: [net], mirrorAxes: null, marginMm: 0 }, c.channels, {}, previous);
       const ref = role === 'liver' ? binaryLiver(c.labels) : c.labels;
       const predLiver = binaryLiver(pred);
@@ -234,15 +266,14 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     const lowSpacing = stageSpacing('liver', loaded, cfg);
     const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as StageManifest) : null;
     const pre = new Map<string, TrainCase>();
-    for (const c of stageCases) {
-      const p = preprocessCase(c.channels, stagePlans, c.labels);
-      const low = cascadeInput ? previousFor(c, lowSpacing) : null;
-      pre.set(c.id, { id: c.id, ...p, ...(low ? { previous: transferMask(low.mask, low.grid, preprocessedGrid(p)) } : {}) });
-    }
+    for (const c of stageCases) pre.set(c.id, { id: c.id, ...preprocessCase(c.channels, stagePlans, c.labels) });
+    const stage1Dir = cascadeInput && cfg.cascadeInputFrom === 'stage1' ? join(options.out, manifest.stages[0]!.dir) : null;
     const stageOut: TrainSegmentationResult['stages'][number] = { role, dir, plans: stagePlans, folds: {} };
     const done: number[] = [];
     for (const f of folds) {
       const split = splits[f]!;
+      const inputs = cascadeInput ? cascadeInputs(stageCases, loaded, lowSpacing, stage1Dir, f) : new Map<string, PreviousStage>();
+      for (const [id, low] of inputs) pre.get(id)!.previous = transferMask(low.mask, low.grid, preprocessedGrid(pre.get(id)!));
       const pick = (list: string[]) => list.map((id) => {
         const c = pre.get(id);
         if (!c) throw new HccError(`splits: case '${id}' is not among the training cases`);
@@ -254,7 +285,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
         initialLr: cfg.initialLr, augment: { mirrorAxes: cfg.mirrorAxes, ...(cfg.augment ? {} : { spatial: false, intensity: false }) },
       });
       r.net.dispose();
-      const validation = r.finished ? validate(dir, f, stagePlans, role, stageCases.filter((c) => split.val.includes(c.id)), lowSpacing) : undefined;
+      const validation = r.finished ? validate(dir, f, stagePlans, role, stageCases.filter((c) => split.val.includes(c.id)), inputs) : undefined;
       stageOut.folds[f] = { finished: r.finished, log: r.log, validation };
       if (r.finished) done.push(f);
       else result.finished = false;

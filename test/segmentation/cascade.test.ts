@@ -105,7 +105,11 @@ test("a cascade stage 2 with cascade input plans one more input channel, trains,
   const r = await trainSegmentation({ ...common, stages: [2], config });
   assert.equal(r.stages[0]!.plans.configuration.previous_stage, 'liver');
   assert.ok(r.stages[0]!.folds[0]!.validation!.liverDice >= 0);
+  // Stage 2 on stage 1's own predictions (as nnU-Net) needs stage 1 first.
+  await assert.rejects(trainSegmentation({ ...common, stages: [2], config: { ...config, cascadeInputFrom: 'stage1' } }), /stage1_liver\/fold_0\/checkpoint_final\.pth: missing; .*train stage 1 first/);
   await trainSegmentation({ ...common, stages: [1], config });
+  const fromStage1 = await trainSegmentation({ ...common, stages: [2], config: { ...config, cascadeInputFrom: 'stage1' } });
+  assert.ok(fromStage1.finished && fromStage1.stages[0]!.folds[0]!.validation!.cases === 1);
   const stage = (name: string) => JSON.parse(readFileSync(join(out, name, 'model.json'), 'utf8'));
   assert.equal(stage('stage1_liver').plans.configuration.previous_stage, undefined);
   assert.equal(stage('stage2_liver_tumour').plans.configuration.previous_stage, 'liver');
