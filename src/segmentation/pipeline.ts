@@ -49,7 +49,9 @@ export interface SegTrainConfig {
   /**
    * nnU-Net's cascade input: a cascade's stage 2 also reads stage 1's liver as one more input channel (plans
    * `previous_stage: 'liver'`). It trains on the reference liver degraded like a stage-1 prediction (cascade.ts,
-   * docs/segmentation.md "CPU departures"), so the stages still train at once.
+   * docs/segmentation.md "CPU departures"), so the stages still train at once. Off in every preset: with it, the
+   * default model's stage 2 followed stage 1's misses and tumour Dice and detection F1 fell on the held-out
+   * phantoms (BENCHMARKS.md, "Cascade input").
    */
   cascadeInput: boolean;
   /**
@@ -72,8 +74,8 @@ export interface SegTrainConfig {
  */
 export const SEG_PRESETS: Record<'test' | 'demo' | 'default', SegTrainConfig> = {
   test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false, mirrorAxes: [0, 1, 2], cascadeInput: false },
-  demo: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 12, itersPerEpoch: 20, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: true },
-  default: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 40, itersPerEpoch: 25, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: true },
+  demo: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 12, itersPerEpoch: 20, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: false },
+  default: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 40, itersPerEpoch: 25, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: false },
 };
 
 export interface TrainSegmentationOptions {
