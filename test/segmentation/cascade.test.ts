@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { predictStage, segmentCase } from '../../src/segmentation/infer.js';
 import { loadSegmentationModel } from '../../src/segmentation/model.js';
 import { trainSegmentation } from '../../src/segmentation/pipeline.js';
 import type { ZYX } from '../../src/segmentation/plans.js';
-import { fixture } from '../helpers.js';
+import { fixture, repoRoot } from '../helpers.js';
 
 torch.setNumThreads(1);
 
@@ -150,4 +151,16 @@ test('a model folder from before the cascade input (no previous_stage) loads and
   assert.deepEqual(counts, expected.counts);
   assert.deepEqual(res.liverBox, expected.liverBox);
   assert.equal(createHash('sha256').update(res.labels.data).digest('hex'), expected.sha256);
+});
+
+test('hcc train seg --cascade-input maps onto the training config, and a bad value is a usage error', () => {
+  const hcc = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'hcc.js'), 'train', 'seg', '--data', dir, ...args], { encoding: 'utf8', env: { ...process.env, TORCH_NUM_THREADS: '1' } });
+  const bad = hcc('--out', join(dir, 'cli-bad'), '--cascade-input', 'lowres');
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /--cascade-input: expected none, reference or stage1, got 'lowres'/);
+  const out = join(dir, 'cli-reference');
+  const ok = hcc('--out', out, '--preset', 'test', '--stage', '2', '--epochs', '1', '--iters', '1', '--cascade-input', 'reference');
+  assert.equal(ok.status, 0, ok.stderr);
+  const plans = JSON.parse(readFileSync(join(out, 'stage2_liver_tumour', 'model.json'), 'utf8')).plans;
+  assert.equal(plans.configuration.previous_stage, 'liver');
 });

@@ -13,7 +13,7 @@ import { SEG_PRESETS, trainSegmentation } from '../../segmentation/pipeline.js';
 
 const USAGE = `Usage: hcc train seg --data <cohort-dir> --out <model-dir> [--fold k] [--epochs n] [--resume]
                      [--preset test|demo|default] [--pv-only] [--stage 1|2] [--splits splits.json] [--seed S]
-                     [--device cpu|cuda[:N]] [--json]
+                     [--cascade-input none|reference|stage1] [--device cpu|cuda[:N]] [--json]
 
 <cohort-dir> holds images/<id>_{art,pv,label}.nii.gz (hcc cohort generate) or is itself that folder. Trains
 stage 1 (liver, low resolution, whole scan) and stage 2 (liver + tumour inside the liver box) on arterial +
@@ -29,6 +29,10 @@ Options:
   --preset P      test (seconds), demo (minutes), default (about an hour on 2 cores; the benchmarked model)
   --stage s       train only stage s of the cascade (default both): stage 2 learns from the reference liver
                   box, so two processes, one per stage, can train the same model folder at once
+  --cascade-input stage 2's extra input channel, stage 1's liver (nnU-Net's 3d_cascade_fullres): none (default;
+                  docs/segmentation.md "CPU departures" says why), reference (trained on the reference liver
+                  degraded through stage 1's grid, so both stages can train at once) or stage1 (trained on the
+                  trained stage 1's own predictions: train stage 1 first)
   --seed S        seed of every random step (default 12345)
   --device D      where the network trains: cpu (default) or cuda[:N] (@hcc/torch built against a CUDA libtorch,
                   docs/torch.md); patches are cut and augmented on the CPU
@@ -53,7 +57,7 @@ export const trainSegCommand: Command = {
         data: { type: 'string' }, out: { type: 'string' }, fold: { type: 'string' }, folds: { type: 'string' }, splits: { type: 'string' },
         epochs: { type: 'string' }, iters: { type: 'string' }, preset: { type: 'string' }, seed: { type: 'string' },
         stage: { type: 'string' }, resume: { type: 'boolean' }, 'pv-only': { type: 'boolean' }, json: { type: 'boolean' },
-        device: { type: 'string' },
+        device: { type: 'string' }, 'cascade-input': { type: 'string' },
       },
     });
     if (!values.data || !values.out) throw usageError('--data <cohort-dir> and --out <model-dir> are required');
@@ -65,6 +69,10 @@ export const trainSegCommand: Command = {
     };
     const preset = (values.preset ?? 'default') as keyof typeof SEG_PRESETS;
     if (!(preset in SEG_PRESETS)) throw usageError(`--preset: expected test, demo or default, got '${values.preset}'`);
+    const cascade = values['cascade-input'];
+    if (cascade !== undefined && !['none', 'reference', 'stage1'].includes(cascade)) {
+      throw usageError(`--cascade-input: expected none, reference or stage1, got '${cascade}'`);
+    }
     const cases = casePrefixes(values.data);
     let splits: Array<{ train: string[]; val: string[] }> | undefined;
     if (values.splits) {
@@ -83,7 +91,10 @@ export const trainSegCommand: Command = {
       cases, out: values.out, folds, nFolds, splits, preset, resume: values.resume, seed: int('seed', values.seed, 0),
       phases: pvOnly ? ['portal_venous'] : ['arterial', 'portal_venous'], cascade: !pvOnly,
       stages: values.stage === undefined ? undefined : [int('stage', values.stage, 1)!],
-      config: { ...(values.epochs ? { epochs: int('epochs', values.epochs, 1) } : {}), ...(values.iters ? { itersPerEpoch: int('iters', values.iters, 1) } : {}) },
+      config: {
+        ...(values.epochs ? { epochs: int('epochs', values.epochs, 1) } : {}), ...(values.iters ? { itersPerEpoch: int('iters', values.iters, 1) } : {}),
+        ...(cascade === undefined ? {} : cascade === 'none' ? { cascadeInput: false } : { cascadeInput: true, cascadeInputFrom: cascade as 'reference' | 'stage1' }),
+      },
       provenance, device: values.device,
     });
     const summary = {
