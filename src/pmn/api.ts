@@ -13,7 +13,7 @@ import type { PmnCase } from './batches.js';
 import { DEFAULT_CONFIG, type PmnConfig, type TrainingConfig } from './config.js';
 import { cropSpecFor, type CropSpec } from './crop.js';
 import { loadCrop } from './crop-store.js';
-import { explainCase, type Explanation } from './explain.js';
+import { explainCase, prototypeGallery, type Explanation, type PrototypeCard } from './explain.js';
 import { cohortCase, ensureCrop, ensureTumourCrops, type CaseSource } from './input.js';
 import { loadModel, readModelJson, type LoadedPmn, type PmnModelJson } from './model-store.js';
 
@@ -282,6 +282,16 @@ export interface ExplainRequest {
   cacheDir?: string;
   /** Test-time augmentation: similarities, logit and risk averaged over the axial symmetries. */
   tta?: boolean;
+}
+
+/** The model's prototypes with their weights and training patches (explain.ts, prototypeGallery). */
+export function pmnPrototypes(modelDir: string): PrototypeCard[] {
+  const model = loadModel(modelDir);
+  try {
+    return prototypeGallery(model);
+  } finally {
+    model.net.dispose();
+  }
 }
 
 /** Explains one case (top prototypes, contributions summing to the logit, similarity maps, training patches). */

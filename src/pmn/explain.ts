@@ -76,6 +76,42 @@ export interface PrototypeEvidence {
   similarityMap: string;
 }
 
+/**
+ * One learned prototype as a gallery shows it: where it was pushed from, and how it weighs in every prediction
+ * (a case's contribution from it is these weights times its similarity, PrototypeEvidence).
+ */
+export interface PrototypeCard {
+  prototype: number;
+  class: number;
+  /** W[1,j] − W[0,j]: proliferative log-odds per unit of similarity. */
+  logitWeight: number;
+  /** w_cox[j]: Cox risk per unit of similarity. */
+  riskWeight: number;
+  pushedFrom: PushedPrototype | null;
+  trainingPatch: string | null;
+}
+
+/** Every prototype of a model, in index order, for the study report's gallery. */
+export function prototypeGallery(model: LoadedPmn): PrototypeCard[] {
+  const { w, v } = torch.tidy(() => ({
+    w: model.net.last_layer.weight.tolist() as number[][],
+    v: (model.net.cox_head.weight.tolist() as number[][])[0]!,
+  }));
+  return model.net.prototypeClass.map((cls, j) => ({
+    prototype: j,
+    class: cls,
+    logitWeight: w[1]![j]! - w[0]![j]!,
+    riskWeight: v[j]!,
+    pushedFrom: model.meta.prototypes.find((p) => p.prototype === j) ?? null,
+    trainingPatch: trainingPatchPng(model.dir, j),
+  }));
+}
+
+function trainingPatchPng(modelDir: string, j: number): string | null {
+  const png = join(modelDir, 'prototypes', `prototype_${j}.png`);
+  return existsSync(png) ? png : null;
+}
+
 export interface Explanation {
   id: string;
   probability: number;
@@ -148,7 +184,7 @@ export function explainCase(model: LoadedPmn, c: PmnCase, out: string, options: 
       riskContribution: r.v[j]! * r.sim[j]!,
       matchBox: box,
       pushedFrom: meta.prototypes.find((p) => p.prototype === j) ?? null,
-      trainingPatch: existsSync(join(model.dir, 'prototypes', `prototype_${j}.png`)) ? join(model.dir, 'prototypes', `prototype_${j}.png`) : null,
+      trainingPatch: trainingPatchPng(model.dir, j),
       similarityMap: png,
     });
   }

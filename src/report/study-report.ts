@@ -107,6 +107,32 @@ function tdAucFigure(r: StudyResults): string {
   });
 }
 
+/**
+ * The PMN's prototypes: each is a learned tumour pattern pushed to a real training patch, so a reader can see what
+ * the model compares every tumour with and which way each pattern pushes the prediction.
+ */
+function prototypeGalleryBlocks(r: StudyResults): Block[] {
+  const cards = r.pmnPrototypes;
+  if (!cards?.length) return [];
+  const className = (c: number) => (c === 1 ? 'proliferative' : 'non-proliferative');
+  return [
+    {
+      kind: 'table',
+      caption: "PMN prototype gallery. Each prototype was pushed to the nearest tumour patch of a training case of its class; a case's contribution from a prototype is its similarity times these weights (log-odds of the proliferative subtype, and Cox risk).",
+      table: {
+        columns: ['Prototype', 'Class', 'Training case', 'Log-odds weight', 'Risk weight', 'Push distance'],
+        rows: cards.map((c) => [c.prototype, className(c.class), c.pushedFrom?.caseId ?? 'not pushed', f3(c.logitWeight), f3(c.riskWeight), c.pushedFrom ? f3(c.pushedFrom.distance) : '']),
+      },
+    },
+    ...cards.filter((c) => c.trainingPatch).map((c): Block => ({
+      kind: 'image',
+      png: readFileSync(c.trainingPatch!),
+      alt: `prototype ${c.prototype} training patch`,
+      caption: `Prototype ${c.prototype} (${className(c.class)}): its patch (yellow box) in training case ${c.pushedFrom?.caseId ?? ''}, arterial phase.`,
+    })),
+  ];
+}
+
 export function renderStudyReport(r: StudyResults): string {
   const horizon = r.provenance.config.analyses.horizon;
   const nomo = r.nomogram.metrics;
@@ -213,6 +239,7 @@ export function renderStudyReport(r: StudyResults): string {
         }),
         caption: 'Observed proportion of proliferative tumours by quintile of predicted probability, test split.',
       })),
+      ...prototypeGalleryBlocks(r),
     ],
   });
   const imagingBlocks: Block[] = [];

@@ -17,6 +17,8 @@ import { pmnStage, type PmnStageResult } from './stages/pmn.js';
 import { segmentationStage, type SegmentationStageResult } from './stages/segmentation.js';
 import { hashJson } from '../util/hash.js';
 import { checkDevice } from '../segmentation/model.js';
+import { pmnPrototypes } from '../pmn/api.js';
+import type { PrototypeCard } from '../pmn/explain.js';
 import { CohortFrame } from './frame.js';
 import { tableOne, type TableOne } from './analyses/table-one.js';
 import { treatmentStage } from './stages/treatment.js';
@@ -39,6 +41,8 @@ export interface StudyResults {
   /** Null when no PMN could be trained; `pmnSkipped` says why. */
   pmn: PmnStageResult | null;
   pmnSkipped: string | null;
+  /** The PMN's learned prototypes for the report's gallery; null without a PMN. */
+  pmnPrototypes: PrototypeCard[] | null;
   detection: DetectionResult;
   nomogram: AnalysisSections['nomogram'];
   staging_comparison: AnalysisSections['staging_comparison'];
@@ -125,6 +129,7 @@ export async function runStudy(config: StudyConfig, options: RunOptions): Promis
     imaging: imaging.result,
     pmn: pmn?.result ?? null,
     pmnSkipped,
+    pmnPrototypes: pmn ? pmnPrototypes(pmn.result.model) : null,
     detection: detection.result,
     ...analysisSections(prognosis.result, treatment.result),
     provenance: { lock, stages: records, config: portableConfig },

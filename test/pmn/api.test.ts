@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as torch from '@hcc/torch';
 import { writeNiftiSync } from '../../src/imaging/nifti/write.js';
 import type { Volume } from '../../src/imaging/volume.js';
-import { explainPmn, scorePmn, trainPmnModel } from '../../src/pmn/api.js';
+import { explainPmn, pmnPrototypes, scorePmn, trainPmnModel } from '../../src/pmn/api.js';
 import { ensureCrop } from '../../src/pmn/input.js';
 import { loadModel, readModelJson } from '../../src/pmn/model-store.js';
 import { predictCases } from '../../src/pmn/predict.js';
@@ -75,6 +75,19 @@ test('study API: train with a stratified 7:3 split, score to the detection CSV, 
   assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
   assert.ok(ex.prototypes.every((p) => p.pushedFrom && train.includes(p.pushedFrom.caseId)), 'pushed onto training cases only');
   assert.deepEqual(JSON.parse(readFileSync(join(dir, 'explain', 'explanation.json'), 'utf8')).logit, ex.logit);
+
+  // The gallery's weights are the ones every explanation multiplies by its similarities.
+  const gallery = pmnPrototypes(out);
+  assert.deepEqual(gallery.map((g) => g.prototype), ex.prototypes.map((p) => p.prototype).sort((a, b) => a - b));
+  for (const p of ex.prototypes) {
+    const g = gallery[p.prototype]!;
+    assert.equal(g.class, p.class);
+    assert.ok(Math.abs(g.logitWeight * p.similarity - p.contribution) < 1e-9, `prototype ${p.prototype}: ${g.logitWeight} x ${p.similarity} vs ${p.contribution}`);
+    assert.ok(Math.abs(g.riskWeight * p.similarity - p.riskContribution) < 1e-9);
+    assert.deepEqual(g.pushedFrom, p.pushedFrom);
+    assert.equal(g.trainingPatch, p.trainingPatch);
+  }
+  assert.ok(gallery.every((g) => g.trainingPatch !== null && existsSync(g.trainingPatch)));
 });
 
 function volume(data: Float32Array | Uint8Array, size: [number, number, number]): Volume {

@@ -71,6 +71,8 @@ function fourD(path: string, out: string): void {
   writeFileSync(out, gzipSync(Buffer.concat([bytes, bytes.subarray(voxOffset)])));
 }
 
+const readModelJsonFile = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as { prototypes: unknown[] };
+
 test('a miniature study with tiny CT phantoms and a one-epoch PMN runs end to end, every section filled', async () => {
   const r = study;
   const saved = JSON.parse(readFileSync(join(studyDir, 'results.json'), 'utf8'));
@@ -89,6 +91,12 @@ test('a miniature study with tiny CT phantoms and a one-epoch PMN runs end to en
   const html = renderStudyReport(r);
   for (const id of ['detection', 'segmentation', 'nomogram', 'staging-comparison', 'treatment-effect', 'truth-comparison']) assert.match(html, new RegExp(`id="${id}"`));
   assert.match(html, /data:image\/png;base64,/);
+  // The prototype gallery: every prototype of the study's PMN, with its training patch in the report.
+  const k = readModelJsonFile(join(studyDir, 'models', 'pmn', 'model.json')).prototypes.length;
+  assert.ok(k > 0);
+  assert.equal(saved.pmnPrototypes.length, k);
+  assert.equal(html.match(/alt="prototype \d+ training patch"/g)?.length, k);
+  assert.match(html, /PMN prototype gallery/);
 
   // One IAT patient through hcc predict: the PMN reads its tumour, and its explanation adds up to the logit.
   const iat = CohortFrame.read(r.cohorts.iat.csv);
