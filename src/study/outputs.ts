@@ -173,6 +173,7 @@ export function modelCard(r: StudyResults): string {
       ? ['- Trained on synthetic data: the numbers describe the simulation, not real patients. `hcc predict` refuses real DICOM from this study unless --research-use-only is given.']
       : []),
     '- Treatment was not randomised: the treatment benefit rests on inverse probability weighting and the absence of unmeasured confounding.',
+    ...inSampleScoreLimit(r),
     '- Validate on an external cohort before use elsewhere (`hcc study validate`); recalibrate the baseline hazard when the setting differs.',
     '- Patient and public involvement: not applicable to a synthetic study; a real study should report it (TRIPOD+AI item 19).',
     '',
@@ -183,6 +184,20 @@ export function modelCard(r: StudyResults): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/**
+ * The nomogram is fitted on IAT training patients whose PMN scores come from a PMN trained on those same patients,
+ * so the score looks stronger there than on new patients and its coefficient is too large (the paper-scale run:
+ * BENCHMARKS.md, "Paper scale with images"). Said in the card with the study's own numbers.
+ */
+function inSampleScoreLimit(r: StudyResults): string[] {
+  if (!r.nomogram.selection.selected.includes('pmn_score') || r.provenance.config.pmn.model) return [];
+  const score = r.staging_comparison.metrics.find((m) => m.score === 'pmn_score');
+  if (!score) return [];
+  return [
+    `- The nomogram's PMN score term is fitted on the IAT training patients the PMN was trained on, where the score is optimistic (Harrell's C of the score alone ${score.train.harrellC.c.toFixed(3)} on training patients, ${score.test.harrellC.c.toFixed(3)} on test patients); judge the nomogram by its test-split metrics.`,
+  ];
 }
 
 export function writeStudyOutputs(outDir: string, r: StudyResults): void {

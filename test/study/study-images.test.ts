@@ -97,6 +97,9 @@ test('a miniature study with tiny CT phantoms and a one-epoch PMN runs end to en
   assert.equal(saved.pmnPrototypes.length, k);
   assert.equal(html.match(/alt="prototype \d+ training patch"/g)?.length, k);
   assert.match(html, /PMN prototype gallery/);
+  // The model card warns about the in-sample PMN score exactly when the nomogram kept it.
+  const card = readFileSync(join(studyDir, 'model-card.md'), 'utf8');
+  assert.equal(/PMN score term is fitted on the IAT training patients the PMN was trained on/.test(card), r.nomogram.selection.selected.includes('pmn_score'));
 
   // One IAT patient through hcc predict: the PMN reads its tumour, and its explanation adds up to the logit.
   const iat = CohortFrame.read(r.cohorts.iat.csv);
