@@ -135,6 +135,7 @@ export function explainCase(model: LoadedPmn, c: PmnCase, out: string, options: 
   const [sx, sy, sz] = TOKEN_STRIDE;
   const [ox, oy, oz] = centreOffset(net.config, crop.size);
   const K = net.prototypeClass.length;
+  const cards = prototypeGallery(model);
   const r = torch.tidy(() => torch.noGrad(() => {
     // With test-time augmentation the similarities, logits and risk are the means over the views (so the
     // contributions still sum to the logit); where each prototype matched is shown on the central view.
@@ -146,8 +147,6 @@ export function explainCase(model: LoadedPmn, c: PmnCase, out: string, options: 
       sim: meanOverViews(outputs, (x) => x.similarity).select(0, 0).tolist() as number[],
       argmin: (o.argmin.select(0, 0).tolist() as number[]).map(Number),
       dist: o.distances.select(0, 0).contiguous().toArray() as Float32Array,
-      w: net.last_layer.weight.tolist() as number[][],
-      v: (net.cox_head.weight.tolist() as number[][])[0]!,
     };
   }));
   const tokenBox = (t: number): Box => {
@@ -176,15 +175,16 @@ export function explainCase(model: LoadedPmn, c: PmnCase, out: string, options: 
     }
     const png = join(out, `similarity_${j}.png`);
     writeFileAtomicSync(png, cropSlicePng(crop, Math.floor((box[2] + box[5]) / 2), heat, box));
+    const card = cards[j]!;
     prototypes.push({
       prototype: j,
-      class: net.prototypeClass[j]!,
+      class: card.class,
       similarity: r.sim[j]!,
-      contribution: (r.w[1]![j]! - r.w[0]![j]!) * r.sim[j]!,
-      riskContribution: r.v[j]! * r.sim[j]!,
+      contribution: card.logitWeight * r.sim[j]!,
+      riskContribution: card.riskWeight * r.sim[j]!,
       matchBox: box,
-      pushedFrom: meta.prototypes.find((p) => p.prototype === j) ?? null,
-      trainingPatch: trainingPatchPng(model.dir, j),
+      pushedFrom: card.pushedFrom,
+      trainingPatch: card.trainingPatch,
       similarityMap: png,
     });
   }

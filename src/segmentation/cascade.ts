@@ -36,6 +36,11 @@ export function preprocessedGrid(pre: PreprocessedCase, offset: Vec3 = [0, 0, 0]
   return { origin: pre.properties.bbox.start.map((s, a) => s + offset[a]!) as Vec3, crop: pre.properties.shapeAfterCropping, shape: xyz(pre.shape) };
 }
 
+/** The same mask seen from a crop of the input grid that starts at `start` (x, y, z). */
+export function onCrop(previous: PreviousStage, start: Vec3): PreviousStage {
+  return { mask: previous.mask, grid: { ...previous.grid, origin: previous.grid.origin.map((o, a) => o - start[a]!) as Vec3 } };
+}
+
 /** A mask on `from` read onto `to` by nearest neighbour (0 outside `from`); C order (x fastest) both ways. */
 export function transferMask(mask: ArrayLike<number>, from: ZoomGrid, to: ZoomGrid): Uint8Array {
   const maps = [0, 1, 2].map((a) => Int32Array.from({ length: to.shape[a]! }, (_, j) => {

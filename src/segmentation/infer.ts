@@ -6,7 +6,7 @@ import { resampleDataToShape } from '../imaging/ops/resample.js';
 import { measureTumours, type TumourMeasurements } from '../imaging/tumour.js';
 import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
 import { HccError } from '../util/errors.js';
-import { preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
+import { onCrop, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
 import { channelsFor, type CaseImages } from './cases.js';
 import { StepClock, type StepTime } from './clock.js';
 import type { LoadedStage, SegmentationModel } from './model.js';
@@ -220,8 +220,7 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
     } else {
       const box = expandBox(liverBox!, marginInVoxels(ref.spacing, stage.marginMm), ref.shape);
       const inBox = clock.time(`${stage.role}.crop_box`, () => channels.map((c) => cropOrPad(c, box, -1024)));
-      // Stage 1's liver on the cropped channels' grid: its grid shifted by the box.
-      const previous = liver && { mask: liver.mask, grid: { ...liver.grid, origin: liver.grid.origin.map((o, a) => o - box.start[a]!) as Vec3 } };
+      const previous = liver && onCrop(liver, box.start);
       const sub = predictStage(stage, inBox, options, previous);
       // Everything outside the box is background, so postprocessing and measuring the box alone is the same.
       clock.time(`${stage.role}.postprocess`, () => postprocess(sub));

@@ -9,7 +9,7 @@ import { Rng } from '../util/rng.js';
 import { channelsFor, readCase, type Phase } from './cases.js';
 import { liverFromStage, predictStage } from './infer.js';
 import { checkDevice, loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
-import { lowresReference, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
+import { lowresReference, onCrop, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
 import { fingerprint, plan, xyz, zyx, type PlanOptions, type Plans, type ZYX } from './plans.js';
 import { preprocessCase } from './preprocess.js';
 import { trainFold, type EpochLog, type TrainCase } from './train.js';
@@ -175,26 +175,26 @@ function liverCrop(c: LoadedTrainingCase, marginMm: number): LoadedTrainingCase 
   return { id: c.id, offset: b.start, channels: c.channels.map((v) => cropOrPad(v, b, -1024)), labels: cropOrPad(c.labels, b, 0) };
 }
 
+/** Each stage-2 case's cascade input: the reference liver as stage 1 at `lowSpacing` (z, y, x) would give it. */
+function referenceInputs(cases: LoadedTrainingCase[], lowSpacing: ZYX): Map<string, PreviousStage> {
+  return new Map(cases.map((c) => [c.id, lowresReference(c.labels.data, c.labels.shape, c.labels.spacing, xyz(lowSpacing))]));
+}
+
 /**
- * Each stage-2 case's cascade input on its (liver-cropped) grid: the reference liver as stage 1 at `lowSpacing`
- * (z, y, x) would give it, or the predictions of the trained stage-1 fold in `stage1Dir` on the whole case.
+ * Each stage-2 case's cascade input from the trained stage-1 fold in `stage1Dir`, predicted on the whole case
+ * (`whole`, in the order of `cases`) and seen from the case's liver crop.
  */
-function cascadeInputs(cases: LoadedTrainingCase[], whole: LoadedTrainingCase[], lowSpacing: ZYX, stage1Dir: string | null, fold: number): Map<string, PreviousStage> {
-  const out = new Map<string, PreviousStage>();
-  if (!stage1Dir) {
-    for (const c of cases) out.set(c.id, lowresReference(c.labels.data, c.labels.shape, c.labels.spacing, xyz(lowSpacing)));
-    return out;
-  }
+function stage1Inputs(cases: LoadedTrainingCase[], whole: LoadedTrainingCase[], stage1Dir: string, fold: number): Map<string, PreviousStage> {
   const checkpoint = join(stage1Dir, `fold_${fold}`, 'checkpoint_final.pth');
   if (!existsSync(checkpoint)) throw new HccError(`${checkpoint}: missing; cascadeInputFrom 'stage1' trains stage 2 on stage 1's predictions, so train stage 1 first`);
   const plans = (JSON.parse(readFileSync(join(stage1Dir, 'model.json'), 'utf8')) as StageManifest).plans;
   const { net } = loadNetwork(checkpoint, plans);
+  const out = new Map<string, PreviousStage>();
   try {
     for (const [i, c] of cases.entries()) {
       const found = liverFromStage({ role: 'liver', plans, nets: [net], mirrorAxes: null, marginMm: 0 }, whole[i]!.channels);
-      const shift = c.offset ?? [0, 0, 0];
       out.set(c.id, found
-        ? { mask: found.liver.mask, grid: { ...found.liver.grid, origin: found.liver.grid.origin.map((o, a) => o - shift[a]!) as Vec3 } }
+        ? onCrop(found.liver, c.offset ?? [0, 0, 0])
         : { mask: new Uint8Array(1), grid: { origin: [0, 0, 0], crop: c.labels.shape, shape: [1, 1, 1] } });
     }
   } finally {
@@ -270,11 +270,13 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     const pre = new Map<string, TrainCase>();
     for (const c of stageCases) pre.set(c.id, { id: c.id, ...preprocessCase(c.channels, stagePlans, c.labels) });
     const stage1Dir = cascadeInput && cfg.cascadeInputFrom === 'stage1' ? join(options.out, manifest.stages[0]!.dir) : null;
+    // The reference input does not depend on the fold, so it is made once; stage 1's predictions are per fold.
+    const reference = cascadeInput && !stage1Dir ? referenceInputs(stageCases, lowSpacing) : null;
     const stageOut: TrainSegmentationResult['stages'][number] = { role, dir, plans: stagePlans, folds: {} };
     const done: number[] = [];
     for (const f of folds) {
       const split = splits[f]!;
-      const inputs = cascadeInput ? cascadeInputs(stageCases, loaded, lowSpacing, stage1Dir, f) : new Map<string, PreviousStage>();
+      const inputs = reference ?? (stage1Dir ? stage1Inputs(stageCases, loaded, stage1Dir, f) : new Map<string, PreviousStage>());
       for (const [id, low] of inputs) pre.get(id)!.previous = transferMask(low.mask, low.grid, preprocessedGrid(pre.get(id)!));
       const pick = (list: string[]) => list.map((id) => {
         const c = pre.get(id);
