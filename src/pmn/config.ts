@@ -90,6 +90,11 @@ export interface TrainingConfig {
   sep: number;
   cox: number;
   div: number;
+  /**
+   * Weight of the auxiliary radiomics regression (radiomics-aux.ts): every tumour token predicts its case's
+   * standardised radiomics features. 0 turns it off.
+   */
+  radiomicsAux: number;
   l1: number;
   /** Epochs (1-based, after which) the prototypes are pushed; the last push always happens at the end. */
   pushEpochs: number[];
@@ -114,6 +119,7 @@ export const DEFAULT_TRAINING: TrainingConfig = {
   sep: 0.008,
   cox: 0.5,
   div: 0,
+  radiomicsAux: 0,
   l1: 1e-4,
   pushEpochs: [20, 40, 60],
   lastLayerSteps: 300,

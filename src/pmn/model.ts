@@ -164,7 +164,7 @@ export interface PmnOutput {
  * a sigmoid add-on, a prototype layer matched only inside the dilated tumour token mask, and two bias-free heads
  * on the log-similarities: the class logits and the Cox risk.
  */
-export class PrototypeMambaNet extends nn.Module<[Tensor], PmnOutput> {
+export class PrototypeMambaNet extends nn.Module<[Tensor], PmnOutput & { tokens: Tensor }> {
   readonly stem: torch.nn.Sequential;
   readonly patch_embed: torch.nn.Conv3d;
   readonly layers: torch.nn.ModuleList<MambaBlock>;
@@ -216,6 +216,11 @@ export class PrototypeMambaNet extends nn.Module<[Tensor], PmnOutput> {
 
   /** Bounded token features [B, L, P] from the input [B, C, Z, Y, X]. */
   features(input: Tensor): Tensor {
+    return this.boundedFeatures(this.tokens(input));
+  }
+
+  /** The backbone's normalised tokens [B, L, d_model] (before the add-on), from the input [B, C, Z, Y, X]. */
+  tokens(input: Tensor): Tensor {
     const expected = [this.config.inChannels, this.config.inputSize[2], this.config.inputSize[1], this.config.inputSize[0]];
     if (input.ndim !== 5 || input.shape.slice(1).some((s, i) => s !== expected[i])) {
       throw new HccError(`PMN: input shape [${input.shape.join(', ')}] does not match the model's [B, ${expected.join(', ')}] (channels, z, y, x)`);
@@ -225,7 +230,11 @@ export class PrototypeMambaNet extends nn.Module<[Tensor], PmnOutput> {
       const o = this.orders[i % 3]!;
       x = this.layers.at(i).forward(x, o);
     }
-    return this.add_on.forward(this.norm_f.forward(x)).sigmoid();
+    return this.norm_f.forward(x);
+  }
+
+  private boundedFeatures(tokens: Tensor): Tensor {
+    return this.add_on.forward(tokens).sigmoid();
   }
 
   /** The tumour mask channel pooled to tokens and dilated by one token; all tokens where it is empty. */
@@ -238,10 +247,9 @@ export class PrototypeMambaNet extends nn.Module<[Tensor], PmnOutput> {
     return torch.where(empty, torch.onesLike(m), m);
   }
 
-  forward(input: Tensor): PmnOutput {
-    const features = this.features(input);
-    const tokenMask = this.tokenMask(input);
-    return this.head(features, tokenMask);
+  forward(input: Tensor): PmnOutput & { tokens: Tensor } {
+    const tokens = this.tokens(input);
+    return { ...this.head(this.boundedFeatures(tokens), this.tokenMask(input)), tokens };
   }
 
   /** Prototype layer and heads on given features (also used on cached features in the push). */

@@ -14,6 +14,7 @@ import { writePrototypePatches } from './explain.js';
 import { PrototypeMambaNet } from './model.js';
 import { saveModel, type PmnModelJson } from './model-store.js';
 import { computeFeatures, fitLastLayer, pushPrototypes, similarities, type PushedPrototype } from './push.js';
+import { radiomicsAuxLoss, radiomicsTargets } from './radiomics-aux.js';
 
 export interface TrainOptions {
   config?: Partial<PmnConfig>;
@@ -66,6 +67,7 @@ function parameterGroups(net: PrototypeMambaNet, t: TrainingConfig) {
 
 interface Checkpoint {
   network_weights: Record<string, Tensor>;
+  aux_weights?: Record<string, Tensor>;
   optimizer_state: unknown;
   epoch: number;
   history: string;
@@ -94,13 +96,23 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
 
   torch.manualSeed(t.seed);
   const net = new PrototypeMambaNet(config);
-  const opt = new torch.optim.AdamW(parameterGroups(net, t), { lr: t.lr, betas: [0.9, 0.999], weightDecay: t.weightDecay });
+  // The auxiliary head is training-only: it lives in the checkpoint (for resume), never in the saved model.
+  const aux = t.radiomicsAux > 0 ? radiomicsTargets([...resection, ...iat]) : null;
+  const auxHead = aux ? new torch.nn.Linear(config.dModel, aux.names.length) : null;
+  const groups = parameterGroups(net, t);
+  if (auxHead) groups.push({ params: auxHead.parameters(), lr: t.lr, weightDecay: t.weightDecay });
+  const opt = new torch.optim.AdamW(groups, { lr: t.lr, betas: [0.9, 0.999], weightDecay: t.weightDecay });
   let startEpoch = 0;
   let history: Array<Record<string, number>> = [];
   let pushed: PushedPrototype[] = [];
   if (options.resume && existsSync(checkpointPath)) {
     const ck = torch.load(checkpointPath) as unknown as Checkpoint;
     net.loadStateDict(ck.network_weights);
+    if (auxHead) {
+      if (!ck.aux_weights) throw new HccError(`${checkpointPath}: written without the radiomics auxiliary task, which this run turns on (training.radiomicsAux ${t.radiomicsAux}); resume with the same training config`);
+      auxHead.loadStateDict(ck.aux_weights);
+      torch.dispose(ck.aux_weights);
+    }
     opt.loadStateDict(ck.optimizer_state as never);
     torch.dispose(ck.network_weights);
     startEpoch = ck.epoch;
@@ -133,7 +145,7 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
     const rng = Rng.stream(t.seed, 'pmn-epoch', epoch);
     const order = stratifiedOrder(resection, (c) => String(c.label), rng);
     const iatOrder = iat.length ? stratifiedOrder(iat, (c) => String(c.event), rng) : [];
-    const sums: Record<string, number> = { loss: 0, ce: 0, cluster: 0, separation: 0, cox: 0 };
+    const sums: Record<string, number> = { loss: 0, ce: 0, cluster: 0, separation: 0, cox: 0, ...(aux ? { radiomics: 0 } : {}) };
     const batches = chunks(order, t.batchSize);
     for (let b = 0; b < batches.length; b++) {
       const batch = batches[b]!;
@@ -146,19 +158,22 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
         const { cluster, separation } = clusterSeparation(o.minDistance, y, net.prototypeClass, net.maxDist, weights);
         let loss = ce.add(cluster.mul(t.clst)).sub(separation.mul(t.sep));
         if (t.div > 0) loss = loss.add(diversityLoss(net.prototypeVectors, net.prototypeClass, 0.1 * config.dModel).mul(t.div));
+        let auxLoss = auxHead ? radiomicsAuxLoss(auxHead, o.tokens, o.tokenMask, batch.map((c) => aux!.byId.get(c.id)!)) : null;
         let cox = 0;
         if (iatBatch.length) {
           const oi = net.forward(inputBatch(iatBatch, norm, config, t.augment ? rng : null, t.augmentation));
           const c = coxBreslowLoss(oi.risk, iatBatch.map((x) => x.time!), iatBatch.map((x) => x.event!));
           loss = loss.add(c.mul(t.cox));
           cox = c.item();
+          if (auxHead) auxLoss = auxLoss!.add(radiomicsAuxLoss(auxHead, oi.tokens, oi.tokenMask, iatBatch.map((c) => aux!.byId.get(c.id)!))).div(2);
         }
+        if (auxLoss) loss = loss.add(auxLoss.mul(t.radiomicsAux));
         loss.backward();
-        clipGradNorm(params, t.clipGrad);
+        clipGradNorm(auxHead ? [...params, ...auxHead.parameters()] : params, t.clipGrad);
         opt.step();
-        return { loss: loss.item(), ce: ce.item(), cluster: cluster.item(), separation: separation.item(), cox };
+        return { loss: loss.item(), ce: ce.item(), cluster: cluster.item(), separation: separation.item(), cox, ...(auxLoss ? { radiomics: auxLoss.item() } : {}) };
       });
-      for (const k of Object.keys(sums)) sums[k]! += parts[k as keyof typeof parts] / batches.length;
+      for (const k of Object.keys(sums)) sums[k]! += ((parts as Record<string, number>)[k] ?? 0) / batches.length;
       progress.tick(1, `epoch ${epoch + 1}/${t.epochs} loss ${parts.loss.toFixed(3)}`);
       await torch.yieldToEventLoop();
     }
@@ -167,6 +182,7 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
     history.push({ epoch: epoch + 1, ...sums });
     torch.save({
       network_weights: torch.tidy(() => net.stateDict()),
+      ...(auxHead ? { aux_weights: torch.tidy(() => auxHead.stateDict()) } : {}),
       optimizer_state: opt.stateDict() as never,
       epoch: epoch + 1,
       history: JSON.stringify({ history, pushed }),
@@ -196,5 +212,6 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
   writePrototypePatches(out, pushed, resection);
   opt.dispose();
   net.dispose();
+  auxHead?.dispose();
   return { model, dir: out, epochs: history, seconds: (Date.now() - started) / 1000 };
 }

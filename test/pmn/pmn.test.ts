@@ -103,10 +103,10 @@ test('a model and an input with different channel counts give a clear error', ()
 });
 
 
-test('an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one', async () => {
+for (const radiomicsAux of [0, 0.5]) test(`an interrupted run resumed from its checkpoint ends with the same weights as an uninterrupted one (radiomicsAux ${radiomicsAux})`, async () => {
   const dir = tmp('resume');
   const { resection, iat } = tinyCohort(join(dir, 'crops'), 8, 3);
-  const training = { ...TINY_TRAINING, epochs: 4, pushEpochs: [2], lastLayerSteps: 10, augment: true, batchSize: 4 };
+  const training = { ...TINY_TRAINING, epochs: 4, pushEpochs: [2], lastLayerSteps: 10, augment: true, batchSize: 4, radiomicsAux };
   await trainPmn(resection, iat, join(dir, 'a'), { config: TINY_CONFIG, training, progress: false });
   await assert.rejects(trainPmn(resection, iat, join(dir, 'b'), {
     config: TINY_CONFIG, training, progress: false,
