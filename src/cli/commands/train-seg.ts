@@ -24,7 +24,7 @@ Options:
   --fold k        fold to train (default 0); 'all' trains every fold
   --folds n       number of folds in the k-fold split (default 5), unless --splits is given
   --splits FILE   splits.json of a study: {"folds": [{"train": [ids], "val": [ids]}, ...]}
-  --epochs n      epochs (the preset's by default: test 4, demo 12, default 40)
+  --epochs n      epochs (the preset's by default: test 4, demo 12, default 120)
   --iters n       iterations per epoch (test 8, demo 20, default 25)
   --preset P      test (seconds), demo (minutes), default (about an hour on 2 cores; the benchmarked model)
   --stage s       train only stage s of the cascade (default both): stage 2 learns from the reference liver
