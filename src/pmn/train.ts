@@ -108,10 +108,12 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
   if (options.resume && existsSync(checkpointPath)) {
     const ck = torch.load(checkpointPath) as unknown as Checkpoint;
     net.loadStateDict(ck.network_weights);
+    if (Boolean(auxHead) !== Boolean(ck.aux_weights)) {
+      throw new HccError(`${checkpointPath}: written ${ck.aux_weights ? 'with' : 'without'} the radiomics auxiliary task, which this run turns ${auxHead ? 'on' : 'off'} (training.radiomicsAux ${t.radiomicsAux}); resume with the same training config`);
+    }
     if (auxHead) {
-      if (!ck.aux_weights) throw new HccError(`${checkpointPath}: written without the radiomics auxiliary task, which this run turns on (training.radiomicsAux ${t.radiomicsAux}); resume with the same training config`);
-      auxHead.loadStateDict(ck.aux_weights);
-      torch.dispose(ck.aux_weights);
+      auxHead.loadStateDict(ck.aux_weights!);
+      torch.dispose(ck.aux_weights!);
     }
     opt.loadStateDict(ck.optimizer_state as never);
     torch.dispose(ck.network_weights);

@@ -50,7 +50,7 @@ test('the auxiliary loss is the squared error of the prediction from the in-mask
   });
 });
 
-test('training with the radiomics task lowers its loss, keeps it out of the saved model, and resumes only with the same setting', async () => {
+test('training with the radiomics task lowers its loss, keeps it out of the saved model, and resumes only with the same setting, either way', async () => {
   const dir = tmp('aux-train');
   const { resection, iat } = tinyCohort(join(dir, 'crops'), 8, 3);
   const training = { ...TINY_TRAINING, epochs: 25, lastLayerSteps: 10, batchSize: 4, radiomicsAux: 1 };
@@ -67,5 +67,9 @@ test('training with the radiomics task lowers its loss, keeps it out of the save
   await assert.rejects(
     trainPmn(resection, iat, join(dir, 'b'), { config: TINY_CONFIG, training, progress: false, resume: true }),
     /checkpoint\.pth: written without the radiomics auxiliary task, which this run turns on \(training\.radiomicsAux 1\)/,
+  );
+  await assert.rejects(
+    trainPmn(resection, iat, join(dir, 'a'), { config: TINY_CONFIG, training: { ...plain, epochs: 30 }, progress: false, resume: true }),
+    /checkpoint\.pth: written with the radiomics auxiliary task, which this run turns off \(training\.radiomicsAux 0\)/,
   );
 });
