@@ -91,8 +91,8 @@ export interface TrainingConfig {
   cox: number;
   div: number;
   /**
-   * Weight of the auxiliary radiomics regression (radiomics-aux.ts): every tumour token predicts its case's
-   * standardised radiomics features. 0 turns it off.
+   * Weight of the auxiliary radiomics regression (radiomics-aux.ts): the mean in-mask backbone token predicts its
+   * case's standardised radiomics features. 0 turns it off.
    */
   radiomicsAux: number;
   l1: number;

@@ -121,7 +121,7 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
     ({ history, pushed } = JSON.parse(ck.history) as { history: typeof history; pushed: PushedPrototype[] });
   }
   const schedule = new torch.optim.WarmupCosineLR(opt, Math.min(t.warmupEpochs, t.epochs - 1), t.epochs, t.minLr, startEpoch - 1);
-  const params = net.parameters();
+  const params = auxHead ? [...net.parameters(), ...auxHead.parameters()] : net.parameters();
   const stepsPerEpoch = Math.ceil(resection.length / t.batchSize);
   const progress = createProgress({ label: 'train pmn', total: t.epochs * stepsPerEpoch, unit: 'steps', mode: options.progress === false ? 'none' : undefined });
   progress.update(startEpoch * stepsPerEpoch);
@@ -171,7 +171,7 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
         }
         if (auxLoss) loss = loss.add(auxLoss.mul(t.radiomicsAux));
         loss.backward();
-        clipGradNorm(auxHead ? [...params, ...auxHead.parameters()] : params, t.clipGrad);
+        clipGradNorm(params, t.clipGrad);
         opt.step();
         return { loss: loss.item(), ce: ce.item(), cluster: cluster.item(), separation: separation.item(), cox, ...(auxLoss ? { radiomics: auxLoss.item() } : {}) };
       });
