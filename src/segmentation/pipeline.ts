@@ -10,7 +10,7 @@ import { channelsFor, readCase, type Phase } from './cases.js';
 import { liverFromStage, predictStage } from './infer.js';
 import { checkDevice, loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
 import { lowresReference, onCrop, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
-import { fingerprint, plan, xyz, zyx, type PlanOptions, type Plans, type ZYX } from './plans.js';
+import { fingerprintCase, mergeFingerprints, plan, xyz, zyx, type Fingerprint, type FingerprintPart, type PlanOptions, type Plans, type ZYX } from './plans.js';
 import { preprocessCase } from './preprocess.js';
 import { trainFold, type EpochLog, type TrainCase } from './train.js';
 
@@ -32,6 +32,11 @@ export interface SegTrainConfig {
   maxStages: number;
   batchSize: number;
   epochs: number;
+  /**
+   * Epochs of a cascade's stage 1 (the liver at low resolution), which only has to place stage 2's box; null
+   * trains it as long as stage 2. The default preset gives the iterations to stage 2, which sets the accuracy.
+   */
+  lowresEpochs: number | null;
   itersPerEpoch: number;
   valIters: number;
   /** Margin around the liver box for stage 2 (mm). */
@@ -64,19 +69,20 @@ export interface SegTrainConfig {
 }
 
 /**
- * 'test': seconds, for the test suite; 'demo': minutes; 'default': the benchmarked model, an hour of training on 2
- * idle cores with the two stages trained at once, one per core (BENCHMARKS.md, "Segmentation": 3000 iterations per
- * stage in 58 minutes). Default has the demo's networks and more iterations: an iteration of a 32x64x64 patch with
- * 128 features (the former default) costs 4x one of the demo's, so that preset (2 x 2500 iterations) needed about 8
- * hours, and iterations mattered more than network size: 1000 iterations per stage gave liver Dice 0.914 and
- * tumour Dice 0.722 on the held-out phantoms, 3000 gave 0.958 and 0.818. Feature counts are multiples of 16: small channel
- * counts with batch 1 fall below libtorch's size threshold for oneDNN and take its much slower vol2col path
- * (BENCHMARKS.md, "Segmentation"); inference batches tiles for the same reason.
+ * 'test': seconds, for the test suite; 'demo': minutes; 'default': the benchmarked model, trained by one `hcc train
+ * seg` on 2 cores (both threads, one stage after the other; BENCHMARKS.md, "Segmentation"). Default has the demo's
+ * networks and more iterations, most of them for stage 2, which sets the accuracy; stage 1 only places its box.
+ * What the targets need was measured on a GPU: at a fixed 3000 stage-2 iterations, 100 training phantoms instead
+ * of 40 brought liver HD95 from 16.7 to 5.6 mm, and 6000 iterations on 100 phantoms met every target but F1 (0.897).
+ * The former default (a 32x64x64 patch with 128 features) cost 4x the demo networks per iteration, and iterations
+ * mattered more than network size. Feature counts are multiples of 16: small channel counts with batch 1 fall below
+ * libtorch's size threshold for oneDNN and take its much slower vol2col path (BENCHMARKS.md, "Segmentation");
+ * inference batches tiles for the same reason.
  */
 export const SEG_PRESETS: Record<'test' | 'demo' | 'default', SegTrainConfig> = {
-  test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false, mirrorAxes: [0, 1, 2], cascadeInput: false },
-  demo: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 12, itersPerEpoch: 20, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: false },
-  default: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 120, itersPerEpoch: 25, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: false },
+  test: { lowresMm: 0, fineMm: 0, patchVoxels: 16 * 32 * 32, baseFeatures: 4, maxFeatures: 16, maxStages: 3, batchSize: 2, epochs: 4, lowresEpochs: null, itersPerEpoch: 8, valIters: 2, marginMm: 12, initialLr: 1e-2, augment: false, mirrorAxes: [0, 1, 2], cascadeInput: false },
+  demo: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 12, lowresEpochs: null, itersPerEpoch: 20, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: false },
+  default: { lowresMm: 5, fineMm: 2.5, patchVoxels: 24 * 48 * 48, baseFeatures: 16, maxFeatures: 64, maxStages: 4, batchSize: 2, epochs: 170, lowresEpochs: 50, itersPerEpoch: 25, valIters: 4, marginMm: 10, initialLr: 1e-2, augment: true, mirrorAxes: [], cascadeInput: false },
 };
 
 export interface TrainSegmentationOptions {
@@ -142,19 +148,17 @@ export function kFoldSplits(ids: string[], k: number, seed: number): Array<{ tra
 }
 
 /** A stage's spacing (z, y, x): the cases' median spacing per axis, no finer than the stage's floor. */
-function stageSpacing(role: StageRole, cases: Array<{ labels: Volume }>, cfg: SegTrainConfig): ZYX {
+function stageSpacing(role: StageRole, spacings: Vec3[], cfg: SegTrainConfig): ZYX {
   const floor = role === 'liver' ? cfg.lowresMm : cfg.fineMm;
   return zyx([0, 1, 2].map((a) => {
-    const s = cases.map((c) => c.labels.spacing[a]!).sort((x, y) => x - y);
+    const s = spacings.map((sp) => sp[a]!).sort((x, y) => x - y);
     return Math.max(s[Math.floor(s.length / 2)]!, floor);
   }) as [number, number, number]);
 }
 
-function stagePlan(role: StageRole, cases: Array<{ channels: Volume[]; labels: Volume }>, phases: Phase[], cfg: SegTrainConfig, seed: number, previousStage?: 'liver'): Plans {
-  const fp = fingerprint(cases, seed);
-  const spacing = stageSpacing(role, cases, cfg);
+function stagePlan(role: StageRole, fp: Fingerprint, spacings: Vec3[], phases: Phase[], cfg: SegTrainConfig, previousStage?: 'liver'): Plans {
   const options: PlanOptions = {
-    spacing, patchVoxels: cfg.patchVoxels, baseFeatures: cfg.baseFeatures, maxFeatures: cfg.maxFeatures, maxStages: cfg.maxStages,
+    spacing: stageSpacing(role, spacings, cfg), patchVoxels: cfg.patchVoxels, baseFeatures: cfg.baseFeatures, maxFeatures: cfg.maxFeatures, maxStages: cfg.maxStages,
     batchSize: cfg.batchSize, channelNames: phases.map(() => 'CT'),
     labels: role === 'liver' ? { background: 0, liver: 1 } : { background: 0, liver: 1, tumour: 2 }, name: `hcc_${role}`,
   };
@@ -176,25 +180,47 @@ function liverCrop(c: LoadedTrainingCase, marginMm: number): LoadedTrainingCase 
   return { id: c.id, offset: b.start, channels: c.channels.map((v) => cropOrPad(v, b, -1024)), labels: cropOrPad(c.labels, b, 0) };
 }
 
-/** Each stage-2 case's cascade input: the reference liver as stage 1 at `lowSpacing` (z, y, x) would give it. */
-function referenceInputs(cases: LoadedTrainingCase[], lowSpacing: ZYX): Map<string, PreviousStage> {
-  return new Map(cases.map((c) => [c.id, lowresReference(c.labels.data, c.labels.shape, c.labels.spacing, xyz(lowSpacing))]));
+/**
+ * The training cases on disk, read one at a time: a cohort of clinical CTs does not fit in memory at full
+ * resolution (two phases of 512x512x100 are 210 MB as float32), so training keeps only each stage's
+ * preprocessed arrays and reads a case again where it needs the original grid.
+ */
+class TrainingCases {
+  readonly ids: string[];
+  private readonly prefixById: Map<string, string>;
+
+  constructor(readonly prefixes: string[], private readonly phases: Phase[], private readonly cascade: boolean, private readonly marginMm: number) {
+    this.ids = prefixes.map((p) => basename(p));
+    this.prefixById = new Map(this.ids.map((id, i) => [id, prefixes[i]!]));
+  }
+
+  async whole(id: string): Promise<LoadedTrainingCase> {
+    const images = await readCase(this.prefixById.get(id)!, { labels: true, phases: this.phases });
+    return { id, channels: channelsFor(images, this.phases), labels: images.labels! };
+  }
+
+  /** What a stage trains on: stage 1 the whole scan with liver ∪ tumour as liver, a cascade's stage 2 the liver box. */
+  view(c: LoadedTrainingCase, role: StageRole): LoadedTrainingCase {
+    return role === 'liver' ? { ...c, labels: binaryLiver(c.labels) } : this.cascade ? liverCrop(c, this.marginMm) : c;
+  }
 }
 
 /**
  * Each stage-2 case's cascade input from the trained stage-1 fold in `stage1Dir`, predicted on the whole case
- * (`whole`, in the order of `cases`) and seen from the case's liver crop.
+ * and seen from the case's liver crop.
  */
-function stage1Inputs(cases: LoadedTrainingCase[], whole: LoadedTrainingCase[], stage1Dir: string, fold: number): Map<string, PreviousStage> {
+async function stage1Inputs(cases: TrainingCases, stage1Dir: string, fold: number): Promise<Map<string, PreviousStage>> {
   const checkpoint = join(stage1Dir, `fold_${fold}`, 'checkpoint_final.pth');
   if (!existsSync(checkpoint)) throw new HccError(`${checkpoint}: missing; cascadeInputFrom 'stage1' trains stage 2 on stage 1's predictions, so train stage 1 first`);
   const plans = (JSON.parse(readFileSync(join(stage1Dir, 'model.json'), 'utf8')) as StageManifest).plans;
   const { net } = loadNetwork(checkpoint, plans);
   const out = new Map<string, PreviousStage>();
   try {
-    for (const [i, c] of cases.entries()) {
-      const found = liverFromStage({ role: 'liver', plans, nets: [net], mirrorAxes: null, marginMm: 0 }, whole[i]!.channels);
-      out.set(c.id, found
+    for (const id of cases.ids) {
+      const whole = await cases.whole(id);
+      const c = cases.view(whole, 'liver_tumour');
+      const found = liverFromStage({ role: 'liver', plans, nets: [net], mirrorAxes: null, marginMm: 0 }, whole.channels);
+      out.set(id, found
         ? onCrop(found.liver, c.offset ?? [0, 0, 0])
         : { mask: new Uint8Array(1), grid: { origin: [0, 0, 0], crop: c.labels.shape, shape: [1, 1, 1] } });
     }
@@ -204,21 +230,21 @@ function stage1Inputs(cases: LoadedTrainingCase[], whole: LoadedTrainingCase[], 
   return out;
 }
 
-function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, val: LoadedTrainingCase[], inputs: Map<string, PreviousStage>): ValidationMetrics | undefined {
+async function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, cases: TrainingCases, val: string[], inputs: Map<string, PreviousStage>): Promise<ValidationMetrics | undefined> {
   if (val.length === 0) return undefined;
   const { net } = loadNetwork(join(stageDir, `fold_${fold}`, 'checkpoint_final.pth'), plans);
   try {
     let liver = 0;
     let tumour = 0;
     let tumourCases = 0;
-    for (const c of val) {
-      const previous = plans.configuration.previous_stage ? inputs.get(c.id) : undefined;
+    for (const id of val) {
+      const c = cases.view(await cases.whole(id), role);
+      const previous = plans.configuration.previous_stage ? inputs.get(id) : undefined;
       const pred = predictStage({ role, plans, nets: [net], mirrorAxes: null, marginMm: 0 }, c.channels, {}, previous);
-      const ref = role === 'liver' ? binaryLiver(c.labels) : c.labels;
       const predLiver = binaryLiver(pred);
-      liver += labelMetrics(predLiver, binaryLiver(ref), 1).dice;
+      liver += labelMetrics(predLiver, binaryLiver(c.labels), 1).dice;
       if (role === 'liver_tumour') {
-        tumour += labelMetrics(pred, ref, 2).dice;
+        tumour += labelMetrics(pred, c.labels, 2).dice;
         tumourCases++;
       }
     }
@@ -236,15 +262,14 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   const seed = options.seed ?? 12345;
   if (options.cases.length === 0) throw new HccError('train seg: no cases');
   if (options.device !== undefined) checkDevice(options.device);
-  const loaded: LoadedTrainingCase[] = [];
-  for (const prefix of options.cases) {
-    const images = await readCase(prefix, { labels: true, phases });
-    loaded.push({ id: basename(prefix), channels: channelsFor(images, phases), labels: images.labels! });
-  }
-  const ids = loaded.map((c) => c.id);
+  const cases = new TrainingCases(options.cases, phases, cascade, cfg.marginMm);
+  const ids = cases.ids;
   const splits = options.splits ?? kFoldSplits(ids, options.nFolds ?? 5, seed);
   const folds = options.folds ?? [0];
   for (const f of folds) if (!splits[f]) throw new HccError(`--fold ${f}: only ${splits.length} folds`);
+  for (const f of folds) {
+    for (const id of [...splits[f]!.train, ...splits[f]!.val]) if (!ids.includes(id)) throw new HccError(`splits: case '${id}' is not among the training cases`);
+  }
   mkdirSync(options.out, { recursive: true });
   const roles: StageRole[] = cascade ? ['liver', 'liver_tumour'] : [phases.length === 1 ? 'liver' : 'liver_tumour'];
   for (const s of options.stages ?? []) if (!roles[s - 1]) throw new HccError(`--stage ${s}: this model has ${roles.length} stage(s)`);
@@ -255,42 +280,59 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     provenance: { cases: ids.length, seed, ...options.provenance },
   };
   writeJsonAtomicSync(join(options.out, 'model.json'), manifest);
+  const stages = roles.map((role, si) => ({ role, si })).filter(({ si }) => !options.stages || options.stages.includes(si + 1));
+
+  // Pass 1, nnU-Net's fingerprint extraction: every stage's view of each case, one case in memory at a time.
+  const parts = stages.map((): FingerprintPart[] => []);
+  const spacings: Vec3[] = [];
+  for (const [ci, id] of ids.entries()) {
+    const c = await cases.whole(id);
+    spacings.push(c.labels.spacing);
+    stages.forEach(({ role }, k) => parts[k]!.push(fingerprintCase(cases.view(c, role), ci, ids.length, seed)));
+  }
+  // Planning is deterministic (seeded fingerprint), so a resumed run plans exactly as the killed one did.
+  const cascadeInputs = stages.map(({ role }) => cascade && role === 'liver_tumour' && cfg.cascadeInput);
+  const plans = stages.map(({ role }, k) => stagePlan(role, mergeFingerprints(parts[k]!), spacings, phases, cfg, cascadeInputs[k] ? 'liver' : undefined));
+  parts.length = 0;
+  // Stage 1's spacing, as its planning gives it (the median spacing does not depend on the crop).
+  const lowSpacing = stageSpacing('liver', spacings, cfg);
+  const stage1Dir = cfg.cascadeInputFrom === 'stage1' ? join(options.out, manifest.stages[0]!.dir) : null;
+
+  // Pass 2, preprocessing: only each stage's resampled, normalised arrays stay in memory. The reference cascade
+  // input does not depend on the fold, so it is made here; stage 1's predictions are per fold.
+  const pre = stages.map(() => new Map<string, TrainCase>());
+  const reference = stages.map((_, k) => (cascadeInputs[k] && !stage1Dir ? new Map<string, PreviousStage>() : null));
+  for (const id of ids) {
+    const c = await cases.whole(id);
+    stages.forEach(({ role }, k) => {
+      const v = cases.view(c, role);
+      pre[k]!.set(id, { id, ...preprocessCase(v.channels, plans[k]!, v.labels) });
+      reference[k]?.set(id, lowresReference(v.labels.data, v.labels.shape, v.labels.spacing, xyz(lowSpacing)));
+    });
+  }
+
   const result: TrainSegmentationResult = { out: options.out, stages: [], finished: true };
-  for (const [si, role] of roles.entries()) {
-    if (options.stages && !options.stages.includes(si + 1)) continue;
+  for (const [k, { role, si }] of stages.entries()) {
     const dir = join(options.out, manifest.stages[si]!.dir);
     mkdirSync(dir, { recursive: true });
-    const stageCases = loaded.map((c) => (role === 'liver' ? { ...c, labels: binaryLiver(c.labels) } : cascade ? liverCrop(c, cfg.marginMm) : c));
     const manifestPath = join(dir, 'model.json');
-    // Planning is deterministic (seeded fingerprint), so a resumed run plans exactly as the killed one did.
-    const cascadeInput = cascade && role === 'liver_tumour' && cfg.cascadeInput;
-    const stagePlans = stagePlan(role, stageCases, phases, cfg, seed, cascadeInput ? 'liver' : undefined);
-    // Stage 1's spacing, as its planning gives it (the median spacing does not depend on the crop).
-    const lowSpacing = stageSpacing('liver', loaded, cfg);
+    const stagePlans = plans[k]!;
+    const cascadeInput = cascadeInputs[k]!;
     const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as StageManifest) : null;
-    const pre = new Map<string, TrainCase>();
-    for (const c of stageCases) pre.set(c.id, { id: c.id, ...preprocessCase(c.channels, stagePlans, c.labels) });
-    const stage1Dir = cascadeInput && cfg.cascadeInputFrom === 'stage1' ? join(options.out, manifest.stages[0]!.dir) : null;
-    // The reference input does not depend on the fold, so it is made once; stage 1's predictions are per fold.
-    const reference = cascadeInput && !stage1Dir ? referenceInputs(stageCases, lowSpacing) : null;
     const stageOut: TrainSegmentationResult['stages'][number] = { role, dir, plans: stagePlans, folds: {} };
     const done: number[] = [];
     for (const f of folds) {
       const split = splits[f]!;
-      const inputs = reference ?? (stage1Dir ? stage1Inputs(stageCases, loaded, stage1Dir, f) : new Map<string, PreviousStage>());
-      for (const [id, low] of inputs) pre.get(id)!.previous = transferMask(low.mask, low.grid, preprocessedGrid(pre.get(id)!));
-      const pick = (list: string[]) => list.map((id) => {
-        const c = pre.get(id);
-        if (!c) throw new HccError(`splits: case '${id}' is not among the training cases`);
-        return c;
-      });
+      const inputs = reference[k] ?? (cascadeInput && stage1Dir ? await stage1Inputs(cases, stage1Dir, f) : new Map<string, PreviousStage>());
+      for (const [id, low] of inputs) pre[k]!.get(id)!.previous = transferMask(low.mask, low.grid, preprocessedGrid(pre[k]!.get(id)!));
+      const pick = (list: string[]) => list.map((id) => pre[k]!.get(id)!);
       const r = await trainFold(join(dir, `fold_${f}`), stagePlans, pick(split.train), pick(split.val), {
-        epochs: cfg.epochs, itersPerEpoch: cfg.itersPerEpoch, valIters: cfg.valIters, seed, fold: f,
+        epochs: cascade && role === 'liver' ? (cfg.lowresEpochs ?? cfg.epochs) : cfg.epochs, itersPerEpoch: cfg.itersPerEpoch, valIters: cfg.valIters, seed, fold: f,
         resume: options.resume, progress: options.progress, stopAfterEpochs: options.stopAfterEpochs, device: options.device,
         initialLr: cfg.initialLr, augment: { mirrorAxes: cfg.mirrorAxes, ...(cfg.augment ? {} : { spatial: false, intensity: false }) },
       });
       r.net.dispose();
-      const validation = r.finished ? validate(dir, f, stagePlans, role, stageCases.filter((c) => split.val.includes(c.id)), inputs) : undefined;
+      const validation = r.finished ? await validate(dir, f, stagePlans, role, cases, split.val, inputs) : undefined;
       stageOut.folds[f] = { finished: r.finished, log: r.log, validation };
       if (r.finished) done.push(f);
       else result.finished = false;

@@ -100,42 +100,60 @@ export function nonzeroBox(channels: Volume[]): { start: Vec3; end: Vec3 } {
   return { start, end };
 }
 
+/** One case's share of the fingerprint, so a dataset can be fingerprinted one case in memory at a time. */
+export interface FingerprintPart {
+  spacing: ZYX;
+  shapeAfterCrop: ZYX;
+  relativeSizeAfterCropping: number;
+  /** Foreground intensity samples per channel. */
+  samples: Float64Array[];
+}
+
 /**
- * The dataset fingerprint: spacings and cropped shapes per case, and foreground intensities pooled over cases
- * (each case contributes `10e7 // nCases` samples drawn with replacement, as nnU-Net; our own seeded stream
- * replaces numpy's RandomState(1234), so the statistics agree with nnU-Net's only within sampling error).
+ * Case `index` of `nCases`: its spacing, cropped shape, and `10e7 // nCases` foreground intensities per channel
+ * drawn with replacement, as nnU-Net (capped at 200,000 to keep memory sane: the cap only weights cases equally).
+ * Our own seeded stream per case replaces numpy's RandomState(1234), so the statistics agree with nnU-Net's only
+ * within sampling error.
  */
-export function fingerprint(cases: PlanningCase[], seed = 1234, samplesTotal = 1e8): Fingerprint {
-  if (cases.length === 0) throw new HccError('fingerprint: no training cases');
-  const nChannels = cases[0]!.channels.length;
-  const perCase = Math.floor(samplesTotal / cases.length);
-  const pooled: number[][] = Array.from({ length: nChannels }, () => []);
-  const spacings: ZYX[] = [];
-  const shapes: ZYX[] = [];
-  const relSizes: number[] = [];
-  cases.forEach((c, ci) => {
-    if (c.channels.length !== nChannels) throw new HccError(`fingerprint: case ${ci} has ${c.channels.length} channels; expected ${nChannels}`);
-    const box = nonzeroBox(c.channels);
-    const cropped = box.end.map((e, a) => e - box.start[a]!) as Vec3;
-    spacings.push(zyx(c.channels[0]!.spacing));
-    shapes.push(zyx(cropped));
-    relSizes.push((cropped[0] * cropped[1] * cropped[2]) / c.labels.data.length);
-    const fg: number[] = [];
-    for (let i = 0; i < c.labels.data.length; i++) if (c.labels.data[i]! > 0) fg.push(i);
-    if (fg.length === 0) return;
-    const rng = Rng.stream(seed, 'fingerprint', ci);
-    // Sampling 1e8/n voxels with replacement is only a way to weight cases equally; capping it keeps memory sane.
-    const take = Math.min(perCase, 200_000);
-    for (let s = 0; s < take; s++) {
-      const v = fg[rng.int(fg.length)]!;
-      for (let ch = 0; ch < nChannels; ch++) pooled[ch]!.push(c.channels[ch]!.data[v]!);
-    }
+export function fingerprintCase(c: PlanningCase, index: number, nCases: number, seed = 1234, samplesTotal = 1e8): FingerprintPart {
+  const box = nonzeroBox(c.channels);
+  const cropped = box.end.map((e, a) => e - box.start[a]!) as Vec3;
+  const fg: number[] = [];
+  for (let i = 0; i < c.labels.data.length; i++) if (c.labels.data[i]! > 0) fg.push(i);
+  const take = fg.length === 0 ? 0 : Math.min(Math.floor(samplesTotal / nCases), 200_000);
+  const samples = c.channels.map(() => new Float64Array(take));
+  const rng = Rng.stream(seed, 'fingerprint', index);
+  for (let s = 0; s < take; s++) {
+    const v = fg[rng.int(fg.length)]!;
+    for (let ch = 0; ch < c.channels.length; ch++) samples[ch]![s] = c.channels[ch]!.data[v]!;
+  }
+  return { spacing: zyx(c.channels[0]!.spacing), shapeAfterCrop: zyx(cropped), relativeSizeAfterCropping: (cropped[0] * cropped[1] * cropped[2]) / c.labels.data.length, samples };
+}
+
+/** The dataset fingerprint from its cases' parts (in case order). */
+export function mergeFingerprints(parts: FingerprintPart[]): Fingerprint {
+  if (parts.length === 0) throw new HccError('fingerprint: no training cases');
+  const nChannels = parts[0]!.samples.length;
+  parts.forEach((p, ci) => {
+    if (p.samples.length !== nChannels) throw new HccError(`fingerprint: case ${ci} has ${p.samples.length} channels; expected ${nChannels}`);
   });
   const props: Record<string, IntensityProperties> = {};
-  pooled.forEach((values, ch) => (props[String(ch)] = intensityProperties(Float64Array.from(values))));
-  relSizes.sort((a, b) => a - b);
-  return { spacings, shapesAfterCrop: shapes, foregroundIntensityPropertiesPerChannel: props, medianRelativeSizeAfterCropping: percentileSorted(relSizes, 50) };
+  for (let ch = 0; ch < nChannels; ch++) {
+    const pooled = new Float64Array(parts.reduce((n, p) => n + p.samples[ch]!.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      pooled.set(p.samples[ch]!, at);
+      at += p.samples[ch]!.length;
+    }
+    props[String(ch)] = intensityProperties(pooled);
+  }
+  const relSizes = parts.map((p) => p.relativeSizeAfterCropping).sort((a, b) => a - b);
+  return {
+    spacings: parts.map((p) => p.spacing), shapesAfterCrop: parts.map((p) => p.shapeAfterCrop),
+    foregroundIntensityPropertiesPerChannel: props, medianRelativeSizeAfterCropping: percentileSorted(relSizes, 50),
+  };
 }
+
 
 function medianPerAxis(rows: ZYX[], q = 50): ZYX {
   return [0, 1, 2].map((a) => percentileSorted(rows.map((r) => r[a]!).sort((x, y) => x - y), q)) as ZYX;

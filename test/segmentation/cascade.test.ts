@@ -164,3 +164,20 @@ test('hcc train seg --cascade-input maps onto the training config, and a bad val
   const plans = JSON.parse(readFileSync(join(out, 'stage2_liver_tumour', 'model.json'), 'utf8')).plans;
   assert.equal(plans.configuration.previous_stage, 'liver');
 });
+
+test("a cascade's stage 1 trains --lowres-epochs, stage 2 and a single-stage liver model train --epochs", async () => {
+  const hcc = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'hcc.js'), 'train', 'seg', '--data', dir, '--preset', 'test', '--iters', '1', ...args], { encoding: 'utf8', env: { ...process.env, TORCH_NUM_THREADS: '1' } });
+  const bad = hcc('--out', join(dir, 'cli-lowres-bad'), '--lowres-epochs', '0');
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /--lowres-epochs: expected an integer >= 1, got '0'/);
+  const ok = hcc('--out', join(dir, 'cli-lowres'), '--epochs', '2', '--lowres-epochs', '1', '--json');
+  assert.equal(ok.status, 0, ok.stderr);
+  const summary = JSON.parse(ok.stdout) as { stages: Array<{ role: string; folds: Record<string, { epochs: number; finished: boolean }> }> };
+  assert.deepEqual(summary.stages.map((s) => [s.role, s.folds['0']!.epochs, s.folds['0']!.finished]), [['liver', 1, true], ['liver_tumour', 2, true]]);
+  // The portal-venous liver model's only stage is its fine stage.
+  const pv = await trainSegmentation({
+    cases: ['I00001', 'I00002'].map(prefix), out: join(dir, 'pv-lowres'), preset: 'test', phases: ['portal_venous'], cascade: false, progress: false,
+    splits: [{ train: ['I00001'], val: ['I00002'] }], config: { epochs: 2, lowresEpochs: 1, itersPerEpoch: 1, valIters: 1 },
+  });
+  assert.deepEqual(pv.stages.map((s) => [s.role, s.folds[0]!.log.length]), [['liver', 2]]);
+});

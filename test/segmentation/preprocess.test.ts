@@ -5,7 +5,7 @@ import { boundingBox } from '../../src/imaging/ops/crop.js';
 import { fillHoles } from '../../src/imaging/ops/components.js';
 import { makeVolume, type Vec3 } from '../../src/imaging/volume.js';
 import { ctNormalize, preprocessCase } from '../../src/segmentation/preprocess.js';
-import { nonzeroBox, plan, type Fingerprint, type IntensityProperties } from '../../src/segmentation/plans.js';
+import { fingerprintCase, mergeFingerprints, nonzeroBox, plan, type Fingerprint, type IntensityProperties } from '../../src/segmentation/plans.js';
 import { resampleDataToShape, resampleLabelsToShape } from '../../src/imaging/ops/resample.js';
 import { resampleChannels } from '../../src/segmentation/resample.js';
 import { Rng } from '../../src/util/rng.js';
@@ -26,6 +26,37 @@ test('CT normalisation clips to the foreground 0.5/99.5 percentiles, then z-scor
   const hu = [-500, -20, 37, 99.5, 180, 260];
   const back = [...ctNormalize(hu, props)].map((v) => v * 50 + 100);
   hu.forEach((h, i) => assert.ok(Math.abs(back[i]! - Math.min(250, Math.max(-20, h))) < 1e-4));
+});
+
+test('the fingerprint, one case at a time: spacing and non-zero box in z, y, x, foreground samples per channel, merged in case order', () => {
+  // x 6, y 5, z 4 at 1 x 2 x 3 mm; the channels are zero outside x 1..4, y 2..4, z 1..2 (box 4 x 3 x 2 of 120 voxels).
+  const shape: Vec3 = [6, 5, 4];
+  const affine = [1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0, 1];
+  const at = (x: number, y: number, z: number) => x + 6 * (y + 5 * z);
+  const inBox = (i: number) => { const x = i % 6, y = Math.floor(i / 6) % 5, z = Math.floor(i / 30); return x >= 1 && x <= 4 && y >= 2 && y <= 4 && z >= 1 && z <= 2; };
+  const caseWith = (hu: number, foreground: number[]) => ({
+    channels: [hu, hu / 2].map((v) => makeVolume(shape, affine, Float32Array.from({ length: 120 }, (_, i) => (inBox(i) ? v : 0)))),
+    labels: makeVolume(shape, affine, Uint8Array.from({ length: 120 }, (_, i) => (foreground.includes(i) ? 1 : 0))),
+  });
+  const a = fingerprintCase(caseWith(100, [at(1, 2, 1), at(4, 4, 2)]), 0, 3, 7, 30);
+  assert.deepEqual(a.spacing, [3, 2, 1]);
+  assert.deepEqual(a.shapeAfterCrop, [2, 3, 4]);
+  assert.equal(a.relativeSizeAfterCropping, 24 / 120);
+  // 30 samples over 3 cases: 10 each, drawn from the foreground voxels only
+  assert.deepEqual(a.samples.map((s) => [...s]), [Array(10).fill(100), Array(10).fill(50)]);
+  const b = fingerprintCase(caseWith(300, [at(2, 3, 1)]), 1, 3, 7, 30);
+  const empty = fingerprintCase(caseWith(500, []), 2, 3, 7, 30);
+  assert.deepEqual(empty.samples.map((s) => s.length), [0, 0]);
+  const fp = mergeFingerprints([a, b, empty]);
+  assert.deepEqual(fp.spacings, [[3, 2, 1], [3, 2, 1], [3, 2, 1]]);
+  assert.deepEqual(fp.shapesAfterCrop, [[2, 3, 4], [2, 3, 4], [2, 3, 4]]);
+  assert.equal(fp.medianRelativeSizeAfterCropping, 0.2);
+  // the case without foreground adds no intensities: channel 0 is ten 100s and ten 300s
+  const ch0 = fp.foregroundIntensityPropertiesPerChannel['0']!;
+  assert.deepEqual([ch0.mean, ch0.min, ch0.max, ch0.std], [200, 100, 300, 100]);
+  assert.equal(fp.foregroundIntensityPropertiesPerChannel['1']!.mean, 100);
+  assert.throws(() => mergeFingerprints([a, { ...b, samples: [b.samples[0]!] }]), /fingerprint: case 1 has 1 channels; expected 2/);
+  assert.throws(() => mergeFingerprints([]), /fingerprint: no training cases/);
 });
 
 function fingerprintAt(spacing: [number, number, number], shape: [number, number, number]): Fingerprint {
