@@ -73,7 +73,8 @@ export interface SegTrainConfig {
  * seg` on 2 cores (both threads, one stage after the other; BENCHMARKS.md, "Segmentation"). Default has the demo's
  * networks and more iterations, most of them for stage 2, which sets the accuracy; stage 1 only places its box.
  * What the targets need was measured on a GPU: at a fixed 3000 stage-2 iterations, 100 training phantoms instead
- * of 40 brought liver HD95 from 16.7 to 5.6 mm, and 6000 iterations on 100 phantoms met every target but F1 (0.897).
+ * of 40 brought liver HD95 from 16.7 to 5.6 mm on 8 held-out phantoms, and 6000 iterations on 100 phantoms met every
+ * target but F1 on 20 (F1 0.80).
  * The former default (a 32x64x64 patch with 128 features) cost 4x the demo networks per iteration, and iterations
  * mattered more than network size. Feature counts are multiples of 16: small channel counts with batch 1 fall below
  * libtorch's size threshold for oneDNN and take its much slower vol2col path (BENCHMARKS.md, "Segmentation");
@@ -189,7 +190,7 @@ class TrainingCases {
   readonly ids: string[];
   private readonly prefixById: Map<string, string>;
 
-  constructor(readonly prefixes: string[], private readonly phases: Phase[], private readonly cascade: boolean, private readonly marginMm: number) {
+  constructor(prefixes: string[], private readonly phases: Phase[], private readonly cascade: boolean, private readonly marginMm: number) {
     this.ids = prefixes.map((p) => basename(p));
     this.prefixById = new Map(this.ids.map((id, i) => [id, prefixes[i]!]));
   }
