@@ -107,10 +107,10 @@ export async function trainPmn(resection: PmnCase[], iat: PmnCase[], out: string
   let pushed: PushedPrototype[] = [];
   if (options.resume && existsSync(checkpointPath)) {
     const ck = torch.load(checkpointPath) as unknown as Checkpoint;
-    net.loadStateDict(ck.network_weights);
     if (Boolean(auxHead) !== Boolean(ck.aux_weights)) {
       throw new HccError(`${checkpointPath}: written ${ck.aux_weights ? 'with' : 'without'} the radiomics auxiliary task, which this run turns ${auxHead ? 'on' : 'off'} (training.radiomicsAux ${t.radiomicsAux}); resume with the same training config`);
     }
+    net.loadStateDict(ck.network_weights);
     if (auxHead) {
       auxHead.loadStateDict(ck.aux_weights!);
       torch.dispose(ck.aux_weights!);

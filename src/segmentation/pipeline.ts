@@ -255,6 +255,21 @@ async function validate(stageDir: string, fold: number, plans: Plans, role: Stag
   }
 }
 
+/**
+ * Pass 1, nnU-Net's fingerprint extraction: each role's fingerprint of its view of every case, and the cases'
+ * spacings, with one case in memory at a time.
+ */
+async function fingerprintStages(cases: TrainingCases, roles: StageRole[], seed: number): Promise<{ fingerprints: Fingerprint[]; spacings: Vec3[] }> {
+  const parts = roles.map((): FingerprintPart[] => []);
+  const spacings: Vec3[] = [];
+  for (const [ci, id] of cases.ids.entries()) {
+    const c = await cases.whole(id);
+    spacings.push(c.labels.spacing);
+    roles.forEach((role, k) => parts[k]!.push(fingerprintCase(cases.view(c, role), ci, cases.ids.length, seed)));
+  }
+  return { fingerprints: parts.map(mergeFingerprints), spacings };
+}
+
 /** Trains every stage and requested fold; writes model.json files as stages finish. */
 export async function trainSegmentation(options: TrainSegmentationOptions): Promise<TrainSegmentationResult> {
   const cfg: SegTrainConfig = { ...SEG_PRESETS[options.preset ?? 'default'], ...options.config };
@@ -283,18 +298,10 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   writeJsonAtomicSync(join(options.out, 'model.json'), manifest);
   const stages = roles.map((role, si) => ({ role, si })).filter(({ si }) => !options.stages || options.stages.includes(si + 1));
 
-  // Pass 1, nnU-Net's fingerprint extraction: every stage's view of each case, one case in memory at a time.
-  const parts = stages.map((): FingerprintPart[] => []);
-  const spacings: Vec3[] = [];
-  for (const [ci, id] of ids.entries()) {
-    const c = await cases.whole(id);
-    spacings.push(c.labels.spacing);
-    stages.forEach(({ role }, k) => parts[k]!.push(fingerprintCase(cases.view(c, role), ci, ids.length, seed)));
-  }
+  const { fingerprints, spacings } = await fingerprintStages(cases, stages.map((s) => s.role), seed);
   // Planning is deterministic (seeded fingerprint), so a resumed run plans exactly as the killed one did.
   const cascadeInputs = stages.map(({ role }) => cascade && role === 'liver_tumour' && cfg.cascadeInput);
-  const plans = stages.map(({ role }, k) => stagePlan(role, mergeFingerprints(parts[k]!), spacings, phases, cfg, cascadeInputs[k] ? 'liver' : undefined));
-  parts.length = 0;
+  const plans = stages.map(({ role }, k) => stagePlan(role, fingerprints[k]!, spacings, phases, cfg, cascadeInputs[k] ? 'liver' : undefined));
   // Stage 1's spacing, as its planning gives it (the median spacing does not depend on the crop).
   const lowSpacing = stageSpacing('liver', spacings, cfg);
   const stage1Dir = cfg.cascadeInputFrom === 'stage1' ? join(options.out, manifest.stages[0]!.dir) : null;

@@ -26,7 +26,7 @@ Options:
   --splits FILE   splits.json of a study: {"folds": [{"train": [ids], "val": [ids]}, ...]}
   --epochs n      epochs of every stage (the preset's by default: test 4, demo 12, default 170 for stage 2 and
                   50 for stage 1)
-  --lowres-epochs n  epochs of stage 1 alone, which only places stage 2's box (after --epochs)
+  --lowres-epochs n  epochs of stage 1, overriding --epochs there (stage 1 only places stage 2's box)
   --iters n       iterations per epoch (test 8, demo 20, default 25)
   --preset P      test (seconds), demo (minutes), default (the benchmarked model: 77 min on 2 cores, 100 cases)
   --stage s       train only stage s of the cascade (default both): stage 2 learns from the reference liver
