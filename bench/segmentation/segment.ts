@@ -19,14 +19,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as torch from '@hcc/torch';
-import { connectedComponents } from '../../src/imaging/ops/components.js';
-import { applyAffine } from '../../src/imaging/affine.js';
 import { maskMetrics } from '../../src/imaging/metrics.js';
 import { writeNifti } from '../../src/imaging/nifti/write.js';
-import { measureTumours } from '../../src/imaging/tumour.js';
-import { makeVolume, type Vec3, type Volume } from '../../src/imaging/volume.js';
+import type { Volume } from '../../src/imaging/volume.js';
 import { readCase } from '../../src/segmentation/cases.js';
 import { segmentCase } from '../../src/segmentation/infer.js';
+import { detectionAt, detectionRecord, type DetectionRecord } from '../../src/segmentation/lesions.js';
 import { loadSegmentationModel } from '../../src/segmentation/model.js';
 import { TILE_BATCH } from '../../src/segmentation/sliding-window.js';
 
@@ -35,40 +33,8 @@ if (!values.model || !values.cases) throw new Error('--model DIR --cases DIR are
 const model = loadSegmentationModel(values.model);
 const prefixes = readdirSync(values.cases).filter((f) => f.endsWith('_label.nii.gz')).sort().slice(0, Number(values.n)).map((f) => join(values.cases!, f.slice(0, -13)));
 
-/** Tumour components (26-connected) of at least 1 cm largest axial diameter, as voxel index lists. */
-function lesions(labels: Volume): Int32Array[] {
-  const tumour = Uint8Array.from(labels.data, (v) => (v === 2 ? 1 : 0));
-  const cc = connectedComponents(tumour, labels.shape, 26);
-  const members: number[][] = Array.from({ length: cc.count + 1 }, () => []);
-  for (let i = 0; i < cc.labels.length; i++) if (cc.labels[i]) members[cc.labels[i]!]!.push(i);
-  const [nx, ny] = labels.shape;
-  const out: Int32Array[] = [];
-  for (let c = 1; c <= cc.count; c++) {
-    const idx = members[c]!;
-    // measured on the component's own box: the same diameter, without scanning the whole volume per component
-    const start: Vec3 = [Infinity, Infinity, Infinity];
-    const end: Vec3 = [0, 0, 0];
-    for (const i of idx) {
-      const p = [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))];
-      for (let a = 0; a < 3; a++) { start[a] = Math.min(start[a]!, p[a]!); end[a] = Math.max(end[a]!, p[a]! + 1); }
-    }
-    const [sx, sy, sz] = end.map((e, a) => e - start[a]!);
-    const origin = applyAffine(labels.affine, start);
-    const affine = [...labels.affine];
-    [affine[3], affine[7], affine[11]] = [origin[0]!, origin[1]!, origin[2]!];
-    const sub = makeVolume([sx!, sy!, sz!], affine, new Uint8Array(sx! * sy! * sz!));
-    for (const i of idx) {
-      const p = [i % nx - start[0], Math.floor(i / nx) % ny - start[1], Math.floor(i / (nx * ny)) - start[2]];
-      sub.data[p[0]! + sx * (p[1]! + sy * p[2]!)] = 2;
-    }
-    if (measureTumours(sub).largestDiameterMm >= 10) out.push(Int32Array.from(idx));
-  }
-  return out;
-}
-const overlaps = (idx: Int32Array, b: ArrayLike<number>, value: number) => idx.some((i) => b[i] === value);
-
 const rows: Array<Record<string, unknown>> = [];
-let tp = 0, fp = 0, fn = 0;
+const records: DetectionRecord[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'hcc-seg-bench-'));
 const cpuNow = () => {
   const u = process.cpuUsage();
@@ -92,10 +58,10 @@ for (const p of prefixes) {
   const organ = (v: Volume) => Uint8Array.from(v.data, (x) => (x > 0 ? 1 : 0));
   const liver = maskMetrics(organ(res.labels), organ(ref), ref.shape, ref.spacing);
   const tum = maskMetrics(Uint8Array.from(res.labels.data, (x) => (x === 2 ? 1 : 0)), Uint8Array.from(ref.data, (x) => (x === 2 ? 1 : 0)), ref.shape, ref.spacing);
-  const refLesions = lesions(ref), predLesions = lesions(res.labels);
-  const found = refLesions.filter((l) => overlaps(l, res.labels.data, 2)).length;
-  const correct = predLesions.filter((l) => overlaps(l, ref.data, 2)).length;
-  tp += found; fn += refLesions.length - found; fp += predLesions.length - correct;
+  const record = detectionRecord(res.labels, ref);
+  records.push(record);
+  const { tp: found, fp } = detectionAt([record]);
+  const predLesions = record.predicted.filter((l) => l.counted).length;
   let flops = 0;
   let netCpu = 0;
   for (const s of model.stages) {
@@ -104,14 +70,13 @@ for (const p of prefixes) {
   }
   const steps = { read, ...res.steps, write };
   rows.push({
-    case: p.split('/').pop(), shape: ref.shape, liverDice: liver.dice, liverHd95: liver.hd95, tumourDice: tum.dice, refLesions: refLesions.length, found,
-    predLesions: predLesions.length, correct, wall, cpu, timing: res.timing, steps, tiles, gflop: flops / 1e9, gflopsPerCpuS: flops / 1e9 / cpu,
+    case: p.split('/').pop(), shape: ref.shape, liverDice: liver.dice, liverHd95: liver.hd95, tumourDice: tum.dice, refLesions: record.references.length, found,
+    predLesions, correct: predLesions - fp, wall, cpu, timing: res.timing, steps, tiles, gflop: flops / 1e9, gflopsPerCpuS: flops / 1e9 / cpu,
     networkGflopsPerCpuS: flops / 1e9 / netCpu,
   });
   if (!values.json) console.error(JSON.stringify(rows.at(-1)));
 }
 const mean = (k: string) => rows.reduce((s, r) => s + (r[k] as number), 0) / rows.length;
-const precision = tp / Math.max(1, tp + fp), recall = tp / Math.max(1, tp + fn);
 
 // conv3d alone at the first stage's shape (f0 -> f0 channels, 3x3x3), the network's dominant layer, batched as
 // the sliding window batches tiles.
@@ -131,7 +96,7 @@ rmSync(scratch, { recursive: true, force: true });
 const summary = {
   threads: torch.getNumThreads(), cases: rows.length, loadavg: { before: load0, after: loadavg() },
   liverDice: mean('liverDice'), liverHd95: mean('liverHd95'), tumourDice: mean('tumourDice'),
-  detection: { tp, fp, fn, precision, recall, f1: (2 * precision * recall) / Math.max(1e-12, precision + recall) },
+  detection: detectionAt(records),
   wall: mean('wall'), cpu: mean('cpu'), gflop: mean('gflop'), gflopsPerCpuS: mean('gflopsPerCpuS'), conv, rows,
 };
 console.log(JSON.stringify(summary, null, values.json ? 2 : 0));

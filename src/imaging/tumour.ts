@@ -66,6 +66,25 @@ export function measureTumours(labels: Volume, options: TumourOptions = {}): Tum
   const liverLabel = options.liverLabel ?? 1;
   const tumourLabel = options.tumourLabel ?? 2;
   const minDiameter = options.minDiameterMm ?? 10;
+  const diametersMm = tumourComponents(labels, tumourLabel).diametersMm.slice(1).sort((x, y) => y - x);
+  const voxelMl = voxelVolumeMm3(labels.affine) / 1000;
+  const tumourVolumeMl = countVoxels(labels.data, tumourLabel) * voxelMl;
+  const liverVolumeMl = countVoxels(labels.data, liverLabel) * voxelMl + tumourVolumeMl;
+  return {
+    count: diametersMm.filter((d) => d >= minDiameter).length,
+    largestDiameterMm: diametersMm[0] ?? 0,
+    diametersMm,
+    tumourVolumeMl,
+    liverVolumeMl,
+    liverOccupancyFraction: liverVolumeMl > 0 ? tumourVolumeMl / liverVolumeMl : null,
+  };
+}
+
+/**
+ * The 26-connected components of `tumourLabel` (numbered as `connectedComponents` numbers them) and the largest
+ * axial diameter of each, indexed by component (index 0 unused).
+ */
+export function tumourComponents(labels: Volume, tumourLabel = 2): { labels: Int32Array; count: number; diametersMm: number[] } {
   const { shape, affine } = labels;
   const [nx, ny] = shape;
   const orientation = ioOrientation(affine);
@@ -104,21 +123,10 @@ export function measureTumours(labels: Volume, options: TumourOptions = {}): Tum
     if (!list) corners.set(key, (list = []));
     for (const [da, db] of [[-0.5, -0.5], [0.5, -0.5], [-0.5, 0.5], [0.5, 0.5]] as const) list.push(...toPlane(a + da, b + db));
   }
-  const perComponent = new Array<number>(count + 1).fill(0);
+  const diametersMm = new Array<number>(count + 1).fill(0);
   for (const [key, pts] of corners) {
     const c = Number(key.slice(0, key.indexOf(':')));
-    perComponent[c] = Math.max(perComponent[c]!, diameter(pts));
+    diametersMm[c] = Math.max(diametersMm[c]!, diameter(pts));
   }
-  const diametersMm = perComponent.slice(1).sort((x, y) => y - x);
-  const voxelMl = voxelVolumeMm3(affine) / 1000;
-  const tumourVolumeMl = countVoxels(labels.data, tumourLabel) * voxelMl;
-  const liverVolumeMl = countVoxels(labels.data, liverLabel) * voxelMl + tumourVolumeMl;
-  return {
-    count: diametersMm.filter((d) => d >= minDiameter).length,
-    largestDiameterMm: diametersMm[0] ?? 0,
-    diametersMm,
-    tumourVolumeMl,
-    liverVolumeMl,
-    liverOccupancyFraction: liverVolumeMl > 0 ? tumourVolumeMl / liverVolumeMl : null,
-  };
+  return { labels: comp, count, diametersMm };
 }

@@ -1,7 +1,8 @@
 import * as torch from '@hcc/torch';
 import type { Tensor } from '@hcc/torch';
 import { boundingBox, cropOrPad, expandBox, marginInVoxels, type Box } from '../imaging/ops/crop.js';
-import { keepLargestComponent, largestComponent } from '../imaging/ops/components.js';
+import { connectedComponents } from '../imaging/ops/components.js';
+import { distanceTransform } from '../imaging/ops/distance.js';
 import { resampleDataToShape } from '../imaging/ops/resample.js';
 import { measureTumours, type TumourMeasurements } from '../imaging/tumour.js';
 import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
@@ -11,6 +12,7 @@ import { channelsFor, type CaseImages } from './cases.js';
 import { StepClock, type StepTime } from './clock.js';
 import type { LoadedStage, SegmentationModel } from './model.js';
 import { xyz } from './plans.js';
+import { postprocess } from './postprocess.js';
 import { preprocessCase, type PreprocessedCase } from './preprocess.js';
 import { slidingWindowTensor, toHalf } from './sliding-window.js';
 import { resampleChannels } from './resample.js';
@@ -37,6 +39,8 @@ export interface InferenceOptions {
    * resampling and export are the same code on every device.
    */
   device?: string;
+  /** A cascade's stage 1 keeps liver pieces this close to its largest component (mm; 0: the largest alone). */
+  liverPieceReachMm?: number;
 }
 
 /**
@@ -138,10 +142,35 @@ export function predictStage(stage: LoadedStage, channels: Volume[], options: In
 }
 
 /**
- * The liver from a liver stage, on the stage's own (coarse) grid: argmax and the largest component there, and
- * its box on the channels' grid mapped back through the zoom. A cascade needs only this from stage 1 (the box,
- * and the mask itself for a stage 2 with cascade input), so the whole-scan logits are never resampled to full
- * resolution.
+ * How far from the largest component a coarse liver component may lie and still be liver. At stage 1's 5 mm a
+ * thin parenchymal bridge (the left lobe's, typically) can vanish, and the lobe beyond it would then fall outside
+ * stage 2's box and be lost whatever stage 2 does. On the 20 held-out phantoms such pieces lay 13-53 mm from the
+ * rest and the false components (bowel, heart, body wall) 71 mm or more (BENCHMARKS.md "Segmentation").
+ */
+export const LIVER_PIECE_REACH_MM = 50;
+
+/**
+ * The largest component of a coarse liver mask together with every component within `reachMm` of it. Stage 2
+ * still applies nnU-Net's postprocessing at its fine spacing, so a piece that is not liver only widens its box.
+ */
+export function liverWithNearbyPieces(mask: ArrayLike<number>, shape: Vec3, spacing: Vec3, reachMm = LIVER_PIECE_REACH_MM): Uint8Array {
+  const { labels, count, sizes } = connectedComponents(mask, shape, 26);
+  const out = new Uint8Array(labels.length);
+  if (count === 0) return out;
+  let best = 1;
+  for (let c = 2; c <= count; c++) if (sizes[c]! > sizes[best]!) best = c;
+  const distance = distanceTransform(Uint8Array.from(labels, (l) => (l === best ? 1 : 0)), shape, spacing);
+  const near = new Uint8Array(count + 1);
+  for (let i = 0; i < labels.length; i++) if (labels[i] && distance[i]! <= reachMm) near[labels[i]!] = 1;
+  for (let i = 0; i < labels.length; i++) out[i] = near[labels[i]!]!;
+  return out;
+}
+
+/**
+ * The liver from a liver stage, on the stage's own (coarse) grid: argmax, the largest component there with the
+ * pieces near it (`liverWithNearbyPieces`), and its box on the channels' grid mapped back through the zoom. A
+ * cascade needs only this from stage 1 (the box, and the mask itself for a stage 2 with cascade input), so the
+ * whole-scan logits are never resampled to full resolution.
  */
 export function liverFromStage(stage: LoadedStage, channels: Volume[], options: InferenceOptions = {}): { box: Box; liver: PreviousStage } | null {
   const { pre, logits } = stageLogits(stage, channels, options);
@@ -150,12 +179,12 @@ export function liverFromStage(stage: LoadedStage, channels: Volume[], options: 
     const mask = torch.tidy(() => argmaxLabels(logits).gt(0).to('uint8').toArray() as Uint8Array);
     logits.dispose();
     const shape = xyz(pre.shape);
-    const liver = largestComponent(mask, shape, 26);
+    const crop = pre.properties.shapeAfterCropping;
+    const ratio = crop.map((c, a) => c / shape[a]!);
+    const liver = liverWithNearbyPieces(mask, shape, pre.properties.spacing.map((s, a) => s * ratio[a]!) as Vec3, options.liverPieceReachMm);
     const box = boundingBox(liver, shape);
     if (!box) return null;
-    const crop = pre.properties.shapeAfterCropping;
     const offset = pre.properties.bbox.start;
-    const ratio = crop.map((c, a) => c / shape[a]!);
     return {
       box: {
         start: box.start.map((s, a) => Math.max(0, offset[a]! + Math.floor(s * ratio[a]!))) as Vec3,
@@ -175,12 +204,6 @@ export interface SegmentResult {
   steps: Record<string, StepTime>;
   warnings: string[];
   liverBox: Box | null;
-}
-
-/** nnU-Net's LiTS postprocessing: the largest component of liver ∪ tumour, then of the liver; tumours never alone. */
-export function postprocess(labels: Volume): void {
-  keepLargestComponent(labels, [1, 2]);
-  keepLargestComponent(labels, [1]);
 }
 
 /** Segments one case: the model's phases (from `images`) -> labels on the first phase's grid + measurements. */
@@ -214,7 +237,7 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
     } else if (i === 0) {
       labels = predictStage(stage, channels, options);
       if (stage.role === 'liver') for (let v = 0; v < labels.data.length; v++) if (labels.data[v]! > 1) labels.data[v] = 1;
-      clock.time(`${stage.role}.postprocess`, () => postprocess(labels!));
+      clock.time(`${stage.role}.postprocess`, () => postprocess(labels!, stage.postprocessing));
       liverBox = boundingBox(labels.data, labels.shape);
       measured = labels;
     } else {
@@ -223,7 +246,7 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
       const previous = liver && onCrop(liver, box.start);
       const sub = predictStage(stage, inBox, options, previous);
       // Everything outside the box is background, so postprocessing and measuring the box alone is the same.
-      clock.time(`${stage.role}.postprocess`, () => postprocess(sub));
+      clock.time(`${stage.role}.postprocess`, () => postprocess(sub, stage.postprocessing));
       measured = sub;
       const full = new Uint8Array(ref.data.length);
       const [nx, ny] = ref.shape;

@@ -3,6 +3,8 @@ import { basename, join } from 'node:path';
 import * as torch from '@hcc/torch';
 import { HccError } from '../util/errors.js';
 import type { Phase } from './cases.js';
+import type { Detection } from './lesions.js';
+import type { PostprocessingOptions } from './postprocess.js';
 import { inputChannels, type ArchitectureKwargs, type Configuration, type Plans, type ZYX } from './plans.js';
 import { PlainConvUNet } from './unet.js';
 
@@ -27,6 +29,10 @@ export interface StageManifest {
   folds: number[];
   /** Margin around the stage-1 liver box (mm) that the liver_tumour stage sees, when it follows a liver stage. */
   marginMm?: number;
+  /** Postprocessing beyond nnU-Net's; a user may edit it. Absent in models from before it existed: nnU-Net's alone. */
+  postprocessing?: PostprocessingOptions;
+  /** How training chose `postprocessing`: the folds and validation cases, and their lesion detection before and after. */
+  postprocessingChoice?: { folds: number[]; cases: number; before: Detection; after: Detection };
   training?: Record<string, unknown>;
   metrics?: Record<string, unknown>;
 }
@@ -48,6 +54,8 @@ export interface LoadedStage {
   nets: PlainConvUNet[];
   mirrorAxes: number[] | null;
   marginMm: number;
+  /** From the stage's model.json; nnU-Net's postprocessing alone when absent (imported nnU-Net models). */
+  postprocessing?: PostprocessingOptions;
 }
 
 /**
@@ -133,7 +141,7 @@ function loadHccStage(dir: string, role: StageRole, folds: number[] | undefined,
     if (checkpoint.inference_allowed_mirroring_axes !== undefined) mirrorAxes = checkpoint.inference_allowed_mirroring_axes as number[] | null;
     return net;
   });
-  return { role: m.role ?? role, plans: m.plans, nets, mirrorAxes, marginMm: m.marginMm ?? 10 };
+  return { role: m.role ?? role, plans: m.plans, nets, mirrorAxes, marginMm: m.marginMm ?? 10, postprocessing: m.postprocessing ?? {} };
 }
 
 /** nnU-Net plans.json + dataset.json (v2, with or without the `architecture` block) as our Plans. */

@@ -5,10 +5,12 @@ import { labelMetrics } from '../imaging/metrics.js';
 import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { HccError } from '../util/errors.js';
+import { createProgress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { channelsFor, readCase, type Phase } from './cases.js';
-import { liverFromStage, predictStage } from './infer.js';
-import { checkDevice, loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
+import { channelsFor, readCase, type CaseImages, type Phase } from './cases.js';
+import { liverFromStage, predictStage, segmentCase } from './infer.js';
+import { chooseTumourMinLiverContact, detectionRecord, type DetectionRecord } from './lesions.js';
+import { checkDevice, disposeModel, loadNetwork, loadSegmentationModel, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
 import { lowresReference, onCrop, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
 import { fingerprintCase, mergeFingerprints, plan, xyz, zyx, type Fingerprint, type FingerprintPart, type PlanOptions, type Plans, type ZYX } from './plans.js';
 import { preprocessCase } from './preprocess.js';
@@ -196,8 +198,13 @@ class TrainingCases {
   }
 
   async whole(id: string): Promise<LoadedTrainingCase> {
-    const images = await readCase(this.prefixById.get(id)!, { labels: true, phases: this.phases });
+    const images = await this.images(id);
     return { id, channels: channelsFor(images, this.phases), labels: images.labels! };
+  }
+
+  /** The case as `hcc segment` reads it, with its labels. */
+  images(id: string): Promise<CaseImages> {
+    return readCase(this.prefixById.get(id)!, { labels: true, phases: this.phases });
   }
 
   /** What a stage trains on: stage 1 the whole scan with liver ∪ tumour as liver, a cascade's stage 2 the liver box. */
@@ -354,5 +361,41 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     writeJsonAtomicSync(manifestPath, stageManifest);
     result.stages.push(stageOut);
   }
+  if (result.finished && roles.at(-1) === 'liver_tumour') await choosePostprocessing(options.out, manifest, folds, splits, cases, options.progress);
   return result;
+}
+
+/**
+ * nnU-Net's determine_postprocessing, on the whole pipeline: each trained fold's models segment that fold's
+ * validation cases end to end (stage 1's box, stage 2, nnU-Net's postprocessing), and the liver-contact rule for
+ * tumour components is chosen on the pooled lesions (`chooseTumourMinLiverContact`). The choice and the
+ * validation detection before and after it go into the last stage's model.json. Folds missing from any stage
+ * (a stage trained alone, not yet the other) are left out.
+ */
+async function choosePostprocessing(out: string, manifest: ModelManifest, folds: number[], splits: Array<{ train: string[]; val: string[] }>, cases: TrainingCases, progress?: boolean): Promise<void> {
+  const stagePaths = manifest.stages.map((s) => join(out, s.dir, 'model.json'));
+  const stageFolds = stagePaths.map((p) => (existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as StageManifest).folds : []));
+  const usable = folds.filter((f) => splits[f]!.val.length > 0 && stageFolds.every((sf) => sf.includes(f)));
+  if (usable.length === 0) return;
+  const total = usable.reduce((n, f) => n + splits[f]!.val.length, 0);
+  const bar = progress === false ? null : createProgress({ label: 'validation cases, postprocessing', total, unit: 'case' });
+  const records: DetectionRecord[] = [];
+  for (const f of usable) {
+    const model = loadSegmentationModel(out, { folds: [f] });
+    model.stages.at(-1)!.postprocessing = {};
+    try {
+      for (const id of splits[f]!.val) {
+        const images = await cases.images(id);
+        records.push(detectionRecord(segmentCase(model, images).labels, images.labels!));
+        bar?.tick(1);
+      }
+    } finally {
+      disposeModel(model);
+    }
+  }
+  const { tumourMinLiverContact, before, after } = chooseTumourMinLiverContact(records);
+  bar?.done(`lesion F1 ${before.f1.toFixed(3)} -> ${after.f1.toFixed(3)} with tumour liver contact >= ${tumourMinLiverContact.toFixed(3)}`);
+  const last = stagePaths.at(-1)!;
+  const stage = JSON.parse(readFileSync(last, 'utf8')) as StageManifest;
+  writeJsonAtomicSync(last, { ...stage, postprocessing: { tumourMinLiverContact }, postprocessingChoice: { folds: usable, cases: records.length, before, after } });
 }

@@ -11,7 +11,7 @@ import { generateCohort } from '../../src/phantom/generate.js';
 import { Rng } from '../../src/util/rng.js';
 import { lowresReference, perturbCascadeInput, transferMask, type ZoomGrid } from '../../src/segmentation/cascade.js';
 import { readCase } from '../../src/segmentation/cases.js';
-import { predictStage, segmentCase } from '../../src/segmentation/infer.js';
+import { liverWithNearbyPieces, predictStage, segmentCase } from '../../src/segmentation/infer.js';
 import { loadSegmentationModel } from '../../src/segmentation/model.js';
 import { trainSegmentation } from '../../src/segmentation/pipeline.js';
 import type { ZYX } from '../../src/segmentation/plans.js';
@@ -60,6 +60,19 @@ test('transferMask reads a mask across zoomed grids at the positions the resampl
   assert.deepEqual(on, ['2,0,2', '3,0,2', '2,1,2', '3,1,2', '2,0,3', '3,0,3', '2,1,3', '3,1,3']);
 });
 
+test("stage 1's liver keeps the pieces within reach of its largest component and drops the far ones (hand-computed)", () => {
+  // A 30x1x1 line at 5 mm: the largest piece at x 0-9, pieces at x 15-16 (30 mm from voxel 9) and x 26-27 (85 mm).
+  const shape: Vec3 = [30, 1, 1];
+  const mask = new Uint8Array(30);
+  for (const x of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 26, 27]) mask[x] = 1;
+  const kept = liverWithNearbyPieces(mask, shape, [5, 5, 5]);
+  assert.deepEqual([...kept.keys()].filter((i) => kept[i]), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16]);
+  // Reach is measured in mm on the grid's spacing: at 10 mm voxels the nearer piece is 60 mm away.
+  assert.equal(count(liverWithNearbyPieces(mask, shape, [10, 5, 5])), 10);
+  assert.equal(count(liverWithNearbyPieces(mask, shape, [5, 5, 5], 90)), 14);
+  assert.equal(count(liverWithNearbyPieces(new Uint8Array(30), shape, [5, 5, 5])), 0);
+});
+
 test('the reference liver degraded through a 5 mm grid keeps its place but not its outline', () => {
   const shape: Vec3 = [40, 36, 30];
   const liver = ball(shape, [18.3, 17.6, 14.2], 11);
@@ -103,15 +116,22 @@ test("a cascade stage 2 with cascade input plans one more input channel, trains,
   const out = join(dir, 'cascade-input');
   const common = { cases: ['I00001', 'I00002'].map(prefix), out, preset: 'test' as const, progress: false, splits: [{ train: ['I00001'], val: ['I00002'] }] };
   const config = { epochs: 1, itersPerEpoch: 2, valIters: 1, cascadeInput: true, augment: true };
+  const stage = (name: string) => JSON.parse(readFileSync(join(out, name, 'model.json'), 'utf8'));
   const r = await trainSegmentation({ ...common, stages: [2], config });
   assert.equal(r.stages[0]!.plans.configuration.previous_stage, 'liver');
   assert.ok(r.stages[0]!.folds[0]!.validation!.liverDice >= 0);
+  // Without stage 1 the pipeline cannot run end to end, so no postprocessing is chosen yet.
+  assert.equal(stage('stage2_liver_tumour').postprocessing, undefined);
   // Stage 2 on stage 1's own predictions (as nnU-Net) needs stage 1 first.
   await assert.rejects(trainSegmentation({ ...common, stages: [2], config: { ...config, cascadeInputFrom: 'stage1' } }), /stage1_liver\/fold_0\/checkpoint_final\.pth: missing; .*train stage 1 first/);
   await trainSegmentation({ ...common, stages: [1], config });
   const fromStage1 = await trainSegmentation({ ...common, stages: [2], config: { ...config, cascadeInputFrom: 'stage1' } });
   assert.ok(fromStage1.finished && fromStage1.stages[0]!.folds[0]!.validation!.cases === 1);
-  const stage = (name: string) => JSON.parse(readFileSync(join(out, name, 'model.json'), 'utf8'));
+  // With both stages, the validation case went through the whole pipeline to choose the liver-contact rule.
+  const { postprocessing, postprocessingChoice } = stage('stage2_liver_tumour');
+  assert.ok(postprocessing.tumourMinLiverContact >= 0 && postprocessing.tumourMinLiverContact <= 1, JSON.stringify(postprocessing));
+  assert.deepEqual([postprocessingChoice.folds, postprocessingChoice.cases], [[0], 1]);
+  assert.ok(postprocessingChoice.after.f1 >= postprocessingChoice.before.f1);
   assert.equal(stage('stage1_liver').plans.configuration.previous_stage, undefined);
   assert.equal(stage('stage2_liver_tumour').plans.configuration.previous_stage, 'liver');
   const model = loadSegmentationModel(out);
@@ -144,13 +164,20 @@ test('a model folder from before the cascade input (no previous_stage) loads and
   const expected = JSON.parse(readFileSync(join(dirOld, 'expected.json'), 'utf8'));
   const model = loadSegmentationModel(join(dirOld, 'model'));
   assert.deepEqual(model.stages.map((s) => [s.role, s.plans.configuration.previous_stage, s.nets[0]!.inputChannels]), [['liver', undefined, 2], ['liver_tumour', undefined, 2]]);
-  const res = segmentCase(model, await readCase(prefix('I00003')));
+  // That code's stage 1 kept only its largest liver component.
+  const images = await readCase(prefix('I00003'));
+  const res = segmentCase(model, images, { liverPieceReachMm: 0 });
   assert.equal(res.steps['liver_tumour.cascade_input'], undefined);
   const counts = [0, 0, 0];
   for (const v of res.labels.data) counts[v]!++;
   assert.deepEqual(counts, expected.counts);
   assert.deepEqual(res.liverBox, expected.liverBox);
   assert.equal(createHash('sha256').update(res.labels.data).digest('hex'), expected.sha256);
+  // Now the pieces near it widen stage 2's box, here by stage 1's stray components of this barely trained model.
+  const now = segmentCase(model, images);
+  for (let a = 0; a < 3; a++) {
+    assert.ok(now.liverBox!.start[a]! <= expected.liverBox.start[a] && now.liverBox!.end[a]! >= expected.liverBox.end[a], JSON.stringify(now.liverBox));
+  }
 });
 
 test('hcc train seg --cascade-input maps onto the training config, and a bad value is a usage error', () => {
