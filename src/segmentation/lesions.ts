@@ -57,18 +57,23 @@ export function detectionAt(records: DetectionRecord[], minLiverContact = 0): De
   return { tp, fp, fn, precision, recall, f1: (2 * precision * recall) / Math.max(1e-12, precision + recall) };
 }
 
+/** How far above the largest contact it removes a chosen threshold sits (a fraction of the boundary). */
+export const CONTACT_MARGIN = 0.01;
+
 /**
  * The liver-contact threshold for tumour components chosen on validation predictions, as nnU-Net's
  * determine_postprocessing chooses its steps: every cut between two observed contact values is tried, the one
- * with the best lesion F1 wins (the least removal on a tie), and the threshold sits halfway between the last
- * contact removed and the next one kept. 0 (the rule off) unless some cut raises F1.
+ * with the best lesion F1 wins, and of equal ones the least removal. The threshold sits `CONTACT_MARGIN` above
+ * the largest contact it removes (at most halfway to the next one kept), not halfway: a handful of validation
+ * cases says little about how low a true lesion's contact can go elsewhere, so the rule removes no more than
+ * validation showed it must. 0 (the rule off) unless some cut raises F1.
  */
 export function chooseTumourMinLiverContact(records: DetectionRecord[]): { tumourMinLiverContact: number; before: Detection; after: Detection } {
   const before = detectionAt(records, 0);
   const values = [...new Set(records.flatMap((r) => r.predicted.map((c) => c.contact)))].sort((a, b) => a - b);
   let best = { tumourMinLiverContact: 0, after: before };
   for (const [k, v] of values.entries()) {
-    const threshold = ((values[k + 1] ?? 1) + v) / 2;
+    const threshold = Math.min(v + CONTACT_MARGIN, ((values[k + 1] ?? 1) + v) / 2);
     const after = detectionAt(records, threshold);
     if (after.f1 > best.after.f1) best = { tumourMinLiverContact: threshold, after };
   }

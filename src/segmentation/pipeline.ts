@@ -238,9 +238,10 @@ async function stage1Inputs(cases: TrainingCases, stage1Dir: string, fold: numbe
   return out;
 }
 
-async function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, cases: TrainingCases, val: string[], inputs: Map<string, PreviousStage>): Promise<ValidationMetrics | undefined> {
+async function validate(stageDir: string, fold: number, plans: Plans, role: StageRole, cases: TrainingCases, val: string[], inputs: Map<string, PreviousStage>, progress?: boolean): Promise<ValidationMetrics | undefined> {
   if (val.length === 0) return undefined;
   const { net } = loadNetwork(join(stageDir, `fold_${fold}`, 'checkpoint_final.pth'), plans);
+  const bar = progress === false ? null : createProgress({ label: `validate ${role} fold ${fold}`, total: val.length, unit: 'case' });
   try {
     let liver = 0;
     let tumour = 0;
@@ -255,7 +256,9 @@ async function validate(stageDir: string, fold: number, plans: Plans, role: Stag
         tumour += labelMetrics(pred, c.labels, 2).dice;
         tumourCases++;
       }
+      bar?.tick(1);
     }
+    bar?.done();
     return { cases: val.length, liverDice: liver / val.length, tumourDice: tumourCases ? tumour / tumourCases : null };
   } finally {
     net.dispose();
@@ -266,14 +269,17 @@ async function validate(stageDir: string, fold: number, plans: Plans, role: Stag
  * Pass 1, nnU-Net's fingerprint extraction: each role's fingerprint of its view of every case, and the cases'
  * spacings, with one case in memory at a time.
  */
-async function fingerprintStages(cases: TrainingCases, roles: StageRole[], seed: number): Promise<{ fingerprints: Fingerprint[]; spacings: Vec3[] }> {
+async function fingerprintStages(cases: TrainingCases, roles: StageRole[], seed: number, progress?: boolean): Promise<{ fingerprints: Fingerprint[]; spacings: Vec3[] }> {
   const parts = roles.map((): FingerprintPart[] => []);
   const spacings: Vec3[] = [];
+  const bar = progress === false ? null : createProgress({ label: 'fingerprint', total: cases.ids.length, unit: 'case' });
   for (const [ci, id] of cases.ids.entries()) {
     const c = await cases.whole(id);
     spacings.push(c.labels.spacing);
     roles.forEach((role, k) => parts[k]!.push(fingerprintCase(cases.view(c, role), ci, cases.ids.length, seed)));
+    bar?.tick(1);
   }
+  bar?.done();
   return { fingerprints: parts.map(mergeFingerprints), spacings };
 }
 
@@ -305,7 +311,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   writeJsonAtomicSync(join(options.out, 'model.json'), manifest);
   const stages = roles.map((role, si) => ({ role, si })).filter(({ si }) => !options.stages || options.stages.includes(si + 1));
 
-  const { fingerprints, spacings } = await fingerprintStages(cases, stages.map((s) => s.role), seed);
+  const { fingerprints, spacings } = await fingerprintStages(cases, stages.map((s) => s.role), seed, options.progress);
   // Planning is deterministic (seeded fingerprint), so a resumed run plans exactly as the killed one did.
   const cascadeInputs = stages.map(({ role }) => cascade && role === 'liver_tumour' && cfg.cascadeInput);
   const plans = stages.map(({ role }, k) => stagePlan(role, fingerprints[k]!, spacings, phases, cfg, cascadeInputs[k] ? 'liver' : undefined));
@@ -317,6 +323,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   // input does not depend on the fold, so it is made here; stage 1's predictions are per fold.
   const pre = stages.map(() => new Map<string, TrainCase>());
   const reference = stages.map((_, k) => (cascadeInputs[k] && !stage1Dir ? new Map<string, PreviousStage>() : null));
+  const bar = options.progress === false ? null : createProgress({ label: 'preprocess', total: ids.length, unit: 'case' });
   for (const id of ids) {
     const c = await cases.whole(id);
     stages.forEach(({ role }, k) => {
@@ -324,7 +331,9 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
       pre[k]!.set(id, { id, ...preprocessCase(v.channels, plans[k]!, v.labels) });
       reference[k]?.set(id, lowresReference(v.labels.data, v.labels.shape, v.labels.spacing, xyz(lowSpacing)));
     });
+    bar?.tick(1);
   }
+  bar?.done();
 
   const result: TrainSegmentationResult = { out: options.out, stages: [], finished: true };
   for (const [k, { role, si }] of stages.entries()) {
@@ -347,7 +356,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
         initialLr: cfg.initialLr, augment: { mirrorAxes: cfg.mirrorAxes, ...(cfg.augment ? {} : { spatial: false, intensity: false }) },
       });
       r.net.dispose();
-      const validation = r.finished ? await validate(dir, f, stagePlans, role, cases, split.val, inputs) : undefined;
+      const validation = r.finished ? await validate(dir, f, stagePlans, role, cases, split.val, inputs, options.progress) : undefined;
       stageOut.folds[f] = { finished: r.finished, log: r.log, validation };
       if (r.finished) done.push(f);
       else result.finished = false;

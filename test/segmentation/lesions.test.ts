@@ -30,7 +30,7 @@ test('detectionRecord: lesions of at least 1 cm, hits by any overlapping voxel, 
   assert.deepEqual(detectionAt([r], 0.6), { tp: 1, fp: 0, fn: 0, precision: 1, recall: 1, f1: 1 });
 });
 
-test('chooseTumourMinLiverContact takes the best F1 cut, halfway between the contacts it separates, and stays off when nothing helps', () => {
+test('chooseTumourMinLiverContact takes the best F1 cut, just above the largest contact it removes, and stays off when nothing helps', () => {
   const records: DetectionRecord[] = [{
     predicted: [
       { contact: 1, counted: true, correct: true },
@@ -43,9 +43,15 @@ test('chooseTumourMinLiverContact takes the best F1 cut, halfway between the con
   }];
   // F1 by cut: none 2/3; <= 0.1 2/3; <= 0.2 0.8; <= 0.5 1; <= 0.8 loses the second lesion (2/3).
   const chosen = chooseTumourMinLiverContact(records);
-  assert.equal(chosen.tumourMinLiverContact, 0.65);
+  assert.equal(chosen.tumourMinLiverContact, 0.51);
   assert.equal(chosen.before.f1, 2 / 3);
   assert.deepEqual(chosen.after, { tp: 2, fp: 0, fn: 0, precision: 1, recall: 1, f1: 1 });
+  // Contacts closer than the margin: the threshold stops halfway to the lesion it must keep.
+  const close: DetectionRecord[] = [{
+    predicted: [{ contact: 0.9, counted: true, correct: true }, { contact: 0.896, counted: true, correct: false }],
+    references: [[0]],
+  }];
+  assert.equal(chooseTumourMinLiverContact(close).tumourMinLiverContact, 0.898);
   const clean: DetectionRecord[] = [{ predicted: [{ contact: 0.3, counted: true, correct: true }], references: [[0]] }];
   assert.equal(chooseTumourMinLiverContact(clean).tumourMinLiverContact, 0);
 });
