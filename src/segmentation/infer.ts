@@ -1,5 +1,6 @@
 import * as torch from '@hcc/torch';
 import type { Tensor } from '@hcc/torch';
+import { voxelVolumeMm3 } from '../imaging/affine.js';
 import { boundingBox, cropOrPad, expandBox, marginInVoxels, type Box } from '../imaging/ops/crop.js';
 import { connectedComponents } from '../imaging/ops/components.js';
 import { distanceTransform } from '../imaging/ops/distance.js';
@@ -12,7 +13,7 @@ import { channelsFor, type CaseImages } from './cases.js';
 import { StepClock, type StepTime } from './clock.js';
 import type { LoadedStage, SegmentationModel } from './model.js';
 import { xyz } from './plans.js';
-import { postprocess } from './postprocess.js';
+import { postprocess, type RemovedTumours } from './postprocess.js';
 import { preprocessCase, type PreprocessedCase } from './preprocess.js';
 import { slidingWindowTensor, toHalf } from './sliding-window.js';
 import { resampleChannels } from './resample.js';
@@ -204,6 +205,8 @@ export interface SegmentResult {
   steps: Record<string, StepTime>;
   warnings: string[];
   liverBox: Box | null;
+  /** Tumour components the liver-contact rule of the model's postprocessing removed, and their volume. */
+  removedTumours: { components: number; volumeMl: number };
 }
 
 /** Segments one case: the model's phases (from `images`) -> labels on the first phase's grid + measurements. */
@@ -220,12 +223,13 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
   const empty = (): SegmentResult => {
     const labels = makeVolume(ref.shape, ref.affine, new Uint8Array(ref.data.length), { ...ref.meta, modality: 'SEG' } as Volume['meta']);
     warnings.push('no liver found: the result is empty (is this an abdominal CT with the liver in the field of view?)');
-    return { labels, measurements: measureTumours(labels), timing, steps, warnings, liverBox: null };
+    return { labels, measurements: measureTumours(labels), timing, steps, warnings, liverBox: null, removedTumours: { components: 0, volumeMl: 0 } };
   };
   let labels: Volume<Uint8Array> | null = null;
   let measured: Volume | null = null;
   let liverBox: Box | null = null;
   let liver: PreviousStage | undefined;
+  let removed: RemovedTumours = { components: 0, voxels: 0 };
   for (const [i, stage] of model.stages.entries()) {
     t = performance.now();
     const name = `stage${i + 1}_${stage.role}`;
@@ -237,7 +241,7 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
     } else if (i === 0) {
       labels = predictStage(stage, channels, options);
       if (stage.role === 'liver') for (let v = 0; v < labels.data.length; v++) if (labels.data[v]! > 1) labels.data[v] = 1;
-      clock.time(`${stage.role}.postprocess`, () => postprocess(labels!, stage.postprocessing));
+      removed = clock.time(`${stage.role}.postprocess`, () => postprocess(labels!, stage.postprocessing));
       liverBox = boundingBox(labels.data, labels.shape);
       measured = labels;
     } else {
@@ -246,7 +250,7 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
       const previous = liver && onCrop(liver, box.start);
       const sub = predictStage(stage, inBox, options, previous);
       // Everything outside the box is background, so postprocessing and measuring the box alone is the same.
-      clock.time(`${stage.role}.postprocess`, () => postprocess(sub, stage.postprocessing));
+      removed = clock.time(`${stage.role}.postprocess`, () => postprocess(sub, stage.postprocessing));
       measured = sub;
       const full = new Uint8Array(ref.data.length);
       const [nx, ny] = ref.shape;
@@ -266,5 +270,6 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
   t = performance.now();
   const measurements = clock.time('measure', () => measureTumours(measured!));
   timing.measure = (performance.now() - t) / 1000;
-  return { labels, measurements, timing, steps, warnings, liverBox };
+  const removedTumours = { components: removed.components, volumeMl: (removed.voxels * voxelVolumeMm3(ref.affine)) / 1000 };
+  return { labels, measurements, timing, steps, warnings, liverBox, removedTumours };
 }

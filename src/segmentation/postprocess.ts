@@ -55,16 +55,30 @@ export function componentContact(volume: Volume, label: number, neighbour: numbe
   return { labels, contact };
 }
 
+/** What the liver-contact rule removed, so a reader of the result can tell (and undo it in model.json). */
+export interface RemovedTumours {
+  components: number;
+  voxels: number;
+}
+
 /**
  * nnU-Net's LiTS postprocessing (the largest component of liver ∪ tumour, then of the liver; tumours never on
  * their own), then the optional liver-contact rule for tumour components. Works in place on 0/1/2 labels.
  */
-export function postprocess(labels: Volume, options: PostprocessingOptions = {}): void {
+export function postprocess(labels: Volume, options: PostprocessingOptions = {}): RemovedTumours {
   keepLargestComponent(labels, [1, 2]);
   keepLargestComponent(labels, [1]);
+  const removed = { components: 0, voxels: 0 };
   const minContact = options.tumourMinLiverContact ?? 0;
-  if (minContact <= 0) return;
+  if (minContact <= 0) return removed;
   const { labels: components, contact } = componentContact(labels, 2, 1);
-  const drop = contact.map((c) => c < minContact);
-  for (let i = 0; i < components.length; i++) if (components[i] && drop[components[i]!]) labels.data[i] = 0;
+  const drop = contact.map((c, k) => k > 0 && c < minContact);
+  removed.components = drop.filter(Boolean).length;
+  for (let i = 0; i < components.length; i++) {
+    if (components[i] && drop[components[i]!]) {
+      labels.data[i] = 0;
+      removed.voxels++;
+    }
+  }
+  return removed;
 }

@@ -143,6 +143,16 @@ test("a cascade stage 2 with cascade input plans one more input channel, trains,
   const images = await readCase(prefix('I00003'));
   const res = segmentCase(model, images);
   assert.ok(res.steps['liver_tumour.cascade_input'], 'stage 2 read stage 1 liver');
+  // A contact threshold above 1 removes every tumour component the rule-free result has, and says how much.
+  const chosen = model.stages[1]!.postprocessing;
+  model.stages[1]!.postprocessing = {};
+  const tumourVoxels = segmentCase(model, images).labels.data.reduce((n, v) => n + (v === 2 ? 1 : 0), 0);
+  model.stages[1]!.postprocessing = { tumourMinLiverContact: 1.01 };
+  const strict = segmentCase(model, images);
+  model.stages[1]!.postprocessing = chosen;
+  assert.ok(!strict.labels.data.includes(2));
+  assert.equal(strict.removedTumours.components >= 1, tumourVoxels > 0);
+  assert.ok(Math.abs(strict.removedTumours.volumeMl - (tumourVoxels * images.art!.spacing.reduce((a, b) => a * b, 1)) / 1000) < 1e-9, JSON.stringify(strict.removedTumours));
   assert.equal(res.labels.shape.join(), images.art!.shape.join());
   // Stage 2 reads the channel: an empty stage-1 liver gives other logits than a full one.
   const s2 = model.stages[1]!;

@@ -93,6 +93,8 @@ test('hcc segment: one CT into a one-channel nnU-Net model writes the labels on 
   const summary = JSON.parse(printed);
   assert.equal(summary.format, 'nnunet');
   assert.ok(summary.timing.stage1_liver_tumour > 0);
+  // An nnU-Net folder has no liver-contact rule: nnU-Net's postprocessing alone.
+  assert.deepEqual(summary.removedTumours, { components: 0, volumeMl: 0 });
   const seg = readNiftiSync(out);
   const ct = readNiftiSync(fixture('segmentation', 'ct.nii.gz'));
   assert.deepEqual(seg.shape, ct.shape);

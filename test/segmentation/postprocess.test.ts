@@ -23,11 +23,11 @@ test('componentContact gives each tumour the liver fraction of its 26-neighbour 
 test('postprocess removes tumours below the liver-contact threshold and keeps nnU-Net behaviour without one', () => {
   for (const options of [{}, { tumourMinLiverContact: 0 }, { tumourMinLiverContact: 0.7 }]) {
     const v = volume();
-    postprocess(v, options);
+    assert.deepEqual(postprocess(v, options), { components: 0, voxels: 0 });
     assert.deepEqual([...v.data], plane, JSON.stringify(options));
   }
   const v = volume();
-  postprocess(v, { tumourMinLiverContact: 0.8 });
+  assert.deepEqual(postprocess(v, { tumourMinLiverContact: 0.8 }), { components: 1, voxels: 2 });
   assert.deepEqual([...v.data], [1, 1, 1, 1, 1, 1, 2, 1, 0, 0, 1, 1, 1, 0, 0]);
 });
 

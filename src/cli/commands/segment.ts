@@ -39,7 +39,8 @@ Options:
   --exact           nnU-Net's float16 accumulation and export, for voxel-identical results (slower)
   --device D        where the networks run: cpu (default) or cuda[:N], which needs @hcc/torch built against a
                     CUDA libtorch (docs/torch.md); everything around the network stays on the CPU
-  --json            volumes, tumour count and diameters, timing per stage (steps: wall and CPU seconds), warnings
+  --json            volumes, tumour count and diameters, the tumour components the model's liver-contact rule
+                    removed (removedTumours), timing per stage (steps: wall and CPU seconds), warnings
 
 Exit codes: 0 done (also with an empty result and a warning when no liver is found), 1 invalid input or model
 (the message names the file), 2 bad command line.`;
@@ -114,6 +115,7 @@ export const segmentCommand: Command = {
         model: values.model, format: model.format, checkpoint: model.checkpoint, channels: model.channels,
         liverVolumeMl: m.liverVolumeMl, tumourVolumeMl: m.tumourVolumeMl, tumourCount: m.count,
         largestDiameterMm: m.largestDiameterMm, diametersMm: m.diametersMm.filter((d) => d >= 10), liverOccupancyFraction: m.liverOccupancyFraction,
+        removedTumours: result.removedTumours,
         timing: { load_model: loadModelS, ...result.timing, total: (performance.now() - t0) / 1000 },
         steps: clock.steps,
         warnings: result.warnings,
