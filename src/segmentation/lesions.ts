@@ -62,11 +62,13 @@ export const CONTACT_MARGIN = 0.01;
 
 /**
  * The liver-contact threshold for tumour components chosen on validation predictions, as nnU-Net's
- * determine_postprocessing chooses its steps: every cut between two observed contact values is tried, the one
- * with the best lesion F1 wins, and of equal ones the least removal. The threshold sits `CONTACT_MARGIN` above
- * the largest contact it removes (at most halfway to the next one kept), not halfway: a handful of validation
- * cases says little about how low a true lesion's contact can go elsewhere, so the rule removes no more than
- * validation showed it must. 0 (the rule off) unless some cut raises F1.
+ * determine_postprocessing chooses its steps: every cut between two observed contact values that loses no
+ * validation lesion is tried, the one with the best lesion F1 wins, and of equal ones the least removal. A cut
+ * that trades a true lesion for false ones is never taken: a false lesion is there to be seen on the overlay, a
+ * missed one changes the tumour count and the stage. The threshold sits `CONTACT_MARGIN` above the largest
+ * contact it removes (at most halfway to the next one kept), not halfway: a handful of validation cases says
+ * little about how low a true lesion's contact can go elsewhere, so the rule removes no more than validation
+ * showed it must. 0 (the rule off) unless some cut raises F1.
  */
 export function chooseTumourMinLiverContact(records: DetectionRecord[]): { tumourMinLiverContact: number; before: Detection; after: Detection } {
   const before = detectionAt(records, 0);
@@ -75,7 +77,7 @@ export function chooseTumourMinLiverContact(records: DetectionRecord[]): { tumou
   for (const [k, v] of values.entries()) {
     const threshold = Math.min(v + CONTACT_MARGIN, ((values[k + 1] ?? 1) + v) / 2);
     const after = detectionAt(records, threshold);
-    if (after.f1 > best.after.f1) best = { tumourMinLiverContact: threshold, after };
+    if (after.tp === before.tp && after.f1 > best.after.f1) best = { tumourMinLiverContact: threshold, after };
   }
   return { ...best, before };
 }

@@ -52,6 +52,19 @@ test('chooseTumourMinLiverContact takes the best F1 cut, just above the largest 
     references: [[0]],
   }];
   assert.equal(chooseTumourMinLiverContact(close).tumourMinLiverContact, 0.898);
+  // Three false lesions just above a true one's contact: removing everything up to 0.7 raises F1 from 2/3 to 0.8
+  // but loses the first lesion, so no cut is taken.
+  const trade: DetectionRecord[] = [{
+    predicted: [
+      { contact: 0.6, counted: true, correct: true },
+      { contact: 0.7, counted: true, correct: false },
+      { contact: 0.7, counted: true, correct: false },
+      { contact: 0.7, counted: true, correct: false },
+      { contact: 1, counted: true, correct: true },
+    ],
+    references: [[0], [4], [4]],
+  }];
+  assert.equal(chooseTumourMinLiverContact(trade).tumourMinLiverContact, 0);
   const clean: DetectionRecord[] = [{ predicted: [{ contact: 0.3, counted: true, correct: true }], references: [[0]] }];
   assert.equal(chooseTumourMinLiverContact(clean).tumourMinLiverContact, 0);
 });
