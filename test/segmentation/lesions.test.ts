@@ -30,41 +30,23 @@ test('detectionRecord: lesions of at least 1 cm, hits by any overlapping voxel, 
   assert.deepEqual(detectionAt([r], 0.6), { tp: 1, fp: 0, fn: 0, precision: 1, recall: 1, f1: 1 });
 });
 
+/** One case's record: predicted components as [contact, correct, counted?] and the references' hits. */
+function record(predicted: Array<[number, boolean, boolean?]>, references: number[][]): DetectionRecord[] {
+  return [{ predicted: predicted.map(([contact, correct, counted = true]) => ({ contact, counted, correct })), references }];
+}
+
 test('chooseTumourMinLiverContact takes the best F1 cut, just above the largest contact it removes, and stays off when nothing helps', () => {
-  const records: DetectionRecord[] = [{
-    predicted: [
-      { contact: 1, counted: true, correct: true },
-      { contact: 0.2, counted: true, correct: false },
-      { contact: 0.5, counted: true, correct: false },
-      { contact: 0.8, counted: true, correct: true },
-      { contact: 0.1, counted: false, correct: false },
-    ],
-    references: [[0], [3]],
-  }];
+  const records = record([[1, true], [0.2, false], [0.5, false], [0.8, true], [0.1, false, false]], [[0], [3]]);
   // F1 by cut: none 2/3; <= 0.1 2/3; <= 0.2 0.8; <= 0.5 1; <= 0.8 loses the second lesion (2/3).
   const chosen = chooseTumourMinLiverContact(records);
   assert.equal(chosen.tumourMinLiverContact, 0.51);
   assert.equal(chosen.before.f1, 2 / 3);
   assert.deepEqual(chosen.after, { tp: 2, fp: 0, fn: 0, precision: 1, recall: 1, f1: 1 });
   // Contacts closer than the margin: the threshold stops halfway to the lesion it must keep.
-  const close: DetectionRecord[] = [{
-    predicted: [{ contact: 0.9, counted: true, correct: true }, { contact: 0.896, counted: true, correct: false }],
-    references: [[0]],
-  }];
-  assert.equal(chooseTumourMinLiverContact(close).tumourMinLiverContact, 0.898);
+  assert.equal(chooseTumourMinLiverContact(record([[0.9, true], [0.896, false]], [[0]])).tumourMinLiverContact, 0.898);
   // Three false lesions just above a true one's contact: removing everything up to 0.7 raises F1 from 2/3 to 0.8
   // but loses the first lesion, so no cut is taken.
-  const trade: DetectionRecord[] = [{
-    predicted: [
-      { contact: 0.6, counted: true, correct: true },
-      { contact: 0.7, counted: true, correct: false },
-      { contact: 0.7, counted: true, correct: false },
-      { contact: 0.7, counted: true, correct: false },
-      { contact: 1, counted: true, correct: true },
-    ],
-    references: [[0], [4], [4]],
-  }];
+  const trade = record([[0.6, true], [0.7, false], [0.7, false], [0.7, false], [1, true]], [[0], [4], [4]]);
   assert.equal(chooseTumourMinLiverContact(trade).tumourMinLiverContact, 0);
-  const clean: DetectionRecord[] = [{ predicted: [{ contact: 0.3, counted: true, correct: true }], references: [[0]] }];
-  assert.equal(chooseTumourMinLiverContact(clean).tumourMinLiverContact, 0);
+  assert.equal(chooseTumourMinLiverContact(record([[0.3, true]], [[0]])).tumourMinLiverContact, 0);
 });
