@@ -271,5 +271,10 @@ export function segmentCase(model: SegmentationModel, images: CaseImages, option
   const measurements = clock.time('measure', () => measureTumours(measured!));
   timing.measure = (performance.now() - t) / 1000;
   const removedTumours = { components: removed.components, volumeMl: (removed.voxels * voxelVolumeMm3(ref.affine)) / 1000 };
+  if (removed.components > 0) {
+    // A reader must know that something the network called tumour is not in the labels, and how to get it back.
+    const threshold = model.stages.at(-1)!.postprocessing?.tumourMinLiverContact ?? 0;
+    warnings.push(`postprocessing removed ${removed.components} tumour component(s), ${removedTumours.volumeMl.toFixed(1)} mL, bordering the liver on less than ${threshold.toFixed(2)} of their surface (taken as outside the liver); check the overlay, and set postprocessing.tumourMinLiverContact to 0 in the last stage's model.json to keep them`);
+  }
   return { labels, measurements, timing, steps, warnings, liverBox, removedTumours };
 }

@@ -152,6 +152,7 @@ test("a cascade stage 2 with cascade input plans one more input channel, trains,
   model.stages[1]!.postprocessing = chosen;
   assert.ok(!strict.labels.data.includes(2));
   assert.equal(strict.removedTumours.components >= 1, tumourVoxels > 0);
+  assert.equal(strict.warnings.some((w) => /postprocessing removed \d+ tumour component\(s\), [\d.]+ mL, bordering the liver on less than 1\.01 .*tumourMinLiverContact to 0/.test(w)), tumourVoxels > 0, strict.warnings.join('; '));
   assert.ok(Math.abs(strict.removedTumours.volumeMl - (tumourVoxels * images.art!.spacing.reduce((a, b) => a * b, 1)) / 1000) < 1e-9, JSON.stringify(strict.removedTumours));
   assert.equal(res.labels.shape.join(), images.art!.shape.join());
   // Stage 2 reads the channel: an empty stage-1 liver gives other logits than a full one.
