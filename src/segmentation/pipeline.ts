@@ -370,21 +370,22 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     writeJsonAtomicSync(manifestPath, stageManifest);
     result.stages.push(stageOut);
   }
-  if (result.finished && roles.at(-1) === 'liver_tumour') await choosePostprocessing(options.out, manifest, folds, splits, cases, options.progress);
+  if (result.finished && roles.at(-1) === 'liver_tumour') await choosePostprocessing(options.out, manifest, splits, cases, options.progress);
   return result;
 }
 
 /**
- * nnU-Net's determine_postprocessing, on the whole pipeline: each trained fold's models segment that fold's
- * validation cases end to end (stage 1's box, stage 2, nnU-Net's postprocessing), and the liver-contact rule for
- * tumour components is chosen on the pooled lesions (`chooseTumourMinLiverContact`). The choice and the
- * validation detection before and after it go into the last stage's model.json. Folds missing from any stage
- * (a stage trained alone, not yet the other) are left out.
+ * nnU-Net's determine_postprocessing, on the whole pipeline: every fold the model has (trained in this run or an
+ * earlier one) segments its validation cases end to end (stage 1's box, stage 2, nnU-Net's postprocessing), and
+ * the liver-contact rule for tumour components is chosen on the pooled lesions (`chooseTumourMinLiverContact`),
+ * so training more folds gives the choice more cases. The choice and the validation detection before and after it
+ * go into the last stage's model.json, replacing what was there. Folds missing from any stage (a stage trained
+ * alone, not yet the other) are left out.
  */
-async function choosePostprocessing(out: string, manifest: ModelManifest, folds: number[], splits: Array<{ train: string[]; val: string[] }>, cases: TrainingCases, progress?: boolean): Promise<void> {
+async function choosePostprocessing(out: string, manifest: ModelManifest, splits: Array<{ train: string[]; val: string[] }>, cases: TrainingCases, progress?: boolean): Promise<void> {
   const stagePaths = manifest.stages.map((s) => join(out, s.dir, 'model.json'));
   const stageFolds = stagePaths.map((p) => (existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as StageManifest).folds : []));
-  const usable = folds.filter((f) => splits[f]!.val.length > 0 && stageFolds.every((sf) => sf.includes(f)));
+  const usable = stageFolds[0]!.filter((f) => (splits[f]?.val.length ?? 0) > 0 && stageFolds.every((sf) => sf.includes(f)));
   if (usable.length === 0) return;
   const total = usable.reduce((n, f) => n + splits[f]!.val.length, 0);
   const bar = progress === false ? null : createProgress({ label: 'validation cases, postprocessing', total, unit: 'case' });

@@ -170,6 +170,17 @@ test("a cascade stage 2 with cascade input plans one more input channel, trains,
   assert.throws(() => loadSegmentationModel(out), /stage liver_tumour takes the liver stage's output as input, but the stage before it is missing/);
 });
 
+test('the postprocessing choice pools the validation cases of every fold the model has, trained in this run or before', async () => {
+  const out = join(dir, 'two-folds');
+  const splits = [{ train: ['I00001', 'I00002'], val: ['I00003'] }, { train: ['I00001', 'I00003'], val: ['I00002'] }];
+  const common = { cases: ['I00001', 'I00002', 'I00003'].map(prefix), out, preset: 'test' as const, progress: false, splits, config: { epochs: 1, itersPerEpoch: 2, valIters: 1 } };
+  const choice = () => JSON.parse(readFileSync(join(out, 'stage2_liver_tumour', 'model.json'), 'utf8')).postprocessingChoice;
+  await trainSegmentation({ ...common, folds: [0] });
+  assert.deepEqual([choice().folds, choice().cases], [[0], 1]);
+  await trainSegmentation({ ...common, folds: [1] });
+  assert.deepEqual([choice().folds, choice().cases], [[0, 1], 2]);
+});
+
 test('a model folder from before the cascade input (no previous_stage) loads and segments exactly as that code did', async () => {
   const dirOld = fixture('segmentation', 'old-cascade');
   const expected = JSON.parse(readFileSync(join(dirOld, 'expected.json'), 'utf8'));
