@@ -27,7 +27,7 @@ export interface DetectionRecord {
 
 export function detectionRecord(pred: Volume, ref: Volume, minDiameterMm = 10): DetectionRecord {
   const p = tumourComponents(pred);
-  const { contact } = componentContact(pred, 2, 1);
+  const contact = componentContact(pred, p, 1);
   const r = tumourComponents(ref);
   const correct = new Array<boolean>(p.count + 1).fill(false);
   const overlapping = Array.from({ length: r.count + 1 }, () => new Set<number>());

@@ -1,4 +1,5 @@
-import { connectedComponents, keepLargestComponent } from '../imaging/ops/components.js';
+import { connectedComponents, keepLargestComponent, type Components } from '../imaging/ops/components.js';
+import { labelMask } from '../imaging/ops/mask-volume.js';
 import type { Volume } from '../imaging/volume.js';
 
 /** What a stage's model.json may ask of postprocessing beyond nnU-Net's (all off when absent). */
@@ -22,14 +23,15 @@ function neighbourSteps(nx: number, ny: number): Array<[number, number, number, 
 }
 
 /**
- * For each 26-connected component of `label`: the fraction of its boundary shell (the voxels outside it that
- * touch it, faces, edges or corners, within the volume) that carries `neighbour`. Index 0 is unused; a component
+ * For each 26-connected component of a label (`connectedComponents` of its mask, so callers that already have
+ * the components do not label them again): the fraction of its boundary shell (the voxels outside it that touch
+ * it, faces, edges or corners, within the volume) that carries `neighbour`. Index 0 is unused; a component
  * filling the whole volume has no shell and gets 1.
  */
-export function componentContact(volume: Volume, label: number, neighbour: number): { labels: Int32Array; contact: number[] } {
+export function componentContact(volume: Volume, components: Pick<Components, 'labels' | 'count'>, neighbour: number): number[] {
   const data = volume.data;
   const [nx, ny, nz] = volume.shape;
-  const { labels, count } = connectedComponents(Uint8Array.from(data, (v) => (v === label ? 1 : 0)), volume.shape, 26);
+  const { labels, count } = components;
   const members: number[][] = Array.from({ length: count + 1 }, () => []);
   for (let i = 0; i < labels.length; i++) if (labels[i]) members[labels[i]!]!.push(i);
   const steps = neighbourSteps(nx, ny);
@@ -52,7 +54,7 @@ export function componentContact(volume: Volume, label: number, neighbour: numbe
     }
     contact.push(shell ? touching / shell : 1);
   }
-  return { labels, contact };
+  return contact;
 }
 
 /** What the liver-contact rule removed, so a reader of the result can tell (and undo it in model.json). */
@@ -71,7 +73,9 @@ export function postprocess(labels: Volume, options: PostprocessingOptions = {})
   const removed = { components: 0, voxels: 0 };
   const minContact = options.tumourMinLiverContact ?? 0;
   if (minContact <= 0) return removed;
-  const { labels: components, contact } = componentContact(labels, 2, 1);
+  const tumours = connectedComponents(labelMask(labels.data, 2), labels.shape, 26);
+  const components = tumours.labels;
+  const contact = componentContact(labels, tumours, 1);
   const drop = contact.map((c, k) => k > 0 && c < minContact);
   removed.components = drop.filter(Boolean).length;
   for (let i = 0; i < components.length; i++) {

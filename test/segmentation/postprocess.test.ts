@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeVolume, type Vec3 } from '../../src/imaging/volume.js';
+import { connectedComponents } from '../../src/imaging/ops/components.js';
+import { labelMask } from '../../src/imaging/ops/mask-volume.js';
 import { componentContact, postprocess } from '../../src/segmentation/postprocess.js';
 
 // One axial plane, x fastest:   y=0  1 1 1 1 1
@@ -13,11 +15,11 @@ const shape: Vec3 = [5, 3, 1];
 const volume = () => makeVolume(shape, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], Uint8Array.from(plane));
 
 test('componentContact gives each tumour the liver fraction of its 26-neighbour shell, each shell voxel once (hand-computed)', () => {
-  const { labels, contact } = componentContact(volume(), 2, 1);
-  assert.deepEqual([...labels], [0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 0, 0, 0, 0, 0]);
-  assert.deepEqual(contact, [0, 1, 5 / 7]);
+  const tumours = connectedComponents(labelMask(volume().data, 2), shape, 26);
+  assert.deepEqual([...tumours.labels], [0, 0, 0, 0, 0, 0, 1, 0, 2, 2, 0, 0, 0, 0, 0]);
+  assert.deepEqual(componentContact(volume(), tumours, 1), [0, 1, 5 / 7]);
   // Contact with background instead: B's two background voxels.
-  assert.deepEqual(componentContact(volume(), 2, 0).contact, [0, 0, 2 / 7]);
+  assert.deepEqual(componentContact(volume(), tumours, 0), [0, 0, 2 / 7]);
 });
 
 test('postprocess removes tumours below the liver-contact threshold and keeps nnU-Net behaviour without one', () => {

@@ -28,7 +28,8 @@ Options:
                   50 for stage 1)
   --lowres-epochs n  epochs of stage 1, overriding --epochs there (stage 1 only places stage 2's box)
   --iters n       iterations per epoch (test 8, demo 20, default 25)
-  --preset P      test (seconds), demo (minutes), default (the benchmarked model: 77 min on 2 cores, 100 cases)
+  --preset P      test (seconds), demo (minutes), default (the benchmarked model: 77 min on 2 cores, 100 cases,
+                  then about 4 min choosing its postprocessing)
   --stage s       train only stage s of the cascade (default both): stage 2 learns from the reference liver
                   box, so two processes, one per stage, can train the same model folder at once
   --cascade-input stage 2's extra input channel, stage 1's liver (nnU-Net's 3d_cascade_fullres): none (default;
