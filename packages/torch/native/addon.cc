@@ -127,6 +127,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterAutograd(env, exports);
   RegisterGeneratedOps(env, exports);
   RegisterScan(env, exports);
+  RegisterConv(env, exports);
   RegisterJit(env, exports);
   RegisterProfiler(env, exports);
   RegisterAllocator(env, exports);

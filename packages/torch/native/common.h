@@ -1,5 +1,6 @@
 // Shared by every translation unit of the addon. Only <ATen/core/Tensor.h> (1.3 s to parse) is included here;
-// op TUs add <ATen/Functions.h>, one TU adds custom_function.h, and only jit.cc includes torch/script.h.
+// op TUs add <ATen/Functions.h>, the custom autograd ops' TUs (scan.cc, conv.cc) add custom_function.h, and only
+// jit.cc includes torch/script.h.
 #pragma once
 
 #include <napi.h>
@@ -182,6 +183,7 @@ void RegisterAutograd(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterGeneratedOps(Napi::Env env, Napi::Object exports);
 void RegisterScan(Napi::Env env, Napi::Object exports);
+void RegisterConv(Napi::Env env, Napi::Object exports);
 void RegisterJit(Napi::Env env, Napi::Object exports);
 void RegisterProfiler(Napi::Env env, Napi::Object exports);
 void RegisterAllocator(Napi::Env env, Napi::Object exports);

@@ -5,12 +5,13 @@ import type { Tensor } from './tensor.js';
 import type { Reduction } from './types.js';
 
 export {
-  conv1d, conv2d, conv3d, convTranspose1d, convTranspose2d, convTranspose3d,
+  conv1d, conv2d, convTranspose1d, convTranspose2d, convTranspose3d,
   maxPool1d, maxPool2d, maxPool3d, maxPool3dWithIndices, avgPool1d, avgPool2d, avgPool3d,
   adaptiveAvgPool1d, adaptiveAvgPool2d, adaptiveAvgPool3d, adaptiveMaxPool3d,
   relu, leakyRelu, gelu, silu, softplus, sigmoid, tanh, elu, hardtanh, mish, logsigmoid, softmax, logSoftmax,
   linear, oneHot, cosineSimilarity, pad,
 } from './gen/ops.js';
+export { conv3d } from './conv.js';
 
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 

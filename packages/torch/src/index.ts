@@ -23,4 +23,5 @@ export {
   StoredTensor, TorchDevice, NdArray, PyGlobal, PyObject, type PyValue, type Saveable, type Loaded,
 } from './serialization/index.js';
 export { profile, type OpProfile } from './profiler.js';
+export { conv3d, setConv3dWeightGradAsConv, conv3dWeightGradAsConv } from './conv.js';
 export { selectiveScan, selectiveScanReference, causalConv1d, type SelectiveScanOptions } from './scan.js';
