@@ -128,6 +128,11 @@ export interface ValidationMetrics {
   cases: number;
   liverDice: number;
   tumourDice: number | null;
+  /**
+   * How the cases were segmented: 'stage' (the stage alone, a cascade's stage 2 on the reference liver's box) or
+   * 'end-to-end' (stage 1's box, stage 2 and nnU-Net's postprocessing, before the liver-contact rule).
+   */
+  pipeline: 'stage' | 'end-to-end';
 }
 
 interface LoadedTrainingCase {
@@ -259,7 +264,7 @@ async function validate(stageDir: string, fold: number, plans: Plans, role: Stag
       bar?.tick(1);
     }
     bar?.done();
-    return { cases: val.length, liverDice: liver / val.length, tumourDice: tumourCases ? tumour / tumourCases : null };
+    return { cases: val.length, liverDice: liver / val.length, tumourDice: tumourCases ? tumour / tumourCases : null, pipeline: 'stage' };
   } finally {
     net.dispose();
   }
@@ -344,6 +349,10 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     const cascadeInput = cascadeInputs[k]!;
     const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as StageManifest) : null;
     const stageOut: TrainSegmentationResult['stages'][number] = { role, dir, plans: stagePlans, folds: {} };
+    // A cascade trained whole is validated end to end after its last stage (choosePostprocessing), as nnU-Net
+    // validates 3d_cascade_fullres on the low-resolution stage's own predictions; stage 2 on the reference liver's
+    // box would repeat part of that pass (about 2 minutes for 20 phantoms).
+    const validatedEndToEnd = cascade && role === 'liver_tumour' && stages.some((s) => s.role === 'liver');
     const done: number[] = [];
     for (const f of folds) {
       const split = splits[f]!;
@@ -356,7 +365,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
         initialLr: cfg.initialLr, augment: { mirrorAxes: cfg.mirrorAxes, ...(cfg.augment ? {} : { spatial: false, intensity: false }) },
       });
       r.net.dispose();
-      const validation = r.finished ? await validate(dir, f, stagePlans, role, cases, split.val, inputs, options.progress) : undefined;
+      const validation = r.finished && !validatedEndToEnd ? await validate(dir, f, stagePlans, role, cases, split.val, inputs, options.progress) : undefined;
       stageOut.folds[f] = { finished: r.finished, log: r.log, validation };
       if (r.finished) done.push(f);
       else result.finished = false;
@@ -370,7 +379,11 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     writeJsonAtomicSync(manifestPath, stageManifest);
     result.stages.push(stageOut);
   }
-  if (result.finished && roles.at(-1) === 'liver_tumour') await choosePostprocessing(options.out, manifest, splits, cases, options.progress);
+  if (result.finished && roles.at(-1) === 'liver_tumour') {
+    const endToEnd = await choosePostprocessing(options.out, manifest, splits, cases, options.progress);
+    const last = result.stages.find((s) => s.role === 'liver_tumour');
+    for (const [f, v] of endToEnd) if (last?.folds[f]) last.folds[f].validation = v;
+  }
   return result;
 }
 
@@ -379,33 +392,46 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
  * earlier one) segments its validation cases end to end (stage 1's box, stage 2, nnU-Net's postprocessing), and
  * the liver-contact rule for tumour components is chosen on the pooled lesions (`chooseTumourMinLiverContact`),
  * so training more folds gives the choice more cases. The choice and the validation detection before and after it
- * go into the last stage's model.json, replacing what was there. Folds missing from any stage (a stage trained
- * alone, not yet the other) are left out.
+ * go into the last stage's model.json, replacing what was there, with each fold's end-to-end liver and tumour
+ * Dice as its validation metrics (returned too). Folds missing from any stage (a stage trained alone, not yet the
+ * other) are left out.
  */
-async function choosePostprocessing(out: string, manifest: ModelManifest, splits: Array<{ train: string[]; val: string[] }>, cases: TrainingCases, progress?: boolean): Promise<void> {
+async function choosePostprocessing(out: string, manifest: ModelManifest, splits: Array<{ train: string[]; val: string[] }>, cases: TrainingCases, progress?: boolean): Promise<Map<number, ValidationMetrics>> {
   const stagePaths = manifest.stages.map((s) => join(out, s.dir, 'model.json'));
   const stageFolds = stagePaths.map((p) => (existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as StageManifest).folds : []));
   const usable = stageFolds[0]!.filter((f) => (splits[f]?.val.length ?? 0) > 0 && stageFolds.every((sf) => sf.includes(f)));
-  if (usable.length === 0) return;
+  const metrics = new Map<number, ValidationMetrics>();
+  if (usable.length === 0) return metrics;
   const total = usable.reduce((n, f) => n + splits[f]!.val.length, 0);
   const bar = progress === false ? null : createProgress({ label: 'validation cases, postprocessing', total, unit: 'case' });
   const records: DetectionRecord[] = [];
   for (const f of usable) {
     const model = loadSegmentationModel(out, { folds: [f] });
     model.stages.at(-1)!.postprocessing = {};
+    let liver = 0;
+    let tumour = 0;
     try {
       for (const id of splits[f]!.val) {
         const images = await cases.images(id);
-        records.push(detectionRecord(segmentCase(model, images).labels, images.labels!));
+        const labels = segmentCase(model, images).labels;
+        records.push(detectionRecord(labels, images.labels!));
+        liver += labelMetrics(binaryLiver(labels), binaryLiver(images.labels!), 1).dice;
+        tumour += labelMetrics(labels, images.labels!, 2).dice;
         bar?.tick(1);
       }
     } finally {
       disposeModel(model);
     }
+    const n = splits[f]!.val.length;
+    metrics.set(f, { cases: n, liverDice: liver / n, tumourDice: tumour / n, pipeline: 'end-to-end' });
   }
   const { tumourMinLiverContact, before, after } = chooseTumourMinLiverContact(records);
   bar?.done(`lesion F1 ${before.f1.toFixed(3)} -> ${after.f1.toFixed(3)} with tumour liver contact >= ${tumourMinLiverContact.toFixed(3)}`);
   const last = stagePaths.at(-1)!;
   const stage = JSON.parse(readFileSync(last, 'utf8')) as StageManifest;
-  writeJsonAtomicSync(last, { ...stage, postprocessing: { tumourMinLiverContact }, postprocessingChoice: { folds: usable, cases: records.length, before, after } });
+  writeJsonAtomicSync(last, {
+    ...stage, metrics: { ...stage.metrics, ...Object.fromEntries(metrics) },
+    postprocessing: { tumourMinLiverContact }, postprocessingChoice: { folds: usable, cases: records.length, before, after },
+  });
+  return metrics;
 }

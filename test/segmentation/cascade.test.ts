@@ -120,6 +120,7 @@ test("a cascade stage 2 with cascade input plans one more input channel, trains,
   const r = await trainSegmentation({ ...common, stages: [2], config });
   assert.equal(r.stages[0]!.plans.configuration.previous_stage, 'liver');
   assert.ok(r.stages[0]!.folds[0]!.validation!.liverDice >= 0);
+  assert.equal(r.stages[0]!.folds[0]!.validation!.pipeline, 'stage', 'without stage 1, stage 2 is validated on the reference liver box');
   // Without stage 1 the pipeline cannot run end to end, so no postprocessing is chosen yet.
   assert.equal(stage('stage2_liver_tumour').postprocessing, undefined);
   // Stage 2 on stage 1's own predictions (as nnU-Net) needs stage 1 first.
@@ -127,6 +128,7 @@ test("a cascade stage 2 with cascade input plans one more input channel, trains,
   await trainSegmentation({ ...common, stages: [1], config });
   const fromStage1 = await trainSegmentation({ ...common, stages: [2], config: { ...config, cascadeInputFrom: 'stage1' } });
   assert.ok(fromStage1.finished && fromStage1.stages[0]!.folds[0]!.validation!.cases === 1);
+  assert.equal(fromStage1.stages[0]!.folds[0]!.validation!.pipeline, 'end-to-end', 'with stage 1 there, the end-to-end figures replace them');
   // With both stages, the validation case went through the whole pipeline to choose the liver-contact rule.
   const { postprocessing, postprocessingChoice } = stage('stage2_liver_tumour');
   assert.ok(postprocessing.tumourMinLiverContact >= 0 && postprocessing.tumourMinLiverContact <= 1, JSON.stringify(postprocessing));
@@ -174,11 +176,33 @@ test('the postprocessing choice pools the validation cases of every fold the mod
   const out = join(dir, 'two-folds');
   const splits = [{ train: ['I00001', 'I00002'], val: ['I00003'] }, { train: ['I00001', 'I00003'], val: ['I00002'] }];
   const common = { cases: ['I00001', 'I00002', 'I00003'].map(prefix), out, preset: 'test' as const, progress: false, splits, config: { epochs: 1, itersPerEpoch: 2, valIters: 1 } };
-  const choice = () => JSON.parse(readFileSync(join(out, 'stage2_liver_tumour', 'model.json'), 'utf8')).postprocessingChoice;
-  await trainSegmentation({ ...common, folds: [0] });
-  assert.deepEqual([choice().folds, choice().cases], [[0], 1]);
+  const stage2 = () => JSON.parse(readFileSync(join(out, 'stage2_liver_tumour', 'model.json'), 'utf8'));
+  const r = await trainSegmentation({ ...common, folds: [0] });
+  assert.deepEqual([stage2().postprocessingChoice.folds, stage2().postprocessingChoice.cases], [[0], 1]);
+  // Trained whole, the cascade's stage 2 is validated end to end only, with nnU-Net's postprocessing and not yet
+  // the chosen rule: the figures equal segmenting the validation case with the fold's model that way.
+  const [s1, s2] = r.stages.map((s) => s.folds[0]!.validation!);
+  assert.equal(s1!.pipeline, 'stage');
+  assert.equal(s2!.pipeline, 'end-to-end');
+  assert.deepEqual(stage2().metrics['0'], s2);
+  const model = loadSegmentationModel(out, { folds: [0] });
+  model.stages[1]!.postprocessing = {};
+  const images = await readCase(prefix('I00003'), { labels: true });
+  const labels = segmentCase(model, images).labels.data;
+  const dice = (p: (v: number) => boolean) => {
+    let both = 0, a = 0, b = 0;
+    labels.forEach((v, i) => {
+      const x = p(v), y = p(images.labels!.data[i]!);
+      a += +x; b += +y; both += +(x && y);
+    });
+    return a + b === 0 ? 1 : (2 * both) / (a + b);
+  };
+  assert.ok(Math.abs(s2!.liverDice - dice((v) => v > 0)) < 1e-12, `liver Dice ${s2!.liverDice}`);
+  assert.ok(Math.abs(s2!.tumourDice! - dice((v) => v === 2)) < 1e-12, `tumour Dice ${s2!.tumourDice}`);
   await trainSegmentation({ ...common, folds: [1] });
-  assert.deepEqual([choice().folds, choice().cases], [[0, 1], 2]);
+  assert.deepEqual([stage2().postprocessingChoice.folds, stage2().postprocessingChoice.cases], [[0, 1], 2]);
+  assert.deepEqual(Object.keys(stage2().metrics).sort(), ['0', '1'], 'fold 0 keeps its figures');
+  assert.equal(stage2().metrics['1'].pipeline, 'end-to-end');
 });
 
 test('a model folder from before the cascade input (no previous_stage) loads and segments exactly as that code did', async () => {
