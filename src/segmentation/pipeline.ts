@@ -1,20 +1,24 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { boundingBox, cropOrPad, expandBox, marginInVoxels } from '../imaging/ops/crop.js';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { threadsPerWorker } from '@hcc/torch';
 import { labelMetrics } from '../imaging/metrics.js';
-import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
+import type { Vec3 } from '../imaging/volume.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { HccError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { channelsFor, readCase, type CaseImages, type Phase } from './cases.js';
-import { liverFromStage, predictStage, segmentCase } from './infer.js';
-import { chooseTumourMinLiverContact, detectionRecord, type DetectionRecord } from './lesions.js';
-import { checkDevice, disposeModel, loadNetwork, loadSegmentationModel, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
-import { lowresReference, onCrop, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
-import { fingerprintCase, mergeFingerprints, plan, xyz, zyx, type Fingerprint, type FingerprintPart, type PlanOptions, type Plans, type ZYX } from './plans.js';
-import { preprocessCase } from './preprocess.js';
+import { mapInWorkers } from '../util/worker-pool.js';
+import type { Phase } from './cases.js';
+import { liverFromStage, predictStage } from './infer.js';
+import { chooseTumourMinLiverContact } from './lesions.js';
+import { checkDevice, loadNetwork, MODEL_KIND, MODEL_VERSION, type ModelManifest, type StageManifest, type StageRole } from './model.js';
+import { onCrop, preprocessedGrid, transferMask, type PreviousStage } from './cascade.js';
+import { mergeFingerprints, plan, xyz, zyx, type Fingerprint, type PlanOptions, type Plans, type ZYX } from './plans.js';
 import { trainFold, type EpochLog, type TrainCase } from './train.js';
+import {
+  binaryLiver, TrainingCases, type EndToEndJob, type EndToEndResult, type FingerprintJob, type FingerprintResult, type PreprocessJob, type PreprocessResult,
+} from './training-cases.js';
 
 /**
  * Training a model folder from case prefixes: the CPU-first cascade (stage 1: liver over the whole scan at low
@@ -76,7 +80,9 @@ export interface SegTrainConfig {
  * networks and more iterations, most of them for stage 2, which sets the accuracy; stage 1 only places its box.
  * What the targets need was measured on a GPU: at a fixed 3000 stage-2 iterations, 100 training phantoms instead
  * of 40 brought liver HD95 from 16.7 to 5.6 mm on 8 held-out phantoms, and 6000 iterations on 100 phantoms, with the
- * postprocessing chosen on validation, met every accuracy target on 20 (F1 0.909).
+ * postprocessing chosen on validation, met every accuracy target on 20 (F1 0.909). The same 6000 iterations on 2
+ * cores, on this preset's fold of 80 cases behind a 30-epoch stage 1, did not (HD95 7.3 mm, F1 0.866; about 74
+ * minutes), so the preset keeps 4250.
  * The former default (a 32x64x64 patch with 128 features) cost 4x the demo networks per iteration, and iterations
  * mattered more than network size. Feature counts are multiples of 16: small channel counts with batch 1 fall below
  * libtorch's size threshold for oneDNN and take its much slower vol2col path (BENCHMARKS.md, "Segmentation");
@@ -116,6 +122,11 @@ export interface TrainSegmentationOptions {
   provenance?: Record<string, unknown>;
   /** Where the networks train: 'cpu' (default) or 'cuda[:N]'. Validation after training runs on the CPU. */
   device?: string;
+  /**
+   * Worker threads for the fingerprint and preprocessing passes and the end-to-end validation (default: the
+   * cores); plans and weights do not depend on it.
+   */
+  workers?: number;
 }
 
 export interface TrainSegmentationResult {
@@ -133,14 +144,6 @@ export interface ValidationMetrics {
    * 'end-to-end' (stage 1's box, stage 2 and nnU-Net's postprocessing, before the liver-contact rule).
    */
   pipeline: 'stage' | 'end-to-end';
-}
-
-interface LoadedTrainingCase {
-  id: string;
-  /** Where the case's grid starts on the loaded case's grid (a liver crop's box). */
-  offset?: Vec3;
-  channels: Volume[];
-  labels: Volume;
 }
 
 /** nnU-Net's default split: case ids sorted, shuffled with the seed, dealt into k folds. */
@@ -173,49 +176,6 @@ function stagePlan(role: StageRole, fp: Fingerprint, spacings: Vec3[], phases: P
   const plans = plan(fp, options);
   if (previousStage) plans.configuration.previous_stage = previousStage;
   return plans;
-}
-
-function binaryLiver(labels: Volume): Volume {
-  const d = new Uint8Array(labels.data.length);
-  for (let i = 0; i < d.length; i++) d[i] = labels.data[i]! > 0 ? 1 : 0;
-  return makeVolume(labels.shape, labels.affine, d, labels.meta);
-}
-
-function liverCrop(c: LoadedTrainingCase, marginMm: number): LoadedTrainingCase {
-  const box = boundingBox(c.labels.data, c.labels.shape);
-  if (!box) return c;
-  const b = expandBox(box, marginInVoxels(c.labels.spacing, marginMm), c.labels.shape);
-  return { id: c.id, offset: b.start, channels: c.channels.map((v) => cropOrPad(v, b, -1024)), labels: cropOrPad(c.labels, b, 0) };
-}
-
-/**
- * The training cases on disk, read one at a time: a cohort of clinical CTs does not fit in memory at full
- * resolution (two phases of 512x512x100 are 210 MB as float32), so training keeps only each stage's
- * preprocessed arrays and reads a case again where it needs the original grid.
- */
-class TrainingCases {
-  readonly ids: string[];
-  private readonly prefixById: Map<string, string>;
-
-  constructor(prefixes: string[], private readonly phases: Phase[], private readonly cascade: boolean, private readonly marginMm: number) {
-    this.ids = prefixes.map((p) => basename(p));
-    this.prefixById = new Map(this.ids.map((id, i) => [id, prefixes[i]!]));
-  }
-
-  async whole(id: string): Promise<LoadedTrainingCase> {
-    const images = await this.images(id);
-    return { id, channels: channelsFor(images, this.phases), labels: images.labels! };
-  }
-
-  /** The case as `hcc segment` reads it, with its labels. */
-  images(id: string): Promise<CaseImages> {
-    return readCase(this.prefixById.get(id)!, { labels: true, phases: this.phases });
-  }
-
-  /** What a stage trains on: stage 1 the whole scan with liver ∪ tumour as liver, a cascade's stage 2 the liver box. */
-  view(c: LoadedTrainingCase, role: StageRole): LoadedTrainingCase {
-    return role === 'liver' ? { ...c, labels: binaryLiver(c.labels) } : this.cascade ? liverCrop(c, this.marginMm) : c;
-  }
 }
 
 /**
@@ -270,22 +230,20 @@ async function validate(stageDir: string, fold: number, plans: Plans, role: Stag
   }
 }
 
+const CASE_WORKER = new URL('./case-worker.js', import.meta.url);
+
 /**
  * Pass 1, nnU-Net's fingerprint extraction: each role's fingerprint of its view of every case, and the cases'
- * spacings, with one case in memory at a time.
+ * spacings, in `workers` worker threads with one case in memory per worker.
  */
-async function fingerprintStages(cases: TrainingCases, roles: StageRole[], seed: number, progress?: boolean): Promise<{ fingerprints: Fingerprint[]; spacings: Vec3[] }> {
-  const parts = roles.map((): FingerprintPart[] => []);
-  const spacings: Vec3[] = [];
+async function fingerprintStages(cases: TrainingCases, roles: StageRole[], seed: number, workers: number, progress?: boolean): Promise<{ fingerprints: Fingerprint[]; spacings: Vec3[] }> {
   const bar = progress === false ? null : createProgress({ label: 'fingerprint', total: cases.ids.length, unit: 'case' });
-  for (const [ci, id] of cases.ids.entries()) {
-    const c = await cases.whole(id);
-    spacings.push(c.labels.spacing);
-    roles.forEach((role, k) => parts[k]!.push(fingerprintCase(cases.view(c, role), ci, cases.ids.length, seed)));
-    bar?.tick(1);
-  }
+  const jobs = cases.ids.map((id, index): FingerprintJob => ({
+    kind: 'fingerprint', prefix: cases.prefix(id), spec: cases.spec, roles, threads: threadsPerWorker(workers), index, total: cases.ids.length, seed,
+  }));
+  const results = await mapInWorkers<FingerprintJob, FingerprintResult>(CASE_WORKER, jobs, workers, () => bar?.tick(1));
   bar?.done();
-  return { fingerprints: parts.map(mergeFingerprints), spacings };
+  return { fingerprints: roles.map((_, k) => mergeFingerprints(results.map((r) => r.parts[k]!))), spacings: results.map((r) => r.spacing) };
 }
 
 /** Trains every stage and requested fold; writes model.json files as stages finish. */
@@ -296,7 +254,8 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   const seed = options.seed ?? 12345;
   if (options.cases.length === 0) throw new HccError('train seg: no cases');
   if (options.device !== undefined) checkDevice(options.device);
-  const cases = new TrainingCases(options.cases, phases, cascade, cfg.marginMm);
+  const cases = new TrainingCases(options.cases, { phases, cascade, marginMm: cfg.marginMm });
+  const workers = Math.max(1, Math.min(options.workers ?? availableParallelism(), options.cases.length));
   const ids = cases.ids;
   const splits = options.splits ?? kFoldSplits(ids, options.nFolds ?? 5, seed);
   const folds = options.folds ?? [0];
@@ -316,7 +275,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
   writeJsonAtomicSync(join(options.out, 'model.json'), manifest);
   const stages = roles.map((role, si) => ({ role, si })).filter(({ si }) => !options.stages || options.stages.includes(si + 1));
 
-  const { fingerprints, spacings } = await fingerprintStages(cases, stages.map((s) => s.role), seed, options.progress);
+  const { fingerprints, spacings } = await fingerprintStages(cases, stages.map((s) => s.role), seed, workers, options.progress);
   // Planning is deterministic (seeded fingerprint), so a resumed run plans exactly as the killed one did.
   const cascadeInputs = stages.map(({ role }) => cascade && role === 'liver_tumour' && cfg.cascadeInput);
   const plans = stages.map(({ role }, k) => stagePlan(role, fingerprints[k]!, spacings, phases, cfg, cascadeInputs[k] ? 'liver' : undefined));
@@ -326,19 +285,15 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
 
   // Pass 2, preprocessing: only each stage's resampled, normalised arrays stay in memory. The reference cascade
   // input does not depend on the fold, so it is made here; stage 1's predictions are per fold.
-  const pre = stages.map(() => new Map<string, TrainCase>());
-  const reference = stages.map((_, k) => (cascadeInputs[k] && !stage1Dir ? new Map<string, PreviousStage>() : null));
+  const referenceSpacing = stages.map((_, k) => (cascadeInputs[k] && !stage1Dir ? xyz(lowSpacing) : null));
   const bar = options.progress === false ? null : createProgress({ label: 'preprocess', total: ids.length, unit: 'case' });
-  for (const id of ids) {
-    const c = await cases.whole(id);
-    stages.forEach(({ role }, k) => {
-      const v = cases.view(c, role);
-      pre[k]!.set(id, { id, ...preprocessCase(v.channels, plans[k]!, v.labels) });
-      reference[k]?.set(id, lowresReference(v.labels.data, v.labels.shape, v.labels.spacing, xyz(lowSpacing)));
-    });
-    bar?.tick(1);
-  }
+  const jobs = ids.map((id): PreprocessJob => ({
+    kind: 'preprocess', prefix: cases.prefix(id), spec: cases.spec, roles: stages.map((s) => s.role), threads: threadsPerWorker(workers), plans, referenceSpacing,
+  }));
+  const preprocessed = await mapInWorkers<PreprocessJob, PreprocessResult[]>(CASE_WORKER, jobs, workers, () => bar?.tick(1));
   bar?.done();
+  const pre = stages.map((_, k) => new Map(ids.map((id, i): [string, TrainCase] => [id, { id, ...preprocessed[i]![k]!.pre }])));
+  const reference = stages.map((_, k) => (referenceSpacing[k] ? new Map(ids.map((id, i) => [id, preprocessed[i]![k]!.reference!])) : null));
 
   const result: TrainSegmentationResult = { out: options.out, stages: [], finished: true };
   for (const [k, { role, si }] of stages.entries()) {
@@ -380,7 +335,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     result.stages.push(stageOut);
   }
   if (result.finished && roles.at(-1) === 'liver_tumour') {
-    const endToEnd = await choosePostprocessing(options.out, manifest, splits, cases, options.progress);
+    const endToEnd = await choosePostprocessing(options.out, manifest, splits, cases, workers, options.progress);
     const last = result.stages.find((s) => s.role === 'liver_tumour');
     for (const [f, v] of endToEnd) if (last?.folds[f]) last.folds[f].validation = v;
   }
@@ -396,34 +351,22 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
  * Dice as its validation metrics (returned too). Folds missing from any stage (a stage trained alone, not yet the
  * other) are left out.
  */
-async function choosePostprocessing(out: string, manifest: ModelManifest, splits: Array<{ train: string[]; val: string[] }>, cases: TrainingCases, progress?: boolean): Promise<Map<number, ValidationMetrics>> {
+async function choosePostprocessing(out: string, manifest: ModelManifest, splits: Array<{ train: string[]; val: string[] }>, cases: TrainingCases, workers: number, progress?: boolean): Promise<Map<number, ValidationMetrics>> {
   const stagePaths = manifest.stages.map((s) => join(out, s.dir, 'model.json'));
   const stageFolds = stagePaths.map((p) => (existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as StageManifest).folds : []));
   const usable = stageFolds[0]!.filter((f) => (splits[f]?.val.length ?? 0) > 0 && stageFolds.every((sf) => sf.includes(f)));
   const metrics = new Map<number, ValidationMetrics>();
   if (usable.length === 0) return metrics;
-  const total = usable.reduce((n, f) => n + splits[f]!.val.length, 0);
-  const bar = progress === false ? null : createProgress({ label: 'validation cases, postprocessing', total, unit: 'case' });
-  const records: DetectionRecord[] = [];
-  for (const f of usable) {
-    const model = loadSegmentationModel(out, { folds: [f] });
-    model.stages.at(-1)!.postprocessing = {};
-    let liver = 0;
-    let tumour = 0;
-    try {
-      for (const id of splits[f]!.val) {
-        const images = await cases.images(id);
-        const labels = segmentCase(model, images).labels;
-        records.push(detectionRecord(labels, images.labels!));
-        liver += labelMetrics(binaryLiver(labels), binaryLiver(images.labels!), 1).dice;
-        tumour += labelMetrics(labels, images.labels!, 2).dice;
-        bar?.tick(1);
-      }
-    } finally {
-      disposeModel(model);
-    }
-    const n = splits[f]!.val.length;
-    metrics.set(f, { cases: n, liverDice: liver / n, tumourDice: tumour / n, pipeline: 'end-to-end' });
+  const jobs = usable.flatMap((fold) => splits[fold]!.val.map((id): EndToEndJob => ({
+    kind: 'end-to-end', out, fold, prefix: cases.prefix(id), spec: cases.spec, threads: threadsPerWorker(workers),
+  })));
+  const bar = progress === false ? null : createProgress({ label: 'validation cases, postprocessing', total: jobs.length, unit: 'case' });
+  const results = await mapInWorkers<EndToEndJob, EndToEndResult>(CASE_WORKER, jobs, workers, () => bar?.tick(1));
+  const records = results.map((r) => r.record);
+  for (const fold of usable) {
+    const mine = results.filter((_, i) => jobs[i]!.fold === fold);
+    const mean = (key: 'liverDice' | 'tumourDice') => mine.reduce((a, r) => a + r[key], 0) / mine.length;
+    metrics.set(fold, { cases: mine.length, liverDice: mean('liverDice'), tumourDice: mean('tumourDice'), pipeline: 'end-to-end' });
   }
   const { tumourMinLiverContact, before, after } = chooseTumourMinLiverContact(records);
   bar?.done(`lesion F1 ${before.f1.toFixed(3)} -> ${after.f1.toFixed(3)} with tumour liver contact >= ${tumourMinLiverContact.toFixed(3)}`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -64,6 +64,35 @@ test('training killed after an epoch resumes to bit-identical weights', async ()
   for (const k of keys) assert.deepEqual(b.network_weights[k].data, a.network_weights[k].data, k);
   assert.equal(b.current_epoch, 2);
   assert.deepEqual(b.logging.epochs.map((e: any) => e.trainLoss), a.logging.epochs.map((e: any) => e.trainLoss));
+});
+
+test('fingerprinting, preprocessing and end-to-end validation in 1 or 2 worker threads give the same plans, bit-identical weights and the same validation; a bad case names its file', async () => {
+  const common = {
+    cases: [1, 2, 3].map(prefix), preset: 'test' as const, progress: false,
+    splits: [{ train: ['I00001', 'I00002'], val: ['I00003'] }], config: { epochs: 1, itersPerEpoch: 2, valIters: 1 },
+  };
+  const runs = await Promise.all([1, 2].map((workers) => trainSegmentation({ ...common, out: join(dir, `workers-${workers}`), workers })));
+  for (const stage of ['stage1_liver', 'stage2_liver_tumour']) {
+    const [a, b] = [1, 2].map((w) => JSON.parse(readFileSync(join(dir, `workers-${w}`, stage, 'model.json'), 'utf8')));
+    assert.deepEqual(b.plans, a.plans, `${stage} plans`);
+    const [wa, wb] = [1, 2].map((w) => (torch.loadRaw(join(dir, `workers-${w}`, stage, 'fold_0', 'checkpoint_final.pth')) as Record<string, any>).network_weights);
+    for (const k of Object.keys(wa)) assert.deepEqual(wb[k].data, wa[k].data, `${stage} ${k}`);
+  }
+  // Validation segments in the workers, whose torch thread counts differ (2 and 1 here), so a voxel may flip.
+  runs[0]!.stages.forEach((s, k) => {
+    const [a, b] = [s, runs[1]!.stages[k]!].map((r) => r.folds[0]!.validation!);
+    assert.equal(b!.pipeline, a!.pipeline);
+    assert.ok(Math.abs(b!.liverDice - a!.liverDice) < 1e-3 && Math.abs((b!.tumourDice ?? 0) - (a!.tumourDice ?? 0)) < 1e-3, `${JSON.stringify(a)} ${JSON.stringify(b)}`);
+  });
+  const bad = join(dir, 'bad');
+  mkdirSync(bad, { recursive: true });
+  for (const k of ['art', 'pv', 'label']) copyFileSync(`${prefix(1)}_${k}.nii.gz`, join(bad, `I00009_${k}.nii.gz`));
+  writeFileSync(join(bad, 'I00009_pv.nii.gz'), 'not a NIfTI');
+  await assert.rejects(trainSegmentation({ ...common, cases: [prefix(2), join(bad, 'I00009')], splits: undefined, out: join(dir, 'bad-out'), workers: 2 }), (e: Error) => {
+    assert.match(e.message, /fingerprint .*I00009: .*I00009_pv\.nii\.gz/);
+    assert.equal(e.name, 'HccError');
+    return true;
+  });
 });
 
 test("checkpoint_best.pth holds the epoch with the best EMA pseudo-Dice (nnU-Net's 0.9/0.1 EMA), and resume keeps the EMA", async () => {

@@ -1,7 +1,7 @@
 /**
  * `hcc train seg --data <cohort-dir> --out <model-dir> [--fold k] [--epochs n] [--resume] [--preset P]
- * [--pv-only] [--splits splits.json] [--seed S] [--device D] [--json]`: trains the liver/tumour cascade (or the
- * portal-venous-only liver model) on a cohort's images.
+ * [--pv-only] [--splits splits.json] [--seed S] [--device D] [--workers n] [--json]`: trains the liver/tumour
+ * cascade (or the portal-venous-only liver model) on a cohort's images.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { SEG_PRESETS, trainSegmentation } from '../../segmentation/pipeline.js';
 
 const USAGE = `Usage: hcc train seg --data <cohort-dir> --out <model-dir> [--fold k] [--epochs n] [--lowres-epochs n]
                      [--resume] [--preset test|demo|default] [--pv-only] [--stage 1|2] [--splits splits.json] [--seed S]
-                     [--cascade-input none|reference|stage1] [--device cpu|cuda[:N]] [--json]
+                     [--cascade-input none|reference|stage1] [--device cpu|cuda[:N]] [--workers n] [--json]
 
 <cohort-dir> holds images/<id>_{art,pv,label}.nii.gz (hcc cohort generate) or is itself that folder. Trains
 stage 1 (liver, low resolution, whole scan) and stage 2 (liver + tumour inside the liver box) on arterial +
@@ -28,8 +28,8 @@ Options:
                   50 for stage 1)
   --lowres-epochs n  epochs of stage 1, overriding --epochs there (stage 1 only places stage 2's box)
   --iters n       iterations per epoch (test 8, demo 20, default 25)
-  --preset P      test (seconds), demo (minutes), default (the benchmarked model: 77 min on 2 cores, 100 cases,
-                  then about 4 min choosing its postprocessing)
+  --preset P      test (seconds), demo (minutes), default (the benchmarked model: about an hour on 2 cores
+                  with 100 cases, validation and the postprocessing choice included)
   --stage s       train only stage s of the cascade (default both): stage 2 learns from the reference liver
                   box, so two processes, one per stage, can train the same model folder at once
   --cascade-input stage 2's extra input channel, stage 1's liver (nnU-Net's 3d_cascade_fullres): none (default;
@@ -39,6 +39,8 @@ Options:
   --seed S        seed of every random step (default 12345)
   --device D      where the network trains: cpu (default) or cuda[:N] (@hcc/torch built against a CUDA libtorch,
                   docs/torch.md); patches are cut and augmented on the CPU
+  --workers n     worker threads reading, fingerprinting and preprocessing the cases before training, and
+                  segmenting the validation cases after it (default: the cores); the model does not depend on it
   --json          print the training summary as JSON`;
 
 function casePrefixes(data: string): string[] {
@@ -60,7 +62,7 @@ export const trainSegCommand: Command = {
         data: { type: 'string' }, out: { type: 'string' }, fold: { type: 'string' }, folds: { type: 'string' }, splits: { type: 'string' },
         epochs: { type: 'string' }, iters: { type: 'string' }, preset: { type: 'string' }, seed: { type: 'string' },
         stage: { type: 'string' }, resume: { type: 'boolean' }, 'pv-only': { type: 'boolean' }, json: { type: 'boolean' },
-        device: { type: 'string' }, 'cascade-input': { type: 'string' }, 'lowres-epochs': { type: 'string' },
+        device: { type: 'string' }, 'cascade-input': { type: 'string' }, 'lowres-epochs': { type: 'string' }, workers: { type: 'string' },
       },
     });
     if (!values.data || !values.out) throw usageError('--data <cohort-dir> and --out <model-dir> are required');
@@ -99,7 +101,7 @@ export const trainSegCommand: Command = {
         ...(values['lowres-epochs'] ? { lowresEpochs: int('lowres-epochs', values['lowres-epochs'], 1) } : {}), ...(values.iters ? { itersPerEpoch: int('iters', values.iters, 1) } : {}),
         ...(cascade === undefined ? {} : cascade === 'none' ? { cascadeInput: false } : { cascadeInput: true, cascadeInputFrom: cascade as 'reference' | 'stage1' }),
       },
-      provenance, device: values.device,
+      provenance, device: values.device, workers: int('workers', values.workers, 1),
     });
     const summary = {
       out: result.out, finished: result.finished,
