@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
+import { labelMetrics } from '../imaging/metrics.js';
 import { boundingBox, cropOrPad, expandBox, marginInVoxels } from '../imaging/ops/crop.js';
 import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
 import { lowresReference, type PreviousStage } from './cascade.js';
-import { labelMetrics } from '../imaging/metrics.js';
 import { channelsFor, readCase, type CaseImages, type Phase } from './cases.js';
 import { segmentCase } from './infer.js';
 import { detectionRecord, type DetectionRecord } from './lesions.js';
