@@ -2,7 +2,6 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { threadsPerWorker } from '@hcc/torch';
-import { labelMetrics } from '../imaging/metrics.js';
 import type { Vec3 } from '../imaging/volume.js';
 import { writeJsonAtomicSync } from '../util/atomic.js';
 import { HccError } from '../util/errors.js';
@@ -17,7 +16,7 @@ import { onCrop, preprocessedGrid, transferMask, type PreviousStage } from './ca
 import { mergeFingerprints, plan, xyz, zyx, type Fingerprint, type PlanOptions, type Plans, type ZYX } from './plans.js';
 import { trainFold, type EpochLog, type TrainCase } from './train.js';
 import {
-  binaryLiver, TrainingCases, type EndToEndJob, type EndToEndResult, type FingerprintJob, type FingerprintResult, type PreprocessJob, type PreprocessResult,
+  liverAndTumourDice, TrainingCases, type EndToEndJob, type EndToEndResult, type FingerprintJob, type FingerprintResult, type PreprocessJob, type PreprocessResult,
 } from './training-cases.js';
 
 /**
@@ -210,27 +209,27 @@ async function validate(stageDir: string, fold: number, plans: Plans, role: Stag
   try {
     let liver = 0;
     let tumour = 0;
-    let tumourCases = 0;
     for (const id of val) {
       const c = cases.view(await cases.whole(id), role);
       const previous = plans.configuration.previous_stage ? inputs.get(id) : undefined;
-      const pred = predictStage({ role, plans, nets: [net], mirrorAxes: null, marginMm: 0 }, c.channels, {}, previous);
-      const predLiver = binaryLiver(pred);
-      liver += labelMetrics(predLiver, binaryLiver(c.labels), 1).dice;
-      if (role === 'liver_tumour') {
-        tumour += labelMetrics(pred, c.labels, 2).dice;
-        tumourCases++;
-      }
+      const d = liverAndTumourDice(predictStage({ role, plans, nets: [net], mirrorAxes: null, marginMm: 0 }, c.channels, {}, previous), c.labels);
+      liver += d.liverDice;
+      tumour += d.tumourDice;
       bar?.tick(1);
     }
     bar?.done();
-    return { cases: val.length, liverDice: liver / val.length, tumourDice: tumourCases ? tumour / tumourCases : null, pipeline: 'stage' };
+    return { cases: val.length, liverDice: liver / val.length, tumourDice: role === 'liver_tumour' ? tumour / val.length : null, pipeline: 'stage' };
   } finally {
     net.dispose();
   }
 }
 
 const CASE_WORKER = new URL('./case-worker.js', import.meta.url);
+
+/** The finished folds a stage's model.json lists (none before the stage has one). */
+function trainedFolds(manifestPath: string): number[] {
+  return existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as StageManifest).folds : [];
+}
 
 /**
  * Pass 1, nnU-Net's fingerprint extraction: each role's fingerprint of its view of every case, and the cases'
@@ -304,10 +303,12 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
     const cascadeInput = cascadeInputs[k]!;
     const previous = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as StageManifest) : null;
     const stageOut: TrainSegmentationResult['stages'][number] = { role, dir, plans: stagePlans, folds: {} };
-    // A cascade trained whole is validated end to end after its last stage (choosePostprocessing), as nnU-Net
-    // validates 3d_cascade_fullres on the low-resolution stage's own predictions; stage 2 on the reference liver's
-    // box would repeat part of that pass (about 2 minutes for 20 phantoms).
-    const validatedEndToEnd = cascade && role === 'liver_tumour' && stages.some((s) => s.role === 'liver');
+    // A cascade's stage 2 is validated end to end after the last stage (choosePostprocessing) wherever stage 1 is
+    // trained in this run or already has the fold, as nnU-Net validates 3d_cascade_fullres on the low-resolution
+    // stage's own predictions; stage 2 on the reference liver's box would repeat part of that pass (3 minutes for
+    // 20 phantoms).
+    const stage1Folds = cascade && role === 'liver_tumour' ? trainedFolds(join(options.out, manifest.stages[0]!.dir, 'model.json')) : [];
+    const validatedEndToEnd = (f: number) => cascade && role === 'liver_tumour' && (stages.some((s) => s.role === 'liver') || stage1Folds.includes(f));
     const done: number[] = [];
     for (const f of folds) {
       const split = splits[f]!;
@@ -320,7 +321,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
         initialLr: cfg.initialLr, augment: { mirrorAxes: cfg.mirrorAxes, ...(cfg.augment ? {} : { spatial: false, intensity: false }) },
       });
       r.net.dispose();
-      const validation = r.finished && !validatedEndToEnd ? await validate(dir, f, stagePlans, role, cases, split.val, inputs, options.progress) : undefined;
+      const validation = r.finished && !validatedEndToEnd(f) ? await validate(dir, f, stagePlans, role, cases, split.val, inputs, options.progress) : undefined;
       stageOut.folds[f] = { finished: r.finished, log: r.log, validation };
       if (r.finished) done.push(f);
       else result.finished = false;
@@ -353,7 +354,7 @@ export async function trainSegmentation(options: TrainSegmentationOptions): Prom
  */
 async function choosePostprocessing(out: string, manifest: ModelManifest, splits: Array<{ train: string[]; val: string[] }>, cases: TrainingCases, workers: number, progress?: boolean): Promise<Map<number, ValidationMetrics>> {
   const stagePaths = manifest.stages.map((s) => join(out, s.dir, 'model.json'));
-  const stageFolds = stagePaths.map((p) => (existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as StageManifest).folds : []));
+  const stageFolds = stagePaths.map(trainedFolds);
   const usable = stageFolds[0]!.filter((f) => (splits[f]?.val.length ?? 0) > 0 && stageFolds.every((sf) => sf.includes(f)));
   const metrics = new Map<number, ValidationMetrics>();
   if (usable.length === 0) return metrics;

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
-import { labelMetrics } from '../imaging/metrics.js';
+import { dice } from '../imaging/metrics.js';
+import { labelMask } from '../imaging/ops/mask-volume.js';
 import { boundingBox, cropOrPad, expandBox, marginInVoxels } from '../imaging/ops/crop.js';
 import { makeVolume, type Vec3, type Volume } from '../imaging/volume.js';
 import { lowresReference, type PreviousStage } from './cascade.js';
@@ -32,7 +33,15 @@ export interface TrainingCaseSpec {
   marginMm: number;
 }
 
-export function binaryLiver(labels: Volume): Volume {
+/**
+ * Validation Dice from overlap alone (labelMetrics would also compute surface distances): the liver as any
+ * non-zero label (the organ with its tumours) and the tumour label.
+ */
+export function liverAndTumourDice(pred: Volume, ref: Volume): { liverDice: number; tumourDice: number } {
+  return { liverDice: dice(pred.data, ref.data), tumourDice: dice(labelMask(pred.data, 2), labelMask(ref.data, 2)) };
+}
+
+function binaryLiver(labels: Volume): Volume {
   const d = new Uint8Array(labels.data.length);
   for (let i = 0; i < d.length; i++) d[i] = labels.data[i]! > 0 ? 1 : 0;
   return makeVolume(labels.shape, labels.affine, d, labels.meta);
@@ -164,11 +173,8 @@ export async function validateEndToEnd(job: EndToEndJob): Promise<EndToEndResult
     model.stages.at(-1)!.postprocessing = {};
     loaded = { key, model };
   }
-  const images = await readCase(job.prefix, { labels: true, phases: job.spec.phases });
+  const cases = new TrainingCases([job.prefix], job.spec);
+  const images = await cases.images(cases.ids[0]!);
   const labels = segmentCase(loaded.model, images).labels;
-  return {
-    record: detectionRecord(labels, images.labels!),
-    liverDice: labelMetrics(binaryLiver(labels), binaryLiver(images.labels!), 1).dice,
-    tumourDice: labelMetrics(labels, images.labels!, 2).dice,
-  };
+  return { record: detectionRecord(labels, images.labels!), ...liverAndTumourDice(labels, images.labels!) };
 }

@@ -128,7 +128,7 @@ test("a cascade stage 2 with cascade input plans one more input channel, trains,
   await trainSegmentation({ ...common, stages: [1], config });
   const fromStage1 = await trainSegmentation({ ...common, stages: [2], config: { ...config, cascadeInputFrom: 'stage1' } });
   assert.ok(fromStage1.finished && fromStage1.stages[0]!.folds[0]!.validation!.cases === 1);
-  assert.equal(fromStage1.stages[0]!.folds[0]!.validation!.pipeline, 'end-to-end', 'with stage 1 there, the end-to-end figures replace them');
+  assert.equal(fromStage1.stages[0]!.folds[0]!.validation!.pipeline, 'end-to-end', 'with stage 1 there, stage 2 is validated end to end only');
   // With both stages, the validation case went through the whole pipeline to choose the liver-contact rule.
   const { postprocessing, postprocessingChoice } = stage('stage2_liver_tumour');
   assert.ok(postprocessing.tumourMinLiverContact >= 0 && postprocessing.tumourMinLiverContact <= 1, JSON.stringify(postprocessing));
